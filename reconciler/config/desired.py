@@ -1,0 +1,61 @@
+"""The desired state: what the config repository declares, validated, with where each part came from.
+
+This is the value every later stage (diff, plan, render) consumes. It is built only by
+``config.loader`` after all validation passed; it carries no secrets (references only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from reconciler.config.diagnostics import Position
+from reconciler.config.models import DataPlane, Organization, Region, Storage, Workspace
+
+#: Path of keys inside a document, as written in YAML (camelCase keys, list indexes).
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class DocumentSource:
+    """Where a document came from: its position and the positions of each key inside it."""
+
+    position: Position
+    keys: Mapping[KeyPath, Position] = field(default_factory=dict)
+
+    def at(self, *path: str | int) -> Position:
+        """Position of the deepest known key on ``path`` (falls back to the document)."""
+        for depth in range(len(path), 0, -1):
+            found = self.keys.get(tuple(path[:depth]))
+            if found is not None:
+                return found
+        return self.position
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    organization: Organization
+    regions: tuple[Region, ...]
+    dataplanes: tuple[DataPlane, ...]
+    workspaces: tuple[Workspace, ...]
+    #: (kind, name) -> source; data planes are keyed (kind, "region/name").
+    sources: Mapping[tuple[str, str], DocumentSource]
+    #: sha256 over the canonical JSON of every document: ties a saved plan to its config.
+    digest: str
+
+    def source(self, kind: str, name: str) -> DocumentSource:
+        return self.sources[(kind, name)]
+
+    def region(self, name: str) -> Region | None:
+        for region in self.regions:
+            if region.name.lower() == name.lower():
+                return region
+        return None
+
+    def storage_for(self, dataplane: DataPlane) -> Storage | None:
+        return dataplane.storage or self.organization.default_storage
+
+
+def dataplane_key(dataplane: DataPlane) -> str:
+    """Natural key of a data plane: names are unique only within their region."""
+    return f"{dataplane.region}/{dataplane.name}"

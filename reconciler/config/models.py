@@ -1,0 +1,514 @@
+"""Document models: the four kinds of the config repository, as frozen pydantic v2 values.
+
+Owns the *shape* of each document (field names, types, enums, per-document rules such as
+"the storage block matches the storage type"). Cross-document rules (references,
+uniqueness, residency) live in ``config.validate``; reading YAML lives in ``config.loader``.
+Must not do I/O: secret references are declared here and resolved in ``config.secrets``.
+
+YAML keys are camelCase (``kubeContext``); Python attributes are snake_case.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+API_VERSION = "flexctl/v1"
+
+# Names become file names, Kubernetes object names and URL path parts in rendered output:
+# a DNS-1123 label keeps all three safe (no separators, no "..", bounded length).
+NAME_MAX = 63
+_NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+# Region names are chosen by the platform team and shown in the Airbyte UI; they also
+# become folder names, so the same rule applies (case is kept: the API compares them
+# case-insensitively through dataResidency).
+_REGION_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$")
+_EMAIL_RE = re.compile(r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$")
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+#: Regions Airbyte manages itself; a workspace may name one without declaring it.
+MANAGED_REGIONS: dict[str, str | None] = {"US": "US", "EU": "EU", "auto": None}
+
+
+def _check_name(value: str) -> str:
+    if len(value) > NAME_MAX:
+        raise ValueError(f"name {value!r} is longer than {NAME_MAX} characters")
+    if not _NAME_RE.match(value):
+        raise ValueError(
+            f"name {value!r} must be lower-case letters, digits and '-', starting and ending "
+            "with a letter or digit (it becomes a file and Kubernetes name)"
+        )
+    return value
+
+
+def _check_region_name(value: str) -> str:
+    if len(value) > NAME_MAX:
+        raise ValueError(f"region name {value!r} is longer than {NAME_MAX} characters")
+    if not _REGION_RE.match(value):
+        raise ValueError(
+            f"region name {value!r} must be letters, digits and '-', starting and ending "
+            "with a letter or digit (it becomes a folder name)"
+        )
+    return value
+
+
+def _check_email(value: str) -> str:
+    if not _EMAIL_RE.match(value):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value.lower()
+
+
+def _check_uuid(value: str) -> str:
+    if not _UUID_RE.match(value):
+        raise ValueError(f"{value!r} is not a UUID")
+    return value.lower()
+
+
+Name = Annotated[str, AfterValidator(_check_name)]
+RegionName = Annotated[str, AfterValidator(_check_region_name)]
+Email = Annotated[str, AfterValidator(_check_email)]
+Uuid = Annotated[str, AfterValidator(_check_uuid)]
+Url = Annotated[str, Field(pattern=r"^https?://[^\s]+$")]
+
+
+class Strict(BaseModel):
+    """Base for every model: unknown keys are errors, values are frozen, YAML is camelCase."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+        str_strip_whitespace=False,
+    )
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+class SecretRef(Strict):
+    """Where a secret lives: an environment variable or a file. Never the value itself."""
+
+    env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    file: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SecretRef:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("a secret reference takes exactly one of 'env' or 'file'")
+        return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_literal(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError(
+                "a secret must not be written in the config; use a reference such as "
+                "{env: MY_VARIABLE} or {file: path/to/secret}"
+            )
+        return data
+
+    def describe(self) -> str:
+        return f"env:{self.env}" if self.env is not None else f"file:{self.file}"
+
+
+#: A secret-bearing field. Annotated so the JSON Schema marks it for editors and tooling.
+Secret = Annotated[SecretRef, Field(json_schema_extra={"x-flexctl-secret": True})]
+
+
+# --------------------------------------------------------------------------- enums
+
+
+class StorageType(StrEnum):
+    S3 = "s3"
+    GCS = "gcs"
+    AZURE = "azure"
+    MINIO = "minio"
+
+
+class SecretsManagerType(StrEnum):
+    AWS_SECRET_MANAGER = "AWS_SECRET_MANAGER"
+    GOOGLE_SECRET_MANAGER = "GOOGLE_SECRET_MANAGER"
+    AZURE_KEY_VAULT = "AZURE_KEY_VAULT"
+    VAULT = "VAULT"
+
+
+class Role(StrEnum):
+    ORGANIZATION_ADMIN = "organization_admin"
+    ORGANIZATION_EDITOR = "organization_editor"
+    ORGANIZATION_RUNNER = "organization_runner"
+    ORGANIZATION_READER = "organization_reader"
+    ORGANIZATION_MEMBER = "organization_member"
+    WORKSPACE_ADMIN = "workspace_admin"
+    WORKSPACE_EDITOR = "workspace_editor"
+    WORKSPACE_RUNNER = "workspace_runner"
+    WORKSPACE_READER = "workspace_reader"
+
+    @property
+    def scope(self) -> Literal["organization", "workspace"]:
+        return "organization" if self.value.startswith("organization_") else "workspace"
+
+
+class Classification(StrEnum):
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    CONFIDENTIAL = "confidential"
+    SENSITIVE = "sensitive"
+
+
+class SinkType(StrEnum):
+    FILE = "file"
+    KUBERNETES = "kubernetes"
+    ENV_FILE = "env-file"
+
+
+class GitOpsEngine(StrEnum):
+    FLUX = "flux"
+    ARGOCD = "argocd"
+    NONE = "none"
+
+
+#: The six notification events of the Airbyte API, in its own spelling.
+NOTIFICATION_EVENTS = (
+    "failure",
+    "success",
+    "connectionUpdate",
+    "connectionUpdateActionRequired",
+    "syncDisabled",
+    "syncDisabledWarning",
+)
+
+
+# --------------------------------------------------------------------------- storage
+
+
+class Buckets(Strict):
+    """All four are required: the chart silently defaults a missing one to `airbyte-bucket`."""
+
+    log: str = Field(min_length=1)
+    state: str = Field(min_length=1)
+    workload_output: str = Field(min_length=1)
+    activity_payload: str = Field(min_length=1)
+
+
+class S3Storage(Strict):
+    region: str = Field(min_length=1)
+    authentication_type: Literal["credentials", "instanceProfile"] = "credentials"
+    access_key_id: Secret | None = None
+    secret_access_key: Secret | None = None
+
+
+class GcsStorage(Strict):
+    project_id: str | None = None
+    credentials_json: Secret | None = None
+
+
+class AzureStorage(Strict):
+    connection_string: Secret | None = None
+
+
+class MinioStorage(Strict):
+    endpoint: Url
+    s3_path_style_access: bool = True
+    access_key_id: Secret | None = None
+    secret_access_key: Secret | None = None
+
+
+class Storage(Strict):
+    type: StorageType
+    buckets: Buckets
+    s3: S3Storage | None = None
+    gcs: GcsStorage | None = None
+    azure: AzureStorage | None = None
+    minio: MinioStorage | None = None
+
+    @model_validator(mode="after")
+    def _block_matches_type(self) -> Storage:
+        _one_block(
+            self,
+            wanted=self.type.value,
+            blocks=[t.value for t in StorageType],
+            what="storage",
+            kind=self.type.value,
+        )
+        return self
+
+
+def _one_block(model: BaseModel, *, wanted: str, blocks: list[str], what: str, kind: str) -> None:
+    """The block named after the type is present, and no other block is."""
+    present = [b for b in blocks if getattr(model, b) is not None]
+    others = [to_camel(b) for b in present if b != wanted]
+    if others:
+        raise ValueError(
+            f"{what} type {kind!r} takes a '{to_camel(wanted)}' block, not "
+            + ", ".join(repr(o) for o in others)
+        )
+    if wanted not in present:
+        raise ValueError(f"{what} type {kind!r} needs a '{to_camel(wanted)}' block")
+
+
+# --------------------------------------------------------------------------- secrets manager
+
+
+class AwsSecretManager(Strict):
+    region: str = Field(min_length=1)
+    kms_arn: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    authentication_type: Literal["credentials", "instanceProfile"] = "credentials"
+    access_key_id: Secret | None = None
+    secret_access_key: Secret | None = None
+
+
+class GoogleSecretManager(Strict):
+    project_id: str = Field(min_length=1)
+    region: str | None = None
+    credentials: Secret | None = None
+
+
+class AzureKeyVault(Strict):
+    tenant_id: str = Field(min_length=1)
+    vault_url: Url
+    client_id: Secret | None = None
+    client_secret: Secret | None = None
+
+
+class Vault(Strict):
+    address: Url
+    prefix: str = "secret/"
+    auth_token: Secret | None = None
+
+
+_SM_ATTRS = {
+    "AWS_SECRET_MANAGER": "aws_secret_manager",
+    "GOOGLE_SECRET_MANAGER": "google_secret_manager",
+    "AZURE_KEY_VAULT": "azure_key_vault",
+    "VAULT": "vault",
+}
+
+
+class SecretsManager(Strict):
+    """Shared by the control plane and every data plane: connector secrets live here."""
+
+    type: SecretsManagerType
+    aws_secret_manager: AwsSecretManager | None = None
+    google_secret_manager: GoogleSecretManager | None = None
+    azure_key_vault: AzureKeyVault | None = None
+    vault: Vault | None = None
+
+    @model_validator(mode="after")
+    def _block_matches_type(self) -> SecretsManager:
+        _one_block(
+            self,
+            wanted=_SM_ATTRS[self.type.value],
+            blocks=list(_SM_ATTRS.values()),
+            what="secretsManager",
+            kind=self.type.value,
+        )
+        return self
+
+
+# --------------------------------------------------------------------------- access
+
+
+class Grant(Strict):
+    user: Email
+    role: Role
+
+
+# --------------------------------------------------------------------------- documents
+
+
+class DocumentBase(Strict):
+    api_version: Literal["flexctl/v1"]
+    #: A protected object is never deleted by flexctl, even after its file is removed.
+    protect: bool = False
+
+
+class ControlPlane(Strict):
+    """How flexctl reaches the control plane's public API. Absent: environment or embedded."""
+
+    url: Url | None = None
+    client_id: Secret | None = None
+    client_secret: Secret | None = None
+
+
+class PrunePolicy(Strict):
+    """Per kind: may flexctl delete live objects it manages that the config no longer declares."""
+
+    regions: bool = False
+    data_planes: bool = False
+    workspaces: bool = False
+    permissions: bool = False
+
+
+class ResidencyPolicy(Strict):
+    """Workspaces whose classification is listed must run on a self-managed region whose
+    jurisdiction equals the workspace's own."""
+
+    self_managed_required_for: list[Classification] = Field(
+        default_factory=lambda: [Classification.SENSITIVE]
+    )
+
+
+class ExternalSecretsConfig(Strict):
+    """Render an ExternalSecret per data plane that reads from this store."""
+
+    store_name: str = Field(min_length=1)
+    store_kind: Literal["SecretStore", "ClusterSecretStore"] = "ClusterSecretStore"
+    #: Remote keys are ``<keyPrefix>/<region>/<dataplane>``; flexctl's sinks do not write there.
+    key_prefix: str = "airbyte/dataplanes"
+    refresh_interval: str = "1h"
+
+
+class GitOpsConfig(Strict):
+    engine: GitOpsEngine = GitOpsEngine.FLUX
+    helm_repository: Url = "https://airbytehq.github.io/helm-charts"
+    #: Namespace where Flux / Argo CD objects live (Argo CD's own namespace, or flux-system).
+    namespace: Name = "flux-system"
+
+
+class Organization(DocumentBase):
+    kind: Literal["Organization"]
+    name: Name
+    organization_id: Uuid
+    control_plane: ControlPlane = Field(default_factory=ControlPlane)
+    #: URL the data planes use to reach the control plane (chart value `airbyteUrl`).
+    airbyte_url: Url
+    secrets_manager: SecretsManager
+    default_storage: Storage | None = None
+    prune: PrunePolicy = Field(default_factory=PrunePolicy)
+    residency: ResidencyPolicy = Field(default_factory=ResidencyPolicy)
+    external_secrets: ExternalSecretsConfig | None = None
+    gitops: GitOpsConfig = Field(default_factory=GitOpsConfig)
+    access: list[Grant] = Field(default_factory=list)
+
+    @field_validator("airbyte_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        # The chart string-concatenates "<airbyteUrl>/api": a trailing slash breaks every call.
+        if value.endswith("/"):
+            raise ValueError("airbyteUrl must not end with '/' (the chart appends '/api' to it)")
+        return value
+
+    @field_validator("access")
+    @classmethod
+    def _organization_roles(cls, grants: list[Grant]) -> list[Grant]:
+        _check_grants(grants, "organization")
+        return grants
+
+
+class Region(DocumentBase):
+    kind: Literal["Region"]
+    name: RegionName
+    enabled: bool = True
+    #: Legal jurisdiction of the infrastructure behind this region (ISO-like code: US, AU, EU).
+    jurisdiction: str = Field(pattern=r"^[A-Z]{2,3}$")
+
+
+class Cluster(Strict):
+    kube_context: str = Field(min_length=1)
+    namespace: Name
+    release_name: Name
+
+
+class CredentialSink(Strict):
+    type: SinkType = SinkType.FILE
+    #: Only for `env-file`: where to write it (relative to the state directory).
+    path: str | None = None
+
+    @model_validator(mode="after")
+    def _path_only_for_env_file(self) -> CredentialSink:
+        if self.type is SinkType.ENV_FILE and not self.path:
+            raise ValueError("an env-file sink needs a 'path'")
+        if self.type is not SinkType.ENV_FILE and self.path is not None:
+            raise ValueError(f"a {self.type.value} sink takes no 'path'")
+        if self.path is not None and (self.path.startswith("/") or ".." in self.path.split("/")):
+            raise ValueError("the env-file path must stay inside the state directory")
+        return self
+
+
+class DataPlane(DocumentBase):
+    kind: Literal["DataPlane"]
+    name: Name
+    region: RegionName
+    enabled: bool = True
+    cluster: Cluster
+    chart_version: str = Field(default="1.8.1", pattern=r"^\d+\.\d+\.\d+$")
+    #: Absent: the organisation's default storage.
+    storage: Storage | None = None
+    #: Absent: the organisation's. Present: must equal it (control and data planes share it).
+    secrets_manager: SecretsManager | None = None
+    credentials: CredentialSink = Field(default_factory=CredentialSink)
+    #: Free-form chart values merged on top of what flexctl renders; checked against the chart.
+    values: dict[str, Any] = Field(default_factory=dict)
+
+
+class EmailNotification(Strict):
+    enabled: bool = True
+
+
+class WebhookNotification(Strict):
+    enabled: bool = True
+    #: Webhook URLs (Slack, Teams) carry a token: they are secrets.
+    url: Secret | None = None
+
+
+class Notification(Strict):
+    email: EmailNotification | None = None
+    webhook: WebhookNotification | None = None
+
+
+class Notifications(Strict):
+    failure: Notification | None = None
+    success: Notification | None = None
+    connection_update: Notification | None = None
+    connection_update_action_required: Notification | None = None
+    sync_disabled: Notification | None = None
+    sync_disabled_warning: Notification | None = None
+
+
+class Workspace(DocumentBase):
+    kind: Literal["Workspace"]
+    name: Name
+    #: A declared Region, or an Airbyte-managed one (US, EU, auto).
+    region: RegionName
+    classification: Classification = Classification.INTERNAL
+    #: Where this workspace's data must stay; checked against the region by residency policy.
+    jurisdiction: str | None = Field(default=None, pattern=r"^[A-Z]{2,3}$")
+    notifications: Notifications = Field(default_factory=Notifications)
+    access: list[Grant] = Field(default_factory=list)
+
+    @field_validator("access")
+    @classmethod
+    def _workspace_roles(cls, grants: list[Grant]) -> list[Grant]:
+        _check_grants(grants, "workspace")
+        return grants
+
+
+def _check_grants(grants: list[Grant], scope: str) -> None:
+    for grant in grants:
+        if grant.role.scope != scope:
+            raise ValueError(
+                f"role {grant.role.value!r} is not a {scope} role "
+                f"(use one of: {', '.join(r.value for r in Role if r.scope == scope)})"
+            )
+
+
+Document = Organization | Region | DataPlane | Workspace
+KINDS: dict[str, type[DocumentBase]] = {
+    "Organization": Organization,
+    "Region": Region,
+    "DataPlane": DataPlane,
+    "Workspace": Workspace,
+}

@@ -1,0 +1,58 @@
+"""The state directory (default ``.flexctl/``): one place for everything flexctl keeps locally.
+
+Layout (each owner writes only its own entry):
+
+    .gitignore              "*": nothing here can be committed by accident
+    controlplane/           the embedded control plane: SQLite db, admin credentials (0600)
+    credentials/            file sink: one 0600 Secret manifest per data plane
+    inventory.json          ids of the objects flexctl created or adopted, protect flags
+    journal.jsonl           creates in flight (written before the request is sent)
+    audit.jsonl             one record per apply change, never a secret
+    apply.lock              one apply at a time
+    reconcile/              status of the scheduled reconcile loop
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class StateDir:
+    root: Path
+
+    def ensure(self) -> StateDir:
+        """Create the directory (0700) with its ``.gitignore``; idempotent."""
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ignore = self.root / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# flexctl state: secrets and local bookkeeping, never commit\n*\n")
+        return self
+
+    def path(self, *parts: str) -> Path:
+        return self.root.joinpath(*parts)
+
+    def subdir(self, name: str) -> Path:
+        self.ensure()
+        sub = self.root / name
+        sub.mkdir(exist_ok=True, mode=0o700)
+        return sub
+
+
+def write_private(path: Path, data: str) -> None:
+    """Write ``data`` to ``path`` readable by the owner only (0600), atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
