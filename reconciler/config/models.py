@@ -29,6 +29,7 @@ API_VERSION = "flexctl/v1"
 # Names become file names, Kubernetes object names and URL path parts in rendered output:
 # a DNS-1123 label keeps all three safe (no separators, no "..", bounded length).
 NAME_MAX = 63
+RELEASE_NAME_MAX = 53
 _NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 # Region names are chosen by the platform team and shown in the Airbyte UI; they also
 # become folder names, so the same rule applies (case is kept: the API compares them
@@ -43,7 +44,7 @@ MANAGED_REGIONS: dict[str, str | None] = {"US": "US", "EU": "EU", "auto": None}
 
 def _check_name(value: str) -> str:
     if len(value) > NAME_MAX:
-        raise ValueError(f"name {value!r} is longer than {NAME_MAX} characters")
+        raise ValueError(f"name is {len(value)} characters long; at most {NAME_MAX} are allowed")
     if not _NAME_RE.match(value):
         raise ValueError(
             f"name {value!r} must be lower-case letters, digits and '-', starting and ending "
@@ -52,9 +53,20 @@ def _check_name(value: str) -> str:
     return value
 
 
+def _check_release_name(value: str) -> str:
+    # Helm refuses release names over 53 characters (it suffixes them for its own objects).
+    if len(value) > RELEASE_NAME_MAX:
+        raise ValueError(
+            f"release name is {len(value)} characters long; Helm allows at most {RELEASE_NAME_MAX}"
+        )
+    return _check_name(value)
+
+
 def _check_region_name(value: str) -> str:
     if len(value) > NAME_MAX:
-        raise ValueError(f"region name {value!r} is longer than {NAME_MAX} characters")
+        raise ValueError(
+            f"region name is {len(value)} characters long; at most {NAME_MAX} are allowed"
+        )
     if not _REGION_RE.match(value):
         raise ValueError(
             f"region name {value!r} must be letters, digits and '-', starting and ending "
@@ -76,6 +88,7 @@ def _check_uuid(value: str) -> str:
 
 
 Name = Annotated[str, AfterValidator(_check_name)]
+ReleaseName = Annotated[str, AfterValidator(_check_release_name)]
 RegionName = Annotated[str, AfterValidator(_check_region_name)]
 Email = Annotated[str, AfterValidator(_check_email)]
 Uuid = Annotated[str, AfterValidator(_check_uuid)]
@@ -251,11 +264,11 @@ def _one_block(model: BaseModel, *, wanted: str, blocks: list[str], what: str, k
     others = [to_camel(b) for b in present if b != wanted]
     if others:
         raise ValueError(
-            f"{what} type {kind!r} takes a '{to_camel(wanted)}' block, not "
+            f"{what} type {kind!r} takes the '{to_camel(wanted)}' block, not "
             + ", ".join(repr(o) for o in others)
         )
     if wanted not in present:
-        raise ValueError(f"{what} type {kind!r} needs a '{to_camel(wanted)}' block")
+        raise ValueError(f"{what} type {kind!r} needs the '{to_camel(wanted)}' block")
 
 
 # --------------------------------------------------------------------------- secrets manager
@@ -326,6 +339,24 @@ class Grant(Strict):
     role: Role
 
 
+def _scoped(scope: Literal["organization", "workspace"]) -> AfterValidator:
+    """Per entry, so the error points at the entry with the wrong role, not at the list."""
+
+    def check(grant: Grant) -> Grant:
+        if grant.role.scope != scope:
+            raise ValueError(
+                f"role {grant.role.value!r} is not a{'n' if scope[0] == 'o' else ''} {scope} "
+                f"role (use one of: {', '.join(r.value for r in Role if r.scope == scope)})"
+            )
+        return grant
+
+    return AfterValidator(check)
+
+
+OrganizationGrant = Annotated[Grant, _scoped("organization")]
+WorkspaceGrant = Annotated[Grant, _scoped("workspace")]
+
+
 # --------------------------------------------------------------------------- documents
 
 
@@ -391,7 +422,7 @@ class Organization(DocumentBase):
     residency: ResidencyPolicy = Field(default_factory=ResidencyPolicy)
     external_secrets: ExternalSecretsConfig | None = None
     gitops: GitOpsConfig = Field(default_factory=GitOpsConfig)
-    access: list[Grant] = Field(default_factory=list)
+    access: list[OrganizationGrant] = Field(default_factory=list)
 
     @field_validator("airbyte_url")
     @classmethod
@@ -400,12 +431,6 @@ class Organization(DocumentBase):
         if value.endswith("/"):
             raise ValueError("airbyteUrl must not end with '/' (the chart appends '/api' to it)")
         return value
-
-    @field_validator("access")
-    @classmethod
-    def _organization_roles(cls, grants: list[Grant]) -> list[Grant]:
-        _check_grants(grants, "organization")
-        return grants
 
 
 class Region(DocumentBase):
@@ -419,7 +444,7 @@ class Region(DocumentBase):
 class Cluster(Strict):
     kube_context: str = Field(min_length=1)
     namespace: Name
-    release_name: Name
+    release_name: ReleaseName
 
 
 class CredentialSink(Strict):
@@ -487,22 +512,7 @@ class Workspace(DocumentBase):
     #: Where this workspace's data must stay; checked against the region by residency policy.
     jurisdiction: str | None = Field(default=None, pattern=r"^[A-Z]{2,3}$")
     notifications: Notifications = Field(default_factory=Notifications)
-    access: list[Grant] = Field(default_factory=list)
-
-    @field_validator("access")
-    @classmethod
-    def _workspace_roles(cls, grants: list[Grant]) -> list[Grant]:
-        _check_grants(grants, "workspace")
-        return grants
-
-
-def _check_grants(grants: list[Grant], scope: str) -> None:
-    for grant in grants:
-        if grant.role.scope != scope:
-            raise ValueError(
-                f"role {grant.role.value!r} is not a {scope} role "
-                f"(use one of: {', '.join(r.value for r in Role if r.scope == scope)})"
-            )
+    access: list[WorkspaceGrant] = Field(default_factory=list)
 
 
 Document = Organization | Region | DataPlane | Workspace

@@ -1,0 +1,58 @@
+"""Counting the HTTP requests one run sends to the control plane.
+
+Every request that reaches the transport counts, retries and token requests
+included; token requests are also counted on their own so the plan footer can
+show them apart. Keys are method plus path template (``GET /workspaces``,
+``PATCH /regions/{regionId}``), never a concrete id. Owns no I/O.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+__all__ = ["CallCounter"]
+
+
+@dataclass
+class CallCounter:
+    """Per-run count of API calls (mutable; one per `ApiClient`)."""
+
+    total: int = 0
+    token: int = 0
+    retries: int = 0
+    by_endpoint: Counter[str] = field(default_factory=Counter)
+
+    def record(self, method: str, template: str, *, is_token: bool = False) -> None:
+        self.total += 1
+        self.by_endpoint[f"{method} {template}"] += 1
+        if is_token:
+            self.token += 1
+
+    def record_retry(self) -> None:
+        self.retries += 1
+
+    @property
+    def api(self) -> int:
+        """Requests other than token requests."""
+        return self.total - self.token
+
+    def summary(self) -> str:
+        """One line for the plan footer, e.g. ``12 API calls (+1 token request, 2 retries)``."""
+        extras = []
+        if self.token:
+            extras.append(f"+{self.token} token request{'s' if self.token != 1 else ''}")
+        if self.retries:
+            extras.append(f"{self.retries} retr{'ies' if self.retries != 1 else 'y'}")
+        text = f"{self.api} API call{'s' if self.api != 1 else ''}"
+        return f"{text} ({', '.join(extras)})" if extras else text
+
+    def as_dict(self) -> dict[str, object]:
+        """Deterministic JSON-ready form (sorted endpoint keys)."""
+        return {
+            "total": self.total,
+            "api": self.api,
+            "token": self.token,
+            "retries": self.retries,
+            "byEndpoint": dict(sorted(self.by_endpoint.items())),
+        }

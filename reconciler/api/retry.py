@@ -1,0 +1,102 @@
+"""When a failed call is repeated, and how long to wait first (tenacity).
+
+Policy (creates carry no idempotency key, so a create is repeated only when it
+certainly was not processed):
+
+    failure                          read          PATCH / DELETE   POST create
+    429 (load shedding)              retry         retry            retry
+    connect error / connect timeout  retry         retry            retry
+    other transport error (timeout,  retry         retry            AmbiguousWriteError
+      dropped connection, protocol)
+    408, 502, 503, 504               retry         retry            AmbiguousWriteError
+    500                              retry, at     ServerError      AmbiguousWriteError
+                                     most 3 tries
+    anything else (4xx)              raised as its typed error at once
+
+A read is a GET or a token request (a POST that changes nothing).
+A 500 on a read is the server's "unexpected-problem": sometimes transient, so
+worth two more tries; on a PATCH/DELETE it is usually a deterministic clash
+(e.g. a duplicate name) that repeating will not fix, so it is reported.
+401 is not handled here: the session refreshes the token once and repeats.
+
+Waiting: ``Retry-After`` when the server sends one (seconds or HTTP date,
+capped at `max_wait`), else exponential backoff with jitter. Attempts are
+bounded (`max_attempts`) and so is total time (`max_elapsed`, measured on the
+injected clock; a wait is cut short so it never ends past the deadline).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tenacity import RetryCallState, wait_exponential_jitter
+
+from reconciler.api import errors
+
+__all__ = ["GET_500_MAX_ATTEMPTS", "RetryPolicy", "outcome_unknown"]
+
+GET_500_MAX_ATTEMPTS = 3
+_IDEMPOTENT_RETRY_STATUSES = frozenset({408, 429, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    max_elapsed: float = 120.0
+    max_wait: float = 30.0
+    backoff_initial: float = 1.0
+    jitter: float = 1.0
+
+    def should_retry(self, error: BaseException, *, read: bool, create: bool, attempt: int) -> bool:
+        """Whether `error` from attempt number `attempt` (1-based) deserves another try."""
+        if isinstance(error, errors.RateLimitedError):
+            return True
+        if isinstance(error, errors.TransportError):
+            return not (create and error.request_sent)
+        if create or not isinstance(error, errors.ApiError):
+            return False
+        if error.status in _IDEMPOTENT_RETRY_STATUSES:
+            return True
+        return error.status == 500 and read and attempt < GET_500_MAX_ATTEMPTS
+
+    def stop(
+        self, *, clock: Callable[[], float], started: float
+    ) -> Callable[[RetryCallState], bool]:
+        """tenacity stop condition: out of attempts or out of time."""
+
+        def _stop(state: RetryCallState) -> bool:
+            return (
+                state.attempt_number >= self.max_attempts or clock() - started >= self.max_elapsed
+            )
+
+        return _stop
+
+    def wait(
+        self, *, clock: Callable[[], float], started: float
+    ) -> Callable[[RetryCallState], float]:
+        """tenacity wait: Retry-After if given, else exponential backoff with jitter."""
+        backoff = wait_exponential_jitter(max=self.max_wait, jitter=self.jitter)
+
+        def _wait(state: RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome is not None else None
+            asked = error.retry_after if isinstance(error, errors.ApiError) else None
+            seconds = min(asked, self.max_wait) if asked is not None else backoff(state)
+            remaining = self.max_elapsed - (clock() - started)
+            return max(0.0, min(seconds, remaining))
+
+        return _wait
+
+
+def outcome_unknown(error: errors.ApiError) -> bool:
+    """Whether a failed write may still have been carried out by the server.
+
+    A 4xx answer (other than 408) is a definite refusal, 429 is shed before
+    processing and 501 says the endpoint does not exist; a request that never
+    connected never arrived. Everything else (a 5xx or 408 answer, a timeout or
+    a dropped connection after sending) may have been processed.
+    """
+    if isinstance(error, errors.TransportError):
+        return error.request_sent
+    status = error.status
+    return status is not None and (status == 408 or (status >= 500 and status != 501))

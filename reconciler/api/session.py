@@ -1,0 +1,249 @@
+"""Sending one logical API call: auth, concurrency bound, retries, error mapping, counting.
+
+`Session.request` takes a `Call` (method, path template and ids, body, the
+caller's resource label) and returns the 2xx `httpx.Response`, or raises an
+`ApiError` subclass. It is the only place that touches httpx: every httpx
+exception is wrapped here (`raise ... from e`). Retry decisions live in
+`reconciler.api.retry`; the token lifecycle in `reconciler.api.auth`.
+
+Secrets: request bodies and headers are never logged or put into messages;
+the `Redactor` scrubs the client secret and every access token out of any
+text that comes back from the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState
+
+from reconciler.api import errors
+from reconciler.api.auth import TokenManager, parse_token_answer
+from reconciler.api.calls import CallCounter
+from reconciler.api.problems import Redactor, error_for_response
+from reconciler.api.retry import RetryPolicy, outcome_unknown
+from reconciler.api.types import TokenResponse
+
+__all__ = ["Call", "Session", "decode_json", "malformed"]
+
+log = logging.getLogger("reconciler.api")
+
+_USER_AGENT = "flexctl"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One logical API call; `template` (``/regions/{regionId}``) keys the call counter."""
+
+    method: str
+    template: str
+    resource: str | None = None
+    ids: Mapping[str, str] = field(default_factory=dict)
+    params: Sequence[tuple[str, str]] = ()
+    json: Any = None
+    form: Mapping[str, str] | None = field(default=None, repr=False)
+    url: str | None = None  # absolute URL outside the API root (data-plane token check)
+    bearer: bool = True
+    create: bool = False  # not idempotent: see the retry policy
+    is_token: bool = False  # counted apart in the call counter
+    read_only: bool = False  # a POST that changes nothing (token requests): retried as a read
+
+    @property
+    def is_read(self) -> bool:
+        return self.method == "GET" or self.read_only
+
+    @property
+    def path(self) -> str:
+        return self.template.format_map({k: quote(v, safe="") for k, v in self.ids.items()})
+
+
+class _Final(Exception):
+    """An error that must not be retried by the enclosing call (e.g. the token fetch failed)."""
+
+    def __init__(self, error: errors.ApiError) -> None:
+        super().__init__()
+        self.error = error
+
+
+@dataclass
+class _Progress:
+    attempts: int = 0
+    refreshed: bool = False
+
+
+class Session:
+    """Owns the httpx client, the token, the semaphore and the counters of one `ApiClient`."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        token_call: Call | None,
+        policy: RetryPolicy,
+        max_concurrency: int,
+        sleep: Callable[[float], Awaitable[None]],
+        clock: Callable[[], float],
+        redactor: Redactor,
+    ) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self._http = http
+        self._policy = policy
+        self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._sleep = sleep
+        self._clock = clock
+        self.redactor = redactor
+        self.calls = CallCounter()
+        self._token_call = token_call
+        self.tokens: TokenManager | None = None
+        if token_call is not None:
+            self.tokens = TokenManager(self._fetch_token, clock=clock, on_token=redactor.add)
+
+    async def request(self, call: Call) -> httpx.Response:
+        """Send `call` with retries; the 2xx answer, or the typed `ApiError`."""
+        progress = _Progress()
+        started = self._clock()
+        retrying = AsyncRetrying(
+            stop=self._policy.stop(clock=self._clock, started=started),
+            wait=self._policy.wait(clock=self._clock, started=started),
+            retry=lambda state: self._should_retry(call, state),
+            sleep=self._sleep,
+            before_sleep=lambda state: self._before_sleep(call, state),
+            reraise=True,
+        )
+        try:
+            response: httpx.Response = await retrying(self._attempt, call, progress)
+            return response
+        except _Final as final:
+            raise final.error from final.error.__cause__
+        except errors.ApiError as error:
+            error.attempts = progress.attempts
+            if call.create and outcome_unknown(error):
+                raise self._ambiguous(call, error) from error
+            raise
+
+    def _ambiguous(self, call: Call, error: errors.ApiError) -> errors.AmbiguousWriteError:
+        return errors.AmbiguousWriteError(
+            method=call.method,
+            path=call.path,
+            status=error.status,
+            title=error.title,
+            detail=error.detail,
+            resource=call.resource,
+            attempts=error.attempts,
+        )
+
+    def _should_retry(self, call: Call, state: RetryCallState) -> bool:
+        error = state.outcome.exception() if state.outcome is not None else None
+        if error is None or isinstance(error, _Final):
+            return False
+        return self._policy.should_retry(
+            error, read=call.is_read, create=call.create, attempt=state.attempt_number
+        )
+
+    def _before_sleep(self, call: Call, state: RetryCallState) -> None:
+        self.calls.record_retry()
+        error = state.outcome.exception() if state.outcome is not None else None
+        why = (
+            f"{error.status or ''} {error.title}".strip()
+            if isinstance(error, errors.ApiError)
+            else ""
+        )
+        log.warning(
+            "%s %s: %s; retrying in %.1f s (attempt %d of %d)",
+            call.method,
+            call.path,
+            why or "failed",
+            state.upcoming_sleep,
+            state.attempt_number + 1,
+            self._policy.max_attempts,
+        )
+
+    async def _attempt(self, call: Call, progress: _Progress) -> httpx.Response:
+        progress.attempts += 1
+        if self.tokens is None or not call.bearer:
+            response = await self._send(call, None)
+        else:
+            token = await self._token()
+            response = await self._send(call, token)
+            if response.status_code == 401 and not progress.refreshed:
+                # Revoked or expired early: one fresh token, one more try.
+                progress.refreshed = True
+                await self.tokens.invalidate(token)
+                response = await self._send(call, await self._token())
+        if response.is_success:
+            return response
+        raise error_for_response(
+            response,
+            method=call.method,
+            path=call.path,
+            resource=call.resource,
+            scrub=self.redactor,
+        )
+
+    async def _fetch_token(self) -> TokenResponse:
+        assert self._token_call is not None
+        call = self._token_call
+        response = await self.request(call)
+        return parse_token_answer(decode_json(response, call), call)
+
+    async def _token(self) -> str:
+        assert self.tokens is not None
+        try:
+            return await self.tokens.get()
+        except errors.ApiError as error:
+            raise _Final(error) from error
+
+    async def _send(self, call: Call, token: str | None) -> httpx.Response:
+        headers = {"Accept": "application/json", "User-Agent": _USER_AGENT}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        self.calls.record(call.method, call.template, is_token=call.is_token)
+        async with self._semaphore:
+            try:
+                response = await self._http.request(
+                    call.method,
+                    call.url or call.path.lstrip("/"),
+                    params=list(call.params) or None,
+                    json=call.json,
+                    data=call.form,
+                    headers=headers,
+                )
+            except httpx.HTTPError as e:
+                raise self._transport_error(call, e) from e
+        log.debug("%s %s -> %d", call.method, call.path, response.status_code)
+        return response
+
+    def _transport_error(self, call: Call, error: httpx.HTTPError) -> errors.TransportError:
+        # Only these mean the request never left: safe to repeat even a create.
+        not_sent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+        return errors.TransportError(
+            method=call.method,
+            path=call.path,
+            title=type(error).__name__,
+            detail=self.redactor(str(error))[:300],
+            resource=call.resource,
+            request_sent=not not_sent,
+        )
+
+
+def malformed(call: Call, status: int, title: str) -> errors.ApiError:
+    """Error for a 2xx answer we cannot use; for a create the object may exist all the same."""
+    cls = errors.AmbiguousWriteError if call.create else errors.UnexpectedResponseError
+    return cls(
+        method=call.method, path=call.path, status=status, title=title, resource=call.resource
+    )
+
+
+def decode_json(response: httpx.Response, call: Call) -> Any:
+    """The JSON body of a 2xx answer; never quotes the body (it may hold a secret)."""
+    try:
+        return response.json()
+    except ValueError as e:
+        raise malformed(call, response.status_code, "response body is not JSON") from e

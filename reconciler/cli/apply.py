@@ -1,0 +1,126 @@
+"""``flexctl apply``: make the control plane match the config, then render the data-plane folders.
+
+``apply [CONFIG]`` plans, shows the plan, asks for confirmation (unless ``--yes``) and
+applies. ``apply PLAN.json`` applies a saved plan only if the config (and commit) and live
+state it was made from have not moved. Exit 0 when everything converged, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from reconciler.cli.common import add_state_dir_argument
+from reconciler.cli.loading import Loaded, add_repo_arguments, load_config
+from reconciler.cli.main import EXIT_ERROR, EXIT_OK
+from reconciler.cli.plan import add_plan_arguments
+from reconciler.cli.progress import Reporter
+from reconciler.cli.run import add_color_argument, context, run_async, use_color
+from reconciler.core.output import render
+from reconciler.core.plan import Plan
+from reconciler.engine.apply import ApplyResult, apply_prepared, check_saved_plan
+from reconciler.engine.session import connect, prepare
+from reconciler.errors import FlexctlError, RefusedError
+
+DEFAULT_MAX_DELETES = 5
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("apply", help="apply the config (or a saved plan)")
+    parser.add_argument("config", nargs="?", default=".", type=Path, metavar="CONFIG|PLAN.json",
+                        help="config directory (default: .) or a plan saved by `plan --out`")
+    add_state_dir_argument(parser)
+    add_repo_arguments(parser)
+    add_plan_arguments(parser)
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--max-deletes", type=int, default=DEFAULT_MAX_DELETES,
+                        help=f"refuse plans deleting more objects (default {DEFAULT_MAX_DELETES})")
+    parser.add_argument("--render-out", type=Path, metavar="DIR",
+                        help="render the data-plane folders here after applying "
+                        "(default: <state-dir>/rendered)")
+    add_color_argument(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    saved: Plan | None = None
+    if args.config.suffix == ".json" and args.config.is_file():
+        saved = read_saved_plan(args.config)
+        args = _args_for_saved(args, saved)
+    loaded = load_config(args)
+    ctx = context(args, loaded)
+    reporter = Reporter(enabled=not args.yes or sys.stderr.isatty())
+
+    async def go() -> ApplyResult | None:
+        async with connect(loaded.desired, ctx) as conn:
+            prepared = await prepare(conn, loaded.desired, ctx, rotate=frozenset(args.rotate),
+                                     prune=args.prune)
+            if saved is not None:
+                check_saved_plan(saved, prepared.plan)
+            sys.stdout.write(render(prepared.plan, "text", color=use_color(args)))
+            if not prepared.plan.has_changes and not prepared.unfinished:
+                return await apply_prepared(conn, loaded.desired, prepared, ctx,
+                                            max_deletes=args.max_deletes)
+            if not args.yes and saved is None and not confirm():
+                raise RefusedError("apply cancelled: nothing was changed")
+            with reporter.track(len(prepared.plan.actionable)) as progress:
+                return await apply_prepared(conn, loaded.desired, prepared, ctx,
+                                            max_deletes=args.max_deletes, progress=progress)
+
+    result = run_async(go())
+    assert result is not None
+    return report(result, args, loaded)
+
+
+def report(result: ApplyResult, args: argparse.Namespace, loaded: Loaded) -> int:
+    if result.lock_note:
+        print(f"note: {result.lock_note}", file=sys.stderr)
+    done = sum(1 for o in result.outcomes if o.ok)
+    for outcome in result.failed:
+        print(f"error: {outcome.error}", file=sys.stderr)
+    render_after_apply(args, loaded)
+    adopted = f", {result.adopted} adopted" if result.adopted else ""
+    if result.failed:
+        print(f"Apply incomplete: {done} applied, {len(result.failed)} failed{adopted}. "
+              "Run apply again to retry.")
+        return EXIT_ERROR
+    print(f"Apply complete: {done} applied{adopted}.")
+    return EXIT_OK
+
+
+def render_after_apply(args: argparse.Namespace, loaded: Loaded) -> None:
+    from reconciler.render import render_all, write_tree
+
+    out = args.render_out or Path(args.state_dir) / "rendered"
+    files = render_all(loaded.desired)
+    write_tree(out, files)
+    print(f"Rendered {len({p.split('/')[0] for p in files})} data-plane folder(s) into {out}")
+
+
+def confirm() -> bool:
+    if not sys.stdin.isatty():
+        raise RefusedError("apply needs confirmation: run it in a terminal or pass --yes")
+    answer = input("Apply these changes? Only 'yes' is accepted: ")
+    return answer.strip() == "yes"
+
+
+def read_saved_plan(path: Path) -> Plan:
+    try:
+        return Plan.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise FlexctlError(f"{path}: not a flexctl plan ({exc})") from exc
+
+
+def _args_for_saved(args: argparse.Namespace, saved: Plan) -> argparse.Namespace:
+    """Load the config the plan was made from: its directory, or its repo at its commit."""
+    source = saved.source
+    values = vars(args).copy()
+    if "sha" in source and "repo" in source:
+        values.update(repo=args.repo or source["repo"], ref=source["sha"])
+    elif "path" in source:
+        values.update(config=Path(source["path"]), repo=None)
+    else:
+        raise FlexctlError("the saved plan does not say where its config came from")
+    return argparse.Namespace(**values)

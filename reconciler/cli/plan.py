@@ -1,0 +1,97 @@
+"""``flexctl plan``: show what apply would change, without changing anything.
+
+Exit codes: 0 success (with ``--detailed-exitcode``: no changes), 1 error, 2 changes pending
+(only with ``--detailed-exitcode``). ``--out plan.json`` saves the plan for ``apply``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from reconciler.cli.common import add_config_argument, add_state_dir_argument
+from reconciler.cli.loading import Loaded, add_repo_arguments, load_config
+from reconciler.cli.main import EXIT_CHANGES, EXIT_OK
+from reconciler.cli.run import add_color_argument, context, run_async, use_color
+from reconciler.core.output import render
+from reconciler.core.plan import Plan
+from reconciler.engine.session import connect, prepare
+from reconciler.errors import FlexctlError
+from reconciler.statedir import write_private
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("plan", help="show the changes apply would make")
+    add_config_argument(parser)
+    add_state_dir_argument(parser)
+    add_repo_arguments(parser)
+    add_plan_arguments(parser)
+    parser.add_argument("--output", choices=("text", "json", "markdown"), default="text")
+    parser.add_argument("--out", type=Path, metavar="PLAN.json",
+                        help="also save the plan as JSON, for `flexctl apply PLAN.json`")
+    parser.add_argument("--base", metavar="REF",
+                        help="with --repo: also list the documents changed since REF "
+                        "(a pull request's base) and flag drift the change does not explain")
+    parser.add_argument("--detailed-exitcode", action="store_true",
+                        help="exit 2 when there are changes, 0 when there are none")
+    add_color_argument(parser)
+    parser.set_defaults(func=run)
+
+
+def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rotate", action="append", default=[], metavar="REGION/DATAPLANE",
+                        help="rotate this data plane's credentials (new data plane, deliver, "
+                        "delete the old); repeatable")
+    parser.add_argument("--prune", action="store_true",
+                        help="delete managed objects the config no longer declares, for the "
+                        "kinds the organization's prune policy allows")
+
+
+def run(args: argparse.Namespace) -> int:
+    loaded = load_config(args)
+    plan = make_plan(args, loaded)
+    extra: dict[str, object] = {}
+    if args.base:
+        extra = pull_request_context(args, loaded, plan)
+    text = render(plan, args.output, color=use_color(args) and args.output == "text", **extra)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    if args.out is not None:
+        save_plan(plan, args.out)
+    if args.detailed_exitcode and plan.has_changes:
+        return EXIT_CHANGES
+    return EXIT_OK
+
+
+def make_plan(args: argparse.Namespace, loaded: Loaded) -> Plan:
+    ctx = context(args, loaded)
+
+    async def go() -> Plan:
+        async with connect(loaded.desired, ctx) as conn:
+            prepared = await prepare(conn, loaded.desired, ctx,
+                                     rotate=frozenset(args.rotate), prune=args.prune)
+            return prepared.plan
+
+    return run_async(go())
+
+
+def save_plan(plan: Plan, path: Path) -> None:
+    # No secrets in a plan (digests only), but keep it private like everything else.
+    write_private(path, json.dumps(plan.as_json(), indent=2, sort_keys=True) + "\n")
+
+
+def pull_request_context(args: argparse.Namespace, loaded: Loaded,
+                         plan: Plan) -> dict[str, object]:
+    if not args.repo:
+        raise FlexctlError("--base needs --repo (the repository holding both refs)")
+    from reconciler.gitops.changes import changed_documents, unexplained_drift
+
+    base_args = argparse.Namespace(**{**vars(args), "ref": args.base})
+    base = load_config(base_args)
+    changed = changed_documents(base.desired, loaded.desired)
+    drifted = [(c.key.kind.title, c.key.name) for c in plan.drift()]
+    return {
+        "changed_documents": changed,
+        "unexplained_drift": unexplained_drift(changed, drifted),
+    }

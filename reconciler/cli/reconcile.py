@@ -1,0 +1,197 @@
+"""``flexctl reconcile``: the scheduled job. Fetch a ref, load, plan, and report or heal drift.
+
+    flexctl reconcile --repo URL|PATH [--ref main] [--path SUBDIR] (--interval S | --once)
+                      [--mode report|heal] [--metrics-port N] [--webhook-url-env NAME]
+                      [--history N] [--state-dir DIR]
+
+What a cycle does to the control plane is the engine's: ``reconciler.engine.cycle.build_cycle(
+args, mode)`` returns the cycle function (``gitops.loop.CycleFunction``). ``args.stop`` is the
+``threading.Event`` that SIGTERM and SIGINT set; the engine checks it between changes and
+returns after the change in flight. The loop around it (status, metrics, webhook, last good
+commit) is ``gitops.loop``.
+
+Exit codes: ``--once --mode report``: 0 in sync, 2 drift, 1 failed. ``--once --mode heal``:
+0 converged, 1 failed. A loop ends 0 on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any, cast
+
+from reconciler.cli.common import add_state_dir_argument
+from reconciler.errors import FlexctlError
+from reconciler.gitops.lastgood import LastGoodStore
+from reconciler.gitops.loop import CycleFunction, run_loop
+from reconciler.gitops.metrics import Metrics
+from reconciler.gitops.notify import Notifier
+from reconciler.gitops.outcome import CycleOutcome
+from reconciler.gitops.repo import open_source
+from reconciler.gitops.status import DEFAULT_HISTORY, StatusStore
+from reconciler.statedir import StateDir
+
+#: ``build_cycle(args, mode) -> CycleFunction``: how the engine makes a cycle for these arguments.
+BuildCycle = Callable[[argparse.Namespace, str], CycleFunction]
+ENGINE_MODULE = "reconciler.engine.cycle"
+
+
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    *,
+    build_cycle: BuildCycle | None = None,
+) -> None:
+    parser = subparsers.add_parser(
+        "reconcile",
+        help="fetch a Git ref and report or heal drift, once or on an interval",
+        description="Fetch a Git ref, load and plan it against the control plane; in heal mode "
+        "apply the plan. Each cycle writes <state-dir>/reconcile/status.json.",
+    )
+    parser.add_argument("--repo", required=True, metavar="URL|PATH", help="config repository")
+    parser.add_argument("--ref", default="main", help="branch, tag or commit (default: main)")
+    parser.add_argument(
+        "--path", default="", metavar="SUBDIR", help="folder of the config in the repository"
+    )
+    when = parser.add_mutually_exclusive_group(required=True)
+    when.add_argument("--interval", type=_seconds, metavar="S", help="run a cycle every S seconds")
+    when.add_argument("--once", action="store_true", help="run one cycle and exit")
+    parser.add_argument(
+        "--mode",
+        choices=("report", "heal"),
+        default="report",
+        help="report: change nothing, exit 2 on drift (with --once); heal: apply the plan, "
+        "pruning only as the organisation's prune policy allows (default: report)",
+    )
+    parser.add_argument("--metrics-port", type=int, metavar="N", help="serve Prometheus metrics")
+    parser.add_argument(
+        "--metrics-addr",
+        default="0.0.0.0",  # noqa: S104 - scraped from inside the cluster
+        metavar="ADDR",
+        help="address of the metrics endpoint (default: 0.0.0.0)",
+    )
+    parser.add_argument(
+        "--webhook-url-env",
+        metavar="NAME",
+        help="environment variable holding a webhook URL to POST drift and failures to",
+    )
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=DEFAULT_HISTORY,
+        metavar="N",
+        help=f"outcomes kept in the status file (default: {DEFAULT_HISTORY})",
+    )
+    add_state_dir_argument(parser)
+    parser.set_defaults(func=lambda args: run(args, build_cycle=build_cycle))
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("the interval must be more than 0 seconds")
+    return value
+
+
+def import_build_cycle(module: str = ENGINE_MODULE) -> BuildCycle:
+    """The engine's ``build_cycle``; a clear error (exit 1) when the engine is not there."""
+    try:
+        engine = importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name is None or not module.startswith(e.name):
+            raise
+        raise FlexctlError(f"reconcile needs the engine ({module} is not available)") from e
+    return cast(BuildCycle, engine.build_cycle)
+
+
+def run(args: argparse.Namespace, *, build_cycle: BuildCycle | None = None) -> int:
+    if args.history < 1:
+        raise FlexctlError("--history must be at least 1")
+    state = StateDir(args.state_dir).ensure()
+    notifier = _notifier(args)
+    stop = threading.Event()
+    args.stop = stop
+    cycle = (build_cycle or import_build_cycle())(args, args.mode)
+    metrics = Metrics() if args.metrics_port is not None else None
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="flexctl: %(message)s", stream=sys.stderr)
+    try:
+        if metrics is not None:
+            port = metrics.serve(args.metrics_port, addr=args.metrics_addr)
+            print(f"metrics on {args.metrics_addr}:{port}/metrics", file=sys.stderr)
+        with open_source(args.repo, cache_dir=state.path("git")) as source, _stop_on_signals(stop):
+            last = run_loop(
+                source=source,
+                ref=args.ref,
+                path=args.path,
+                cycle=cycle,
+                interval=None if args.once else args.interval,
+                status=StatusStore(state.path("reconcile", "status.json"), history=args.history),
+                last_good=LastGoodStore(state.path("git", "lastgood.json")),
+                metrics=metrics,
+                notifier=notifier,
+                stop=stop,
+                on_outcome=lambda outcome: print(outcome.summary(), flush=True),
+            )
+    finally:
+        if metrics is not None:
+            metrics.close()
+        if notifier is not None:
+            notifier.close()
+    if not args.once:
+        return 0  # the loop only ends on a signal: a clean stop
+    return exit_code(last, mode=args.mode)
+
+
+def exit_code(outcome: CycleOutcome | None, *, mode: str) -> int:
+    if outcome is None:
+        return 0  # stopped before the first cycle
+    if outcome.result == "failed":
+        return 1
+    if mode == "report" and outcome.result == "drift":
+        return 2
+    return 0
+
+
+def _notifier(args: argparse.Namespace) -> Notifier | None:
+    name: str | None = args.webhook_url_env
+    if name is None:
+        return None
+    url = os.environ.get(name, "")
+    if not url:
+        raise FlexctlError(f"--webhook-url-env: the environment variable {name} is not set")
+    if not url.startswith(("https://", "http://")):
+        # Never echo the value: a webhook URL is a secret.
+        raise FlexctlError(f"--webhook-url-env: {name} does not hold an http(s) URL")
+    return Notifier(url, ref=args.ref)
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM (Kubernetes) and SIGINT set ``stop`` instead of killing the process mid-change."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be installed from the main thread
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        print(f"received {signal.Signals(signum).name}: finishing the cycle in flight", file=sys.stderr)
+        stop.set()
+
+    previous: dict[int, Any] = {}
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous[signum] = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)

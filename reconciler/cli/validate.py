@@ -1,0 +1,65 @@
+"""``flexctl validate [CONFIG]``: load and validate the config repository, nothing else.
+
+Exit 0 with a one-line summary when valid; exit 1 with every diagnostic otherwise. The
+diagnostics are this command's output (stdout), not an error of the tool.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from reconciler.cli.common import add_config_argument, add_state_dir_argument
+from reconciler.config.desired import DesiredState
+from reconciler.config.diagnostics import ConfigError
+from reconciler.config.loader import load_directory
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "validate", help="check the config repository (exit 0 valid, 1 invalid)"
+    )
+    add_config_argument(parser)
+    add_state_dir_argument(parser)
+    parser.add_argument("--output", choices=("text", "json"), default="text")
+    parser.set_defaults(func=run)
+
+
+def counts(state: DesiredState) -> dict[str, int]:
+    return {
+        "organizations": 1,
+        "regions": len(state.regions),
+        "dataplanes": len(state.dataplanes),
+        "workspaces": len(state.workspaces),
+    }
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def summary(state: DesiredState) -> str:
+    return (
+        f"valid: 1 organization, {_plural(len(state.regions), 'region')}, "
+        f"{_plural(len(state.dataplanes), 'data plane')}, "
+        f"{_plural(len(state.workspaces), 'workspace')} (digest {state.digest[:12]}…)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        state = load_directory(args.config)
+    except ConfigError as exc:
+        if args.output == "json":
+            body = {"valid": False, "diagnostics": [d.as_json() for d in exc.diagnostics]}
+            print(json.dumps(body, indent=2, sort_keys=True))
+        else:
+            print(exc.render())
+        return 1
+    if args.output == "json":
+        body = {"valid": True, "digest": state.digest, "counts": counts(state)}
+        print(json.dumps(body, indent=2, sort_keys=True))
+    else:
+        print(summary(state))
+    return 0

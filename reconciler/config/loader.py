@@ -1,0 +1,236 @@
+"""The loader: source files in, a validated ``DesiredState`` out, or one ``ConfigError`` with
+every problem of every file, sorted.
+
+Steps per file: size cap, text check (NUL bytes, UTF-8), YAML events to plain values with
+positions (``yamlio``: refuses aliases, tags, deep nesting, too many nodes; reports duplicate
+keys), then per document: a mapping with ``apiVersion`` and a known ``kind``, the pydantic
+model, and finally the cross-document rules of ``config.validate`` over everything that
+loaded. Empty documents (a stray ``---``, a file of comments) are skipped silently.
+
+Must not: resolve secrets (``config.secrets``), read the file system beyond
+``load_directory``'s listing, or print.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from reconciler.config.desired import DesiredState, DocumentSource, dataplane_key
+from reconciler.config.diagnostics import ConfigError, Diagnostic, Position
+from reconciler.config.documents import FailedDocument, LoadedDocument
+from reconciler.config.messages import phrase, yaml_type
+from reconciler.config.models import KINDS, DataPlane, Organization, Region, Workspace
+from reconciler.config.positions import (
+    PositionMap,
+    document_position,
+    key_position,
+    value_position,
+)
+from reconciler.config.sources import MAX_FILE_BYTES, SourceFile, iter_directory
+from reconciler.config.validate import validate_documents
+from reconciler.config.yamlio import RawDocument, YamlProblem, read_documents
+
+_KIND_LIST = ", ".join(sorted(KINDS))
+
+
+class _Collected:
+    """Everything read so far: good documents, what is known of bad ones, diagnostics."""
+
+    def __init__(self) -> None:
+        self.documents: list[LoadedDocument] = []
+        self.failed: list[FailedDocument] = []
+        self.diagnostics: list[Diagnostic] = []
+
+    def error(self, position: Position, message: str) -> None:
+        self.diagnostics.append(Diagnostic(position, message))
+
+
+def load_directory(path: Path) -> DesiredState:
+    """Load every ``*.yaml``/``*.yml`` under ``path`` (see ``sources.iter_directory``)."""
+    where = Position(str(path))
+    if not path.exists():
+        raise ConfigError([Diagnostic(where, "config directory does not exist")])
+    if not path.is_dir():
+        raise ConfigError([Diagnostic(where, "config path is not a directory")])
+    files = list(iter_directory(path))
+    if not files:
+        raise ConfigError([Diagnostic(where, "no *.yaml or *.yml files in the config directory")])
+    return load_sources(files, origin=str(path))
+
+
+def load_sources(files: Iterable[SourceFile], *, origin: str = ".") -> DesiredState:
+    """Load and validate ``files``; ``origin`` names the whole config in config-wide errors."""
+    collected = _Collected()
+    for source in files:
+        _load_file(source, collected)
+    collected.diagnostics.extend(
+        validate_documents(collected.documents, failed=collected.failed, origin=origin)
+    )
+    if collected.diagnostics:
+        raise ConfigError(collected.diagnostics)
+    return build_state(collected.documents)
+
+
+def build_state(documents: list[LoadedDocument]) -> DesiredState:
+    """The desired state of documents that passed every rule (exactly one Organization)."""
+    organization = next(d.model for d in documents if isinstance(d.model, Organization))
+    regions = sorted((d.model for d in documents if isinstance(d.model, Region)), key=_name)
+    dataplanes = sorted(
+        (d.model for d in documents if isinstance(d.model, DataPlane)), key=dataplane_key
+    )
+    workspaces = sorted((d.model for d in documents if isinstance(d.model, Workspace)), key=_name)
+    return DesiredState(
+        organization=organization,
+        regions=tuple(regions),
+        dataplanes=tuple(dataplanes),
+        workspaces=tuple(workspaces),
+        sources={(d.kind, identity(d)): d.source for d in documents},
+        digest=digest([d.model for d in documents]),
+    )
+
+
+def _name(model: Region | Workspace) -> str:
+    return model.name
+
+
+def identity(document: LoadedDocument) -> str:
+    """The name part of a document's identity (data planes: ``region/name``)."""
+    if isinstance(document.model, DataPlane):
+        return dataplane_key(document.model)
+    return document.name
+
+
+def digest(models: Iterable[Organization | Region | DataPlane | Workspace]) -> str:
+    """sha256 of the canonical JSON of every document, sorted by kind and name.
+
+    Independent of file names, document order and comments: moving a document between files
+    does not change the digest, editing a value does.
+    """
+    dumped = []
+    for model in models:
+        name = dataplane_key(model) if isinstance(model, DataPlane) else model.name
+        dumped.append((model.kind, name, model.model_dump(mode="json", by_alias=True)))
+    dumped.sort(key=lambda item: (item[0], item[1]))
+    canonical = json.dumps(
+        [body for _, _, body in dumped], sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- one file
+
+
+def _load_file(source: SourceFile, collected: _Collected) -> None:
+    path = source.display_path
+    top = Position(path, 1, 1)
+    if len(source.data) > MAX_FILE_BYTES:
+        collected.error(
+            top,
+            f"file is larger than {MAX_FILE_BYTES} bytes (1 MiB); config files are small, "
+            "split it into several",
+        )
+        return
+    text = _decode(source, collected)
+    if text is None:
+        return
+    try:
+        documents = read_documents(text)
+    except YamlProblem as problem:
+        collected.error(Position(path, problem.line + 1, problem.column + 1), problem.message)
+        return
+    for raw in documents:
+        _load_document(path, raw, collected)
+
+
+def _decode(source: SourceFile, collected: _Collected) -> str | None:
+    data = source.data
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        collected.error(
+            _offset_position(source.display_path, data, nul),
+            "file contains a NUL byte: it looks binary, not YAML text",
+        )
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        collected.error(
+            _offset_position(source.display_path, data, exc.start),
+            f"file is not UTF-8 text (byte 0x{data[exc.start]:02x} is not valid UTF-8)",
+        )
+        return None
+
+
+def _offset_position(path: str, data: bytes, offset: int) -> Position:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return Position(path, data.count(b"\n", 0, offset) + 1, offset - line_start + 1)
+
+
+def _load_document(path: str, raw: RawDocument, collected: _Collected) -> None:
+    where = document_position(path, raw)
+    data = raw.data
+    if not isinstance(data, dict):
+        collected.error(
+            where,
+            f"a document must be a mapping with apiVersion, kind and name, not {yaml_type(data)}",
+        )
+        return
+    failed = FailedDocument(
+        where,
+        kind=data.get("kind") if isinstance(data.get("kind"), str) else None,
+        name=data.get("name") if isinstance(data.get("name"), str) else None,
+    )
+    if raw.problems:
+        for line, column, message in raw.problems:
+            collected.error(Position(path, line + 1, column + 1), message)
+        collected.failed.append(failed)
+        return
+    model_type = _model_type(path, raw, data, collected)
+    if model_type is None:
+        collected.failed.append(failed)
+        return
+    try:
+        model: Any = model_type.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False, include_context=True, include_input=True):
+            phrased = phrase(error, model=model_type)
+            loc = tuple(error["loc"])
+            if phrased.anchor == "key":
+                position = key_position(path, raw, loc)
+            elif phrased.anchor == "parent":
+                position = key_position(path, raw, loc[:-1])
+            else:
+                position = value_position(path, raw, loc)
+            collected.error(position, phrased.message)
+        collected.failed.append(failed)
+        return
+    source = DocumentSource(position=where, keys=PositionMap(path, raw.spans))
+    collected.documents.append(LoadedDocument(model=model, source=source))
+
+
+def _model_type(
+    path: str, raw: RawDocument, data: dict[str, Any], collected: _Collected
+) -> type[Organization | Region | DataPlane | Workspace] | None:
+    where = document_position(path, raw)
+    if "apiVersion" not in data:
+        collected.error(where, "missing required key 'apiVersion' (flexctl/v1)")
+    if "kind" not in data:
+        collected.error(where, f"missing required key 'kind' (one of {_KIND_LIST})")
+        return None
+    kind = data["kind"]
+    model_type = KINDS.get(kind) if isinstance(kind, str) else None
+    if model_type is None:
+        shown = repr(kind) if isinstance(kind, str) and len(kind) <= 40 else yaml_type(kind)
+        collected.error(
+            value_position(path, raw, ("kind",)), f"unknown kind {shown} (one of {_KIND_LIST})"
+        )
+        return None
+    if "apiVersion" not in data:
+        return None
+    return model_type  # type: ignore[return-value]

@@ -1,0 +1,72 @@
+"""What every handler shares: the store, the clock, limits, and the wrapper that renders errors.
+
+``endpoint`` turns an ``ApiProblem`` into its problem body and any other exception into a
+500 ``unexpected-problem`` (logged with its type only: a message could echo request data).
+Handlers authenticate first (401 before 400, as the real server does), then read the body.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from reconciler.controlplane import problems, security
+from reconciler.controlplane.store import Store
+
+log = logging.getLogger("reconciler.controlplane")
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Context:
+    store: Store
+    clock: Callable[[], float]
+    token_ttl: int
+    max_body_bytes: int
+
+    def now_us(self) -> int:
+        return int(self.clock() * 1_000_000)
+
+    def principal(self, request: Request) -> security.Principal:
+        with self.store.read() as db:
+            return security.authenticate(
+                db, request.headers.get("authorization"), now_us=self.now_us()
+            )
+
+    def user(self, request: Request) -> str:
+        """The calling user's id (401 without a valid token, 403 for a data-plane token)."""
+        return security.user_of(self.principal(request))
+
+
+def ctx(request: Request) -> Context:
+    context: Context = request.app.state.context
+    return context
+
+
+def endpoint(handler: Handler) -> Handler:
+    @wraps(handler)
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except problems.ApiProblem as problem:
+            return problem.response()
+        except Exception as exc:
+            log.error(
+                "unexpected error in %s %s: %s",
+                request.method,
+                request.url.path,
+                type(exc).__name__,
+            )
+            return problems.unexpected(type(exc).__name__).response()
+
+    return wrapped
+
+
+def ok(body: object) -> Response:
+    return JSONResponse(body)

@@ -1,0 +1,109 @@
+"""Desired state -> resources: what the config says, in the comparable form of ``core.resources``.
+
+Pure: secret references (webhook URLs) are resolved through an injected function, and only
+their digest enters the essence. Notifications are always written in full (every event,
+both channels), so live and desired compare without relying on server defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from reconciler.config.desired import DesiredState
+from reconciler.config.models import NOTIFICATION_EVENTS, Notification, SecretRef, Workspace
+from reconciler.core.resources import (
+    JSON,
+    Resource,
+    dataplane_key,
+    permission_key,
+    region_key,
+    sensitive_digest,
+    workspace_key,
+)
+
+#: Resolves a secret reference; ``where`` names the document and field for error messages.
+Resolver = Callable[[SecretRef, str], str]
+
+
+@dataclass(frozen=True)
+class DesiredResources:
+    resources: tuple[Resource, ...]
+    #: Every user e-mail named in an access list (lower-case), for the one users lookup.
+    users: frozenset[str]
+
+
+def desired_resources(desired: DesiredState, resolve: Resolver) -> DesiredResources:
+    out: list[Resource] = []
+    users: set[str] = set()
+    for region in desired.regions:
+        out.append(
+            Resource(
+                key=region_key(region.name),
+                essence={"name": region.name, "enabled": region.enabled},
+                protect=region.protect,
+            )
+        )
+    for dp in desired.dataplanes:
+        out.append(
+            Resource(
+                key=dataplane_key(dp.region, dp.name),
+                essence={"name": dp.name, "region": dp.region.lower(), "enabled": dp.enabled},
+                protect=dp.protect,
+            )
+        )
+    for ws in desired.workspaces:
+        out.append(
+            Resource(
+                key=workspace_key(ws.name),
+                essence={
+                    "name": ws.name,
+                    # Read back as dataResidency, the region name lower-cased.
+                    "region": ws.region.lower(),
+                    "notifications": desired_notifications(ws, resolve),
+                },
+                protect=ws.protect,
+            )
+        )
+        for grant in ws.access:
+            users.add(grant.user)
+            out.append(_permission(grant.user, grant.role.value, workspace=ws.name))
+    for grant in desired.organization.access:
+        users.add(grant.user)
+        out.append(_permission(grant.user, grant.role.value, workspace=None))
+    return DesiredResources(resources=tuple(out), users=frozenset(users))
+
+
+def _permission(email: str, role: str, *, workspace: str | None) -> Resource:
+    return Resource(
+        key=permission_key(email=email, workspace=workspace),
+        essence={
+            "user": email.lower(),
+            "scope": "workspace" if workspace is not None else "organization",
+            "workspace": workspace,
+            "role": role,
+        },
+    )
+
+
+def desired_notifications(ws: Workspace, resolve: Resolver) -> dict[str, JSON]:
+    result: dict[str, JSON] = {}
+    for event in NOTIFICATION_EVENTS:
+        attr = _snake(event)
+        declared: Notification | None = getattr(ws.notifications, attr)
+        email = bool(declared and declared.email and declared.email.enabled)
+        webhook = declared.webhook if declared else None
+        url: str | None = None
+        if webhook is not None and webhook.url is not None:
+            where = f"Workspace {ws.name}: notifications.{event}.webhook.url"
+            url = sensitive_digest(resolve(webhook.url, where))
+        result[event] = {
+            "email": email,
+            "webhook": bool(webhook and webhook.enabled),
+            "webhookUrl": url,
+        }
+    return result
+
+
+def _snake(camel: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in camel)

@@ -1,0 +1,219 @@
+"""Desired + live + inventory -> plan. Identity by natural key, field diffs via deepdiff.
+
+Rules:
+- A desired resource matches the live object whose id the inventory holds for its key;
+  else the single live object with that key (adoption); two or more candidates and no
+  inventory id is an error naming every id, never a guess.
+- A live object is deleted only if flexctl manages it (inventory; for permissions: a
+  managed user in a managed workspace or the organisation), only when the organisation's
+  prune policy allows the kind, and never when protected.
+- Live differing from what flexctl last applied is drift, labelled as such.
+
+Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from deepdiff import DeepDiff
+
+from reconciler.core.desired_resources import DesiredResources
+from reconciler.core.inventory import Inventory
+from reconciler.core.plan import Action, Change, FieldChange, Plan
+from reconciler.core.resources import JSON, Essence, Kind, Resource, ResourceKey
+from reconciler.errors import FlexctlError
+
+
+class AmbiguityError(FlexctlError):
+    """A natural key matches several live objects and the inventory does not say which."""
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    #: kind -> may flexctl delete managed objects of this kind that the config dropped.
+    prune: Mapping[Kind, bool] = field(default_factory=dict)
+    #: Deletes were asked for (``--prune``, or the reconcile loop's heal mode).
+    prune_requested: bool = True
+    #: Data-plane keys (``region/name``) the user asked to rotate (``--rotate``).
+    rotate: frozenset[str] = frozenset()
+    #: Data-plane keys whose credential sink holds nothing (filled in by the engine).
+    missing_credentials: frozenset[str] = frozenset()
+    warnings: tuple[str, ...] = ()
+    source: Mapping[str, str] = field(default_factory=dict)
+    api_calls: int = 0
+
+
+@dataclass(frozen=True)
+class Match:
+    """A desired resource and the live object it is (or will be) bound to."""
+
+    desired: Resource | None
+    live: Resource | None
+
+
+def match(
+    desired: Sequence[Resource], live: Sequence[Resource], inventory: Inventory
+) -> list[Match]:
+    live_by_key: dict[tuple[Kind, str], list[Resource]] = defaultdict(list)
+    for obj in live:
+        live_by_key[obj.key.folded].append(obj)
+    problems: list[str] = []
+    matches: list[Match] = []
+    bound: set[str] = set()
+    for want in desired:
+        candidates = live_by_key.get(want.key.folded, [])
+        owned = [c for c in candidates if inventory.get(c.id or "") is not None]
+        pool = owned or candidates
+        if len(pool) > 1:
+            ids = ", ".join(sorted(c.id or "?" for c in pool))
+            problems.append(f"{want.key} matches {len(pool)} live objects ({ids}); "
+                            "delete the extra one or record the right id in the inventory")
+            continue
+        chosen = pool[0] if pool else None
+        if chosen is not None and chosen.id is not None:
+            bound.add(chosen.id)
+        matches.append(Match(desired=want, live=chosen))
+    if problems:
+        raise AmbiguityError("; ".join(sorted(problems)))
+    for obj in live:
+        if obj.id not in bound:
+            matches.append(Match(desired=None, live=obj))
+    return matches
+
+
+def build_plan(
+    desired: DesiredResources,
+    live: Sequence[Resource],
+    inventory: Inventory,
+    *,
+    config_digest: str,
+    options: PlanOptions,
+) -> Plan:
+    matches = match(desired.resources, live, inventory)
+    managed_users = desired.users | {
+        str((e.last_applied or {}).get("user", "")) for e in inventory
+        if e.key.kind is Kind.PERMISSION
+    }
+    managed_workspaces = {r.key.name.lower() for r in desired.resources
+                          if r.key.kind is Kind.WORKSPACE}
+    managed_workspaces |= {e.key.name.lower() for e in inventory if e.key.kind is Kind.WORKSPACE}
+    changes: list[Change] = []
+    unchanged: dict[str, int] = defaultdict(int)
+    for m in matches:
+        if m.desired is not None:
+            change = _desired_change(m.desired, m.live, inventory, options)
+            if change is None:
+                unchanged[m.desired.key.kind.value] += 1
+            else:
+                changes.extend(change)
+        elif m.live is not None and _is_managed(m.live, inventory, managed_users,
+                                                managed_workspaces):
+            changes.append(_delete(m.live, inventory, options))
+    changes.sort(key=Change.sort_key)
+    return Plan(
+        changes=tuple(changes),
+        config_digest=config_digest,
+        live_digest=live_digest(live),
+        unchanged=dict(unchanged),
+        warnings=options.warnings,
+        source=options.source,
+        api_calls=options.api_calls,
+    )
+
+
+def _desired_change(
+    want: Resource, have: Resource | None, inventory: Inventory, options: PlanOptions
+) -> list[Change] | None:
+    entries = inventory.by_key(want.key)
+    if have is None:
+        gone = bool(entries)
+        return [Change(
+            action=Action.CREATE,
+            key=want.key,
+            desired=want.essence,
+            drift=gone,
+            notes=("deleted outside flexctl; will be created again",) if gone else (),
+        )]
+    entry = inventory.get(have.id or "")
+    out: list[Change] = []
+    fields = field_changes(have.essence, want.essence)
+    if fields:
+        drift = bool(entry and entry.last_applied is not None
+                     and dict(entry.last_applied) != dict(have.essence))
+        out.append(Change(action=Action.UPDATE, key=want.key, id=have.id, fields=tuple(fields),
+                          desired=want.essence, drift=drift, adopt=entry is None))
+    if want.key.kind is Kind.DATAPLANE and want.key.name in options.missing_credentials:
+        asked = want.key.name in options.rotate
+        out.append(Change(
+            action=Action.ROTATE, key=want.key, id=have.id, desired=want.essence,
+            blocked=None if asked else f"run with --rotate {want.key.name}",
+            notes=("no stored credentials for this data plane: create a new one, deliver its "
+                   "credentials, then delete the old one",),
+        ))
+    return out or None
+
+
+def _is_managed(obj: Resource, inventory: Inventory, users: set[str] | frozenset[str],
+                workspaces: set[str]) -> bool:
+    if inventory.get(obj.id or "") is not None:
+        return True
+    if obj.key.kind is Kind.PERMISSION:
+        ws = obj.essence.get("workspace")
+        in_scope = ws is None or str(ws).lower() in workspaces
+        return in_scope and str(obj.essence.get("user")) in users
+    return False
+
+
+def _delete(obj: Resource, inventory: Inventory, options: PlanOptions) -> Change:
+    entry = inventory.get(obj.id or "")
+    blocked: str | None = None
+    notes: list[str] = []
+    if entry is not None and entry.protect:
+        blocked = "protected (protect: true); release it with --unprotect"
+    elif not options.prune.get(obj.key.kind, False):
+        blocked = f"pruning of {obj.key.kind.value}s is off (organization prune policy)"
+    elif not options.prune_requested:
+        blocked = "run with --prune to delete"
+    if obj.key.kind is Kind.REGION:
+        notes.append("deleting a region also deletes its data planes")
+    return Change(action=Action.DELETE, key=obj.key, id=obj.id, blocked=blocked,
+                  notes=tuple(notes))
+
+
+_PATH_PART = re.compile(r"\['([^']*)'\]|\[(\d+)\]")
+
+
+def field_changes(old: Essence, new: Essence) -> list[FieldChange]:
+    """Field-level changes from ``old`` to ``new``, sorted by path."""
+    diff = DeepDiff(dict(old), dict(new), verbose_level=2, view="tree")
+    changes: list[FieldChange] = []
+    for report in diff.values():
+        for level in report:
+            path = ".".join(a or b for a, b in _PATH_PART.findall(level.path()))
+            old_value = None if _missing(level.t1) else level.t1
+            new_value = None if _missing(level.t2) else level.t2
+            changes.append(FieldChange(path=path, old=old_value, new=new_value))
+    changes.sort(key=lambda c: c.path)
+    return changes
+
+
+def _missing(value: object) -> bool:
+    return type(value).__name__ == "NotPresent"
+
+
+def live_digest(live: Iterable[Resource]) -> str:
+    """Digest of the live state a plan saw: a saved plan is refused if this moved."""
+    rows = sorted(
+        (r.key.kind.value, r.key.name.lower(), r.id or "", _canonical(r.essence)) for r in live
+    )
+    return hashlib.sha256(json.dumps(rows).encode("utf-8")).hexdigest()
+
+
+def _canonical(value: JSON) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))

@@ -1,0 +1,96 @@
+"""The inventory as a value: which live objects flexctl manages, and what it last applied.
+
+An object enters the inventory when flexctl creates or adopts it, and leaves when flexctl
+deletes it or sees it gone. Only inventory objects are ever deleted. ``protect`` is kept
+here too, so protection outlives the document that declared it until explicitly released.
+``last_applied`` is the essence flexctl last wrote: live differing from it is drift.
+
+Pure value; reading and writing the file is ``engine.inventory``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+
+from reconciler.core.resources import Essence, Kind, ResourceKey
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: ResourceKey
+    id: str
+    protect: bool = False
+    last_applied: Essence | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "kind": self.key.kind.value,
+            "name": self.key.name,
+            "id": self.id,
+            "protect": self.protect,
+            "lastApplied": dict(self.last_applied) if self.last_applied is not None else None,
+        }
+
+    @staticmethod
+    def from_json(data: Mapping[str, object]) -> Entry:
+        last = data.get("lastApplied")
+        return Entry(
+            key=ResourceKey(Kind(str(data["kind"])), str(data["name"])),
+            id=str(data["id"]),
+            protect=bool(data.get("protect", False)),
+            last_applied=dict(last) if isinstance(last, Mapping) else None,
+        )
+
+
+class Inventory:
+    """Entries by id (ids are unique); lookups by folded natural key."""
+
+    def __init__(self, entries: Iterable[Entry] = ()) -> None:
+        self._by_id: dict[str, Entry] = {}
+        for entry in entries:
+            self._by_id[entry.id] = entry
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(sorted(self._by_id.values(), key=lambda e: (e.key.sort_key(), e.id)))
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def get(self, object_id: str) -> Entry | None:
+        return self._by_id.get(object_id)
+
+    def by_key(self, key: ResourceKey) -> list[Entry]:
+        return [e for e in self._by_id.values() if e.key.folded == key.folded]
+
+    def ids(self, kind: Kind) -> set[str]:
+        return {e.id for e in self._by_id.values() if e.key.kind is kind}
+
+    def record(self, key: ResourceKey, object_id: str, *, essence: Essence | None,
+               protect: bool | None = None) -> None:
+        old = self._by_id.get(object_id)
+        keep_protect = old.protect if old is not None else False
+        self._by_id[object_id] = Entry(
+            key=key,
+            id=object_id,
+            protect=keep_protect if protect is None else (protect or keep_protect),
+            last_applied=essence,
+        )
+
+    def release(self, object_id: str) -> None:
+        entry = self._by_id.get(object_id)
+        if entry is not None:
+            self._by_id[object_id] = replace(entry, protect=False)
+
+    def forget(self, object_id: str) -> None:
+        self._by_id.pop(object_id, None)
+
+    def as_json(self) -> dict[str, object]:
+        return {"version": 1, "entries": [e.as_json() for e in self]}
+
+    @staticmethod
+    def from_json(data: Mapping[str, object]) -> Inventory:
+        entries = data.get("entries", [])
+        if not isinstance(entries, list):
+            raise ValueError("inventory 'entries' is not a list")
+        return Inventory(Entry.from_json(e) for e in entries)

@@ -1,0 +1,132 @@
+"""Live API objects -> resources: the normalisation rules, one line of why each.
+
+Input is what the list endpoints return (already fetched by ``engine.live``); output is the
+same comparable form ``core.desired_resources`` produces. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.config.models import NOTIFICATION_EVENTS
+from reconciler.core.resources import (
+    JSON,
+    Resource,
+    dataplane_key,
+    permission_key,
+    region_key,
+    sensitive_digest,
+    workspace_key,
+)
+
+Payload = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    """Everything one refresh read, already filtered to the organisation."""
+
+    organization_id: str
+    regions: Sequence[Payload] = ()
+    dataplanes: Sequence[Payload] = ()
+    workspaces: Sequence[Payload] = ()
+    users: Sequence[Payload] = ()
+    #: Permissions of the users flexctl looked at (list items: scope + scopeId).
+    permissions: Sequence[Payload] = ()
+    #: Ids of regions visible but owned by another organisation (managed US/EU...): name -> id.
+    managed_regions: Mapping[str, str] = field(default_factory=dict)
+
+
+def live_resources(snapshot: LiveSnapshot) -> tuple[Resource, ...]:
+    out: list[Resource] = []
+    region_names: dict[str, str] = {}
+    for region in snapshot.regions:
+        region_names[region["regionId"]] = region["name"]
+        # Rule: ids, organizationId and timestamps are server-owned; only name and enabled are ours.
+        out.append(
+            Resource(
+                key=region_key(region["name"]),
+                essence={"name": region["name"], "enabled": bool(region.get("enabled", True))},
+                id=region["regionId"],
+            )
+        )
+    for dp in snapshot.dataplanes:
+        region_name = region_names.get(dp["regionId"])
+        if region_name is None:
+            continue  # Rule: a data plane of a region outside the organisation is not ours to see.
+        out.append(
+            Resource(
+                key=dataplane_key(region_name, dp["name"]),
+                # Rule: the region is compared by name (lower-cased like dataResidency), not id.
+                essence={
+                    "name": dp["name"],
+                    "region": region_name.lower(),
+                    "enabled": bool(dp.get("enabled", True)),
+                },
+                id=dp["dataplaneId"],
+            )
+        )
+    workspace_names: dict[str, str] = {}
+    for ws in snapshot.workspaces:
+        workspace_names[ws["workspaceId"]] = ws["name"]
+        out.append(
+            Resource(
+                key=workspace_key(ws["name"]),
+                essence={
+                    "name": ws["name"],
+                    # Rule: written as regionId, read back as dataResidency (lower-cased name):
+                    # compare lower-cased names on both sides.
+                    "region": str(ws.get("dataResidency", "")).lower(),
+                    "notifications": live_notifications(ws.get("notifications") or {}),
+                },
+                id=ws["workspaceId"],
+            )
+        )
+    emails = {u["id"]: str(u["email"]).lower() for u in snapshot.users}
+    for perm in snapshot.permissions:
+        email = emails.get(perm["userId"])
+        scope = perm.get("scope")
+        if email is None:
+            continue
+        if scope == "workspace":
+            ws_name = workspace_names.get(perm["scopeId"])
+            if ws_name is None:
+                continue  # Rule: a permission on a workspace we cannot see is not ours.
+            key = permission_key(email=email, workspace=ws_name)
+        elif scope == "organization" and perm["scopeId"] == snapshot.organization_id:
+            ws_name = None
+            key = permission_key(email=email, workspace=None)
+        else:
+            continue  # Rule: other organisations and instance-wide roles are out of scope.
+        out.append(
+            Resource(
+                key=key,
+                essence={
+                    "user": email,
+                    "scope": scope,
+                    "workspace": ws_name,
+                    "role": perm["permissionType"],
+                },
+                id=perm["permissionId"],
+            )
+        )
+    return tuple(out)
+
+
+def live_notifications(config: Mapping[str, Any]) -> dict[str, JSON]:
+    result: dict[str, JSON] = {}
+    for event in NOTIFICATION_EVENTS:
+        item = config.get(event) or {}
+        email = item.get("email")
+        webhook = item.get("webhook") or {}
+        url = webhook.get("url")
+        result[event] = {
+            # Rule: an omitted email block means the server default, enabled for all but success.
+            "email": bool(email.get("enabled")) if email is not None else event != "success",
+            "webhook": bool(webhook.get("enabled", False)),
+            # Rule: webhook URLs carry tokens; only their digest is ever compared or shown.
+            "webhookUrl": sensitive_digest(url) if url else None,
+        }
+    return result

@@ -1,0 +1,40 @@
+"""Plan renderers: text for terminals, JSON for saved plans, Markdown for pull requests.
+
+Every renderer is pure (a ``Plan`` in, a ``str`` out) and deterministic: the same plan gives
+the same bytes. None of them ever prints a secret's digest; see ``lines`` for the rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from reconciler.core.output.jsonout import plan_schema, render_json
+from reconciler.core.output.markdown import DocumentChangeLike, render_markdown
+from reconciler.core.output.text import render_text
+from reconciler.core.plan import Plan
+
+Format = Literal["text", "json", "markdown"]
+
+__all__ = [
+    "DocumentChangeLike",
+    "Format",
+    "plan_schema",
+    "render",
+    "render_json",
+    "render_markdown",
+    "render_text",
+]
+
+
+def render(plan: Plan, fmt: Format, *, color: bool = False, **kw: Any) -> str:
+    """Render ``plan`` as ``fmt``. ``color`` applies to text only; ``kw`` goes to
+    ``render_markdown`` (changed_documents, unexplained_drift, max_bytes)."""
+    if fmt == "markdown":
+        return render_markdown(plan, **kw)
+    if kw:
+        raise TypeError(f"{fmt} output takes no options {sorted(kw)}")
+    if fmt == "text":
+        return render_text(plan, color=color)
+    if fmt == "json":
+        return render_json(plan)
+    raise ValueError(f"unknown output format {fmt!r} (expected text, json or markdown)")

@@ -1,0 +1,166 @@
+"""The words of a plan, shared by every human-readable format: one change as a header and
+body lines, values as short literals, the summary footer.
+
+Owns the redaction rule: a ``sha256:`` digest of a secret never reaches a line; it reads
+``(sensitive)``, and a secret that changed reads ``(sensitive value changed)``. Free text
+(notes, warnings, reasons) is scrubbed the same way in case a digest slipped into it.
+
+Pure: no colour, no Markdown, no I/O. ``text`` and ``markdown`` decide how lines look.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from reconciler.core.plan import Action, Change, FieldChange, Plan
+from reconciler.core.resources import JSON, Essence, Kind, is_sensitive
+
+SENSITIVE = "(sensitive)"
+SENSITIVE_CHANGED = "(sensitive value changed)"
+ARROW = "→"
+
+_DIGEST = re.compile(r"sha256:[0-9a-fA-F]{64}")
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """One change in words: ``symbol header`` on the first line, then ``body`` lines."""
+
+    symbol: str
+    header: str
+    body: tuple[str, ...]
+    blocked: bool
+
+
+def scrub(text: str) -> str:
+    return _DIGEST.sub(SENSITIVE, text)
+
+
+def literal(value: JSON) -> str:
+    """A value as a short JSON-like literal, secrets replaced, keys sorted."""
+    if is_sensitive(value):
+        return SENSITIVE
+    if isinstance(value, Mapping):
+        items = ", ".join(f"{json.dumps(str(k))}: {literal(value[k])}" for k in sorted(value))
+        return "{" + items + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    return scrub(json.dumps(value, ensure_ascii=False, sort_keys=True))
+
+
+def field_line(change: FieldChange) -> str:
+    path = change.path or "(root)"
+    if is_sensitive(change.old) and is_sensitive(change.new):
+        return f"{path}: {SENSITIVE_CHANGED}"
+    return f"{path}: {literal(change.old)} {ARROW} {literal(change.new)}"
+
+
+def flatten(value: JSON, prefix: str = "") -> Iterator[tuple[str, JSON]]:
+    """Leaves of nested mappings as ``(dotted.path, value)``; ``name`` first, then sorted."""
+    if isinstance(value, Mapping) and value:
+        for key in sorted(value, key=lambda k: (str(k) != "name", str(k))):
+            yield from flatten(value[key], f"{prefix}.{key}" if prefix else str(key))
+    else:
+        yield prefix, value
+
+
+def _essence_lines(kind: Kind, essence: Essence) -> tuple[str, ...]:
+    shown = dict(essence)
+    notifications = shown.get("notifications")
+    if kind is Kind.WORKSPACE and isinstance(notifications, Mapping):
+        # Every event is always written in full; listing the all-off ones is noise.
+        shown["notifications"] = {
+            event: setting
+            for event, setting in notifications.items()
+            if any(leaf for _, leaf in flatten(setting))
+        }
+    return tuple(f"{path}: {literal(value)}" for path, value in flatten(shown) if path)
+
+
+def _permission_subject(change: Change) -> tuple[str, str]:
+    """(user, "in workspace X" | "in organization"), from the essence or else the key."""
+    desired = change.desired or {}
+    name = change.key.name
+    workspace: str | None
+    if name.startswith("organization/"):
+        user, workspace = name.removeprefix("organization/"), None
+    else:
+        workspace, _, user = name.removeprefix("workspace:").rpartition("/")
+    if "user" in desired:
+        user = str(desired["user"])
+    if "scope" in desired:
+        ws = desired.get("workspace")
+        workspace = str(ws) if desired["scope"] == "workspace" and ws is not None else None
+    return user, (f"in workspace {workspace}" if workspace is not None else "in organization")
+
+
+def _permission_view(change: Change) -> tuple[str, tuple[FieldChange, ...]]:
+    user, scope = _permission_subject(change)
+    role = (change.desired or {}).get("role")
+    if change.action is Action.CREATE:
+        return f"grant {user} {role} {scope}", ()
+    if change.action is Action.DELETE:
+        return f"revoke {user} {scope}", change.fields
+    role_change = next((f for f in change.fields if f.path == "role"), None)
+    rest = tuple(f for f in change.fields if f is not role_change)
+    if role_change is None:
+        return f"{user} {scope}", rest
+    return f"{user}: {role_change.old} {ARROW} {role_change.new} {scope}", rest
+
+
+def _labels(change: Change) -> str:
+    labels: list[str] = []
+    if change.action is Action.ROTATE:
+        labels.append("rotate")
+    if change.adopt:
+        labels.append(f"adopt existing {change.id}")
+    if change.drift:
+        what = "deleted" if change.action is Action.CREATE else "changed"
+        labels.append(f"drift: {what} outside Git")
+    if change.blocked is not None:
+        labels.append(f"blocked: {change.blocked}")
+    return "".join(f" ({label})" for label in labels)
+
+
+def view(change: Change) -> ChangeView:
+    fields = change.fields
+    if change.key.kind is Kind.PERMISSION:
+        header, fields = _permission_view(change)
+        body: list[str] = []
+    else:
+        header = str(change.key)
+        body = []
+        if change.action is Action.CREATE and change.desired is not None:
+            body.extend(_essence_lines(change.key.kind, change.desired))
+    if change.action in (Action.DELETE, Action.ROTATE) and change.id is not None:
+        body.append(f"id: {literal(change.id)}")
+    body.extend(field_line(f) for f in fields)
+    body.extend(f"# {note}" for note in change.notes)
+    return ChangeView(
+        symbol=change.action.symbol,
+        header=scrub(header + _labels(change)),
+        body=tuple(scrub(line) for line in body),
+        blocked=change.blocked is not None,
+    )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
+def footer(plan: Plan) -> str:
+    unchanged = sum(plan.unchanged.values())
+    calls = _plural(plan.api_calls, "API call")
+    if not plan.changes:
+        return f"No changes. Live state matches the config. ({unchanged:,} unchanged, {calls})"
+    counts = plan.counts()
+    actions = ", ".join(f"{counts[a.value]:,} to {a.value}" for a in Action)
+    blocked = len(plan.changes) - len(plan.actionable)
+    return f"Plan: {actions}. {blocked:,} blocked. {unchanged:,} unchanged. {calls}."
+
+
+def warning_lines(plan: Plan) -> tuple[str, ...]:
+    return tuple(f"warning: {scrub(w)}" for w in plan.warnings)

@@ -1,0 +1,282 @@
+"""A plan as a pull-request comment (GitHub-flavoured Markdown).
+
+Layout: a stable marker (so CI finds and updates its own comment), the source, a summary
+table, the changed documents, drift the reviewer must know about, the plan details folded
+in a ``diff`` block, warnings, the footer. The comment never exceeds ``max_bytes`` (GitHub
+holds 65,536 characters): whole changes are cut, deletes and drift last, and the cut is
+said out loud. Every cut keeps fences balanced and ``<details>`` closed.
+
+Pure: returns a string. Must not fetch anything or know about Git; changed documents and
+unexplained drift are computed by ``gitops.changes`` and passed in, already sorted.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from reconciler.core.output.lines import ChangeView, footer, scrub, view
+from reconciler.core.plan import Action, Change, Plan
+from reconciler.core.resources import Kind
+
+MARKER = "<!-- flexctl-plan -->"
+DEFAULT_MAX_BYTES = 60000
+
+_SOURCE_ORDER = ("repo", "ref", "commit", "author", "path")
+_ROWS = ("create", "update", "delete", "rotate", "blocked", "unchanged")
+
+
+class DocumentChangeLike(Protocol):
+    """What ``gitops.changes.DocumentChange`` offers; read-only so frozen values fit."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class _Input:
+    plan: Plan
+    views: tuple[ChangeView, ...]
+    #: Change indexes in the order they are kept when the comment must shrink.
+    keep_order: tuple[int, ...]
+    documents: Sequence[DocumentChangeLike] | None
+    unexplained: Sequence[tuple[str, str]]
+    drifted: tuple[ChangeView, ...]
+
+
+def render_markdown(
+    plan: Plan,
+    *,
+    changed_documents: Sequence[DocumentChangeLike] | None = None,
+    unexplained_drift: Sequence[tuple[str, str]] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> str:
+    """The comment, at most ``max_bytes`` UTF-8 bytes; ValueError if even the bare summary
+    does not fit."""
+    views = tuple(view(c) for c in plan.changes)
+    data = _Input(
+        plan=plan,
+        views=views,
+        keep_order=tuple(sorted(range(len(views)), key=lambda i: (_keep_rank(plan.changes[i]), i))),
+        documents=changed_documents,
+        unexplained=unexplained_drift,
+        drifted=tuple(v for c, v in zip(plan.changes, views, strict=True) if c.drift),
+    )
+    longest_list = max(
+        len(changed_documents or ()), len(unexplained_drift), len(data.drifted), len(plan.warnings)
+    )
+    candidates: list[Callable[[], str | None]] = [
+        lambda: _compose(data, shown=len(views), cap=longest_list),
+        lambda: _largest(
+            len(views) - 1, lambda k: _compose(data, shown=k, cap=longest_list), max_bytes
+        ),
+        lambda: _largest(longest_list - 1, lambda c: _compose(data, shown=0, cap=c), max_bytes),
+        lambda: _minimal(plan),
+    ]
+    for candidate in candidates:
+        text = candidate()
+        if text is not None and _size(text) <= max_bytes:
+            return text
+    raise ValueError(f"max_bytes={max_bytes:,} is too small for even the plan summary")
+
+
+def _keep_rank(change: Change) -> int:
+    # A reviewer must see what is destroyed or overwritten; creates are the cheapest to cut.
+    if change.action in (Action.DELETE, Action.ROTATE):
+        return 0
+    if change.drift:
+        return 1
+    return 2 if change.action is Action.UPDATE else 3
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _largest(high: int, build: Callable[[int], str], max_bytes: int) -> str | None:
+    """The biggest ``build(n)`` for n in [0, high] that fits (sizes grow with n)."""
+    if high < 0 or _size(best := build(0)) > max_bytes:
+        return None
+    low = 0
+    while low < high:
+        mid = (low + high + 1) // 2
+        text = build(mid)
+        if _size(text) <= max_bytes:
+            low, best = mid, text
+        else:
+            high = mid - 1
+    return best
+
+
+def _compose(data: _Input, *, shown: int, cap: int) -> str:
+    plan = data.plan
+    sections = [_head(plan)]
+    if plan.changes:
+        sections.append(_table(plan))
+    if data.documents is not None:
+        sections.append(_documents(data.documents, cap))
+    sections.append(_drift(data, cap))
+    if plan.changes:
+        sections.append(_details(data, shown))
+    sections.append(_warnings(plan.warnings, cap))
+    sections.append(footer(plan))
+    return "\n\n".join(s for s in sections if s) + "\n"
+
+
+def _minimal(plan: Plan) -> str:
+    note = (
+        "The plan is too large for a comment; run flexctl plan locally or see the "
+        "plan.json artifact for the full plan."
+    )
+    return "\n\n".join([MARKER + "\n## flexctl plan", note, footer(plan)]) + "\n"
+
+
+def _head(plan: Plan) -> str:
+    lines = [MARKER, "## flexctl plan"]
+    keys = [k for k in _SOURCE_ORDER if k in plan.source]
+    keys += sorted(k for k in plan.source if k not in _SOURCE_ORDER)
+    if keys:
+        parts = " · ".join(f"{k} {_code(plan.source[k])}" for k in keys)
+        lines += ["", f"**Source:** {parts}"]
+    return "\n".join(lines)
+
+
+def _table(plan: Plan) -> str:
+    kinds = list(Kind)
+    counts: dict[str, dict[Kind, int]] = {row: dict.fromkeys(kinds, 0) for row in _ROWS}
+    for change in plan.changes:
+        row = "blocked" if change.blocked is not None else change.action.value
+        counts[row][change.key.kind] += 1
+    unchanged: Mapping[str, int] = plan.unchanged
+    counts["unchanged"] = {k: int(unchanged.get(k.value, 0)) for k in kinds}
+    lines = [
+        "| | " + " | ".join(k.title for k in kinds) + " | Total |",
+        "|:--|" + "--:|" * (len(kinds) + 1),
+    ]
+    for row in _ROWS:
+        total = sum(unchanged.values()) if row == "unchanged" else sum(counts[row].values())
+        cells = [f"{counts[row][k]:,}" for k in kinds] + [f"**{total:,}**"]
+        lines.append(f"| {row.capitalize()} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _cut_notice(count: int, noun: str) -> str:
+    return f"… {count:,} more {noun}{'' if count == 1 else 's'} not shown (comment size limit)."
+
+
+def _documents(documents: Sequence[DocumentChangeLike], cap: int) -> str:
+    if not documents:
+        return "### Changed documents\n\nNo documents changed."
+    lines = ["### Changed documents", "", "| Document | Change | File |", "|:--|:--|:--|"]
+    for doc in documents[:cap]:
+        path = _cell(_code(doc.path)) if doc.path else ""
+        lines.append(
+            f"| {_cell(_text(doc.kind))} {_cell(_code(doc.name))} "
+            f"| {_cell(_text(doc.status))} | {path} |"
+        )
+    if len(documents) > cap:
+        lines += ["", _cut_notice(len(documents) - cap, "document")]
+    return "\n".join(lines)
+
+
+def _drift(data: _Input, cap: int) -> str:
+    if not data.unexplained and not data.drifted:
+        return ""
+    lines = [
+        "### Drift",
+        "",
+        "> [!WARNING]",
+        "> Live objects were changed outside Git. Applying this plan overwrites those changes.",
+    ]
+    if data.unexplained:
+        lines += ["", "Not explained by this pull request (their documents did not change):", ""]
+        lines += [f"- {_text(kind)} {_code(name)}" for kind, name in data.unexplained[:cap]]
+        if len(data.unexplained) > cap:
+            lines += ["", _cut_notice(len(data.unexplained) - cap, "object")]
+    if data.drifted:
+        lines += ["", "Drift in this plan:", ""]
+        lines += [f"- {_code(f'{v.symbol} {v.header}')}" for v in data.drifted[:cap]]
+        if len(data.drifted) > cap:
+            lines += ["", _cut_notice(len(data.drifted) - cap, "drifted change")]
+    return "\n".join(lines)
+
+
+def _diff_lines(change: ChangeView) -> list[str]:
+    # A leading space makes a blocked change a diff "context" line: GitHub leaves it
+    # uncoloured, so a blocked delete does not read as a red deletion.
+    lead = " " if change.blocked else ""
+    return [f"{lead}{change.symbol} {change.header}"] + [
+        f"{lead}{change.symbol}     {line}" for line in change.body
+    ]
+
+
+def _details(data: _Input, shown: int) -> str:
+    keep = set(data.keep_order[:shown])
+    body = [line for i, v in enumerate(data.views) if i in keep for line in _diff_lines(v)]
+    total = len(data.views)
+    summary = (
+        f"Plan details ({total:,} change{'' if total == 1 else 's'})"
+        if shown >= total
+        else f"Plan details ({shown:,} of {total:,} changes shown)"
+    )
+    fence = _fence(body)
+    lines = [
+        f"<details><summary>{summary}</summary>",
+        "",
+        f"{fence}diff",
+        *body,
+        fence,
+        "",
+        "</details>",
+    ]
+    if shown < total:
+        cut = total - shown
+        lines += [
+            "",
+            f"… {cut:,} more change{'' if cut == 1 else 's'} not shown (comment size "
+            "limit); run flexctl plan locally or see the plan.json artifact for the full "
+            "plan.",
+        ]
+    return "\n".join(lines)
+
+
+def _warnings(warnings: Sequence[str], cap: int) -> str:
+    if not warnings:
+        return ""
+    lines = ["### Warnings", ""] + [f"- {_text(w)}" for w in warnings[:cap]]
+    if len(warnings) > cap:
+        lines += ["", _cut_notice(len(warnings) - cap, "warning")]
+    return "\n".join(lines)
+
+
+def _fence(lines: Sequence[str]) -> str:
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def _code(text: str) -> str:
+    """An inline code span that survives backticks in ``text``."""
+    text = scrub(text)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def _text(text: str) -> str:
+    # Free text must not open HTML (a stray <details> would swallow the rest of the comment).
+    return html.escape(scrub(text), quote=False)
+
+
+def _cell(text: str) -> str:
+    # GitHub splits table cells on "|" even inside code spans.
+    return text.replace("|", "\\|")

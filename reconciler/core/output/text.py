@@ -1,0 +1,46 @@
+"""A plan as terminal text, Terraform-like: one block per change in plan order, then the
+warnings, then a one-line footer.
+
+Colour is plain ANSI and only when asked for (``color=False`` for CI logs and files): green
+``+``, yellow ``~``, red ``-``, magenta ``±``, and blocked changes dim. Pure: returns a string.
+"""
+
+from __future__ import annotations
+
+from reconciler.core.output.lines import ChangeView, footer, view, warning_lines
+from reconciler.core.plan import Plan
+
+INDENT = "    "
+
+_SYMBOL_COLOR = {"+": "32", "~": "33", "-": "31", "±": "35"}
+_DIM = "2"
+_BOLD = "1"
+_WARN = "1;33"
+
+
+def _paint(text: str, code: str, *, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color and text else text
+
+
+def _block(change: ChangeView, *, color: bool) -> list[str]:
+    code = _DIM if change.blocked else _SYMBOL_COLOR[change.symbol]
+    lines = [_paint(f"{change.symbol} {change.header}", code, color=color)]
+    # Field lines stay uncoloured so values read plainly; a blocked block dims as a whole.
+    lines.extend(
+        _paint(INDENT + line, _DIM, color=color and change.blocked) for line in change.body
+    )
+    return lines
+
+
+def render_text(plan: Plan, *, color: bool) -> str:
+    lines: list[str] = []
+    for change in plan.changes:
+        lines.extend(_block(view(change), color=color))
+        lines.append("")
+    for warning in warning_lines(plan):
+        label, _, rest = warning.partition(" ")
+        lines.append(f"{_paint(label, _WARN, color=color)} {rest}")
+    if plan.warnings:
+        lines.append("")
+    lines.append(_paint(footer(plan), _BOLD, color=color))
+    return "\n".join(lines) + "\n"

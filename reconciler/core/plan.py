@@ -1,0 +1,153 @@
+"""The plan as a value: changes, field by field, in a fixed order, with the digests that
+tie it to the config and live state it was made from.
+
+A plan is built by ``core.diff`` and rendered by ``core.output``; it can be saved as JSON
+(``--out plan.json``) and loaded back for ``apply plan.json``. It never holds a secret:
+sensitive values appear only as ``sha256:`` digests and are shown as ``(sensitive)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from reconciler.core.resources import JSON, Essence, Kind, ResourceKey
+
+PLAN_FORMAT_VERSION = 1
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    #: A data plane without stored credentials: new data plane, deliver, delete the old one.
+    ROTATE = "rotate"
+
+    @property
+    def symbol(self) -> str:
+        return {"create": "+", "update": "~", "delete": "-", "rotate": "±"}[self.value]
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str
+    old: JSON
+    new: JSON
+
+    def as_json(self) -> dict[str, JSON]:
+        return {"path": self.path, "old": self.old, "new": self.new}
+
+
+@dataclass(frozen=True)
+class Change:
+    action: Action
+    key: ResourceKey
+    #: Live id for update/delete/rotate; None for create.
+    id: str | None = None
+    fields: tuple[FieldChange, ...] = ()
+    #: Essence to create / to reach (create, update, rotate).
+    desired: Essence | None = None
+    #: The live object differs from what flexctl last applied: someone changed it outside Git.
+    drift: bool = False
+    #: Adopting an existing live object into the inventory (ids recorded, nothing re-created).
+    adopt: bool = False
+    #: Not applied unless asked for (e.g. rotation needs --rotate NAME, deletes need --prune).
+    blocked: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def sort_key(self) -> tuple[int, int, str]:
+        # Deletes run in reverse dependency order, after everything else.
+        if self.action is Action.DELETE:
+            return (1, -self.key.kind.order, self.key.name.lower())
+        return (0, self.key.kind.order, self.key.name.lower())
+
+    def as_json(self) -> dict[str, JSON]:
+        return {
+            "action": self.action.value,
+            "kind": self.key.kind.value,
+            "name": self.key.name,
+            "id": self.id,
+            "fields": [f.as_json() for f in self.fields],
+            "desired": dict(self.desired) if self.desired is not None else None,
+            "drift": self.drift,
+            "adopt": self.adopt,
+            "blocked": self.blocked,
+            "notes": list(self.notes),
+        }
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> Change:
+        return Change(
+            action=Action(data["action"]),
+            key=ResourceKey(Kind(data["kind"]), data["name"]),
+            id=data.get("id"),
+            fields=tuple(FieldChange(f["path"], f["old"], f["new"]) for f in data.get("fields", [])),
+            desired=data.get("desired"),
+            drift=bool(data.get("drift", False)),
+            adopt=bool(data.get("adopt", False)),
+            blocked=data.get("blocked"),
+            notes=tuple(data.get("notes", [])),
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...]
+    config_digest: str
+    live_digest: str
+    #: Objects already as declared, per kind.
+    unchanged: Mapping[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    #: Where the config came from: {"repo", "commit", "author", ...} or {"path": ...}.
+    source: Mapping[str, str] = field(default_factory=dict)
+    #: API calls this run made to build the plan (shown in the footer).
+    api_calls: int = 0
+
+    @property
+    def actionable(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.blocked is None)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actionable)
+
+    def counts(self) -> dict[str, int]:
+        counts = {a.value: 0 for a in Action}
+        for change in self.actionable:
+            counts[change.action.value] += 1
+        return counts
+
+    def drift(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.drift)
+
+    def as_json(self) -> dict[str, JSON]:
+        return {
+            "formatVersion": PLAN_FORMAT_VERSION,
+            "configDigest": self.config_digest,
+            "liveDigest": self.live_digest,
+            "source": dict(self.source),
+            "summary": self.counts(),
+            "unchanged": dict(sorted(self.unchanged.items())),
+            "warnings": list(self.warnings),
+            "changes": [c.as_json() for c in self.changes],
+            "apiCalls": self.api_calls,
+        }
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> Plan:
+        version = data.get("formatVersion")
+        if version != PLAN_FORMAT_VERSION:
+            raise ValueError(
+                f"plan format version {version!r} is not supported (expected {PLAN_FORMAT_VERSION})"
+            )
+        return Plan(
+            changes=tuple(Change.from_json(c) for c in data["changes"]),
+            config_digest=str(data["configDigest"]),
+            live_digest=str(data["liveDigest"]),
+            unchanged=dict(data.get("unchanged", {})),
+            warnings=tuple(data.get("warnings", [])),
+            source=dict(data.get("source", {})),
+            api_calls=int(data.get("apiCalls", 0)),
+        )

@@ -1,0 +1,104 @@
+"""Apply a prepared plan: guards, lock, executor, adoption, inventory checkpoint, journal.
+
+``apply_prepared`` is what ``flexctl apply``, ``apply plan.json`` and the reconcile loop's
+heal mode call. It refuses (RefusedError) before touching anything when a safety rail
+says no, and returns the outcomes of every change it attempted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from reconciler.config.desired import DesiredState
+from reconciler.core import policy
+from reconciler.core.diff import match
+from reconciler.core.plan import Change, Plan
+from reconciler.engine.audit import AuditLog, current_actor
+from reconciler.engine.executor import Executor, Outcome
+from reconciler.engine.lock import apply_lock
+from reconciler.engine.session import Connection, Prepared, RunContext, sinks_for
+from reconciler.engine.store import Journal, save_inventory
+from reconciler.errors import RefusedError
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    outcomes: tuple[Outcome, ...]
+    adopted: int
+    lock_note: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(o.ok for o in self.outcomes)
+
+    @property
+    def failed(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if not o.ok)
+
+
+def refusals(prepared: Prepared, conn: Connection, *, max_deletes: int) -> list[str]:
+    return [r.reason for r in policy.check(
+        prepared.plan, live=prepared.live,
+        managed_ids=[e.id for e in prepared.inventory],
+        max_deletes=max_deletes, own_user_email=conn.own_user_email,
+    )]
+
+
+def check_saved_plan(saved: Plan, fresh: Plan) -> None:
+    """A saved plan applies only to the config and live state it was made from."""
+    problems = []
+    if saved.config_digest != fresh.config_digest:
+        problems.append("the config changed since the plan was made "
+                        f"(digest {saved.config_digest[:12]} → {fresh.config_digest[:12]})")
+    if saved.live_digest != fresh.live_digest:
+        problems.append("the live state changed since the plan was made")
+    commit = saved.source.get("sha")
+    if commit and fresh.source.get("sha") and commit != fresh.source.get("sha"):
+        problems.append(f"the plan was made for commit {commit[:12]}, "
+                        f"not {fresh.source['sha'][:12]}")
+    if problems:
+        raise RefusedError("refusing the saved plan: " + "; ".join(problems)
+                           + ". Make a new plan and review it.")
+
+
+async def apply_prepared(
+    conn: Connection,
+    desired: DesiredState,
+    prepared: Prepared,
+    ctx: RunContext,
+    *,
+    max_deletes: int,
+    progress: Callable[[Change, str], None] | None = None,
+) -> ApplyResult:
+    refused = refusals(prepared, conn, max_deletes=max_deletes)
+    if refused:
+        raise RefusedError("apply refused:\n  " + "\n  ".join(refused))
+    inventory = prepared.inventory
+    journal = Journal(ctx.state.path("journal.jsonl"))
+    with apply_lock(ctx.state, command="apply") as note:
+        adopted = 0
+        # Adoption: live objects matching declared ones join the inventory, unchanged.
+        for m in match(prepared.desired_resources.resources, prepared.live, inventory):
+            if m.desired is not None and m.live is not None and m.live.id is not None:
+                if inventory.get(m.live.id) is None:
+                    adopted += 1
+                    inventory.record(m.desired.key, m.live.id, essence=m.live.essence,
+                                     protect=m.desired.protect)
+                elif m.desired.protect:
+                    entry = inventory.get(m.live.id)
+                    inventory.record(m.desired.key, m.live.id,
+                                     essence=entry.last_applied if entry else None, protect=True)
+        audit = AuditLog(ctx.state.path("audit.jsonl"), actor=current_actor(ctx.env),
+                         config_digest=desired.digest, source=ctx.source)
+        executor = Executor(
+            client=conn.client, desired=desired, snapshot=prepared.snapshot,
+            inventory=inventory, journal=journal, audit=audit,
+            sink_for=sinks_for(desired, ctx), resolve=ctx.resolver(), progress=progress,
+            stop=ctx.stop, checkpoint=lambda: save_inventory(ctx.state, inventory),
+        )
+        outcomes = await executor.run(prepared.plan)
+        save_inventory(ctx.state, inventory)
+        if all(o.ok for o in outcomes):
+            journal.clear()
+    return ApplyResult(outcomes=tuple(outcomes), adopted=adopted, lock_note=note)

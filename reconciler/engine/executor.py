@@ -1,0 +1,406 @@
+"""Apply a plan: dependency order, concurrency within a phase, safe creates, credentials.
+
+Phases: regions -> data planes -> workspaces -> permissions (creates, updates, rotations),
+then deletes in reverse. Changes inside a phase run concurrently (the client bounds
+in-flight requests). A failed change fails the changes that depend on it, not the others.
+
+Safe creates: every create is journalled before it is sent. When its outcome is unknown
+(lost answer, timeout, 5xx), the object is looked up by natural key before trying again:
+found means adopted, never a duplicate. A data plane found that way has lost its one-time
+secret, so it is deleted and created again: no data plane is left without stored
+credentials. A data plane counts as created only once its sink has been written and read back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.api import errors as api_errors
+from reconciler.api.client import ApiClient
+from reconciler.config.desired import DesiredState
+from reconciler.config.models import DataPlane, Workspace
+from reconciler.core.inventory import Inventory
+from reconciler.core.live_resources import LiveSnapshot
+from reconciler.core.plan import Action, Change, Plan
+from reconciler.core.resources import Kind, ResourceKey
+from reconciler.engine.audit import AuditLog
+from reconciler.engine.ids import IdMap
+from reconciler.engine.payloads import notifications_payload
+from reconciler.engine.store import Journal
+from reconciler.errors import FlexctlError
+from reconciler.sinks import CredentialSinkProtocol, DataplaneCredentials
+
+#: How often an ambiguous create is looked up and retried before giving up.
+CREATE_ATTEMPTS = 4
+
+SinkFor = Callable[[DataPlane], CredentialSinkProtocol]
+Resolver = Callable[[Any, str], str]
+Progress = Callable[[Change, str], None]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    change: Change
+    ok: bool
+    object_id: str | None = None
+    error: str | None = None
+
+
+class ApplyFailed(FlexctlError):
+    pass
+
+
+def phases(plan: Plan) -> list[list[Change]]:
+    """Actionable changes grouped into phases that must run one after the other."""
+    groups: dict[tuple[int, int], list[Change]] = {}
+    for change in plan.actionable:
+        group = change.sort_key()[:2]
+        groups.setdefault(group, []).append(change)
+    return [groups[k] for k in sorted(groups)]
+
+
+class Executor:
+    def __init__(
+        self,
+        *,
+        client: ApiClient,
+        desired: DesiredState,
+        snapshot: LiveSnapshot,
+        inventory: Inventory,
+        journal: Journal,
+        audit: AuditLog,
+        sink_for: SinkFor,
+        resolve: Resolver,
+        progress: Progress | None = None,
+        stop: threading.Event | None = None,
+        checkpoint: Callable[[], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.desired = desired
+        self.org_id = desired.organization.organization_id
+        self.inventory = inventory
+        self.journal = journal
+        self.audit = audit
+        self.sink_for = sink_for
+        self.resolve = resolve
+        self.progress = progress or (lambda change, status: None)
+        self.stop = stop or threading.Event()
+        self.checkpoint = checkpoint or (lambda: None)
+        self.ids = IdMap.from_snapshot(snapshot)
+        self.failed: set[ResourceKey] = set()
+
+    async def run(self, plan: Plan) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for phase in phases(plan):
+            if self.stop.is_set():
+                outcomes.extend(Outcome(c, False, error="not started: stop requested")
+                                for c in phase)
+                continue
+            results = await asyncio.gather(*(self._one(c) for c in phase))
+            outcomes.extend(results)
+            self.checkpoint()
+        return outcomes
+
+    async def _one(self, change: Change) -> Outcome:
+        self.progress(change, "start")
+        try:
+            blocker = self._blocked_by_failure(change)
+            if blocker is not None:
+                raise ApplyFailed(f"{change.key}: not applied because {blocker} failed")
+            object_id = await self._dispatch(change)
+        except FlexctlError as exc:
+            self.failed.add(change.key)
+            self.audit.record(change, outcome="failed", error=str(exc))
+            self.progress(change, "failed")
+            return Outcome(change, False, error=str(exc))
+        self.audit.record(change, outcome="applied", object_id=object_id)
+        self.progress(change, "done")
+        return Outcome(change, True, object_id=object_id)
+
+    def _blocked_by_failure(self, change: Change) -> ResourceKey | None:
+        if change.action is Action.DELETE:
+            return None
+        for parent in self._parents(change):
+            if parent in self.failed:
+                return parent
+        return None
+
+    def _parents(self, change: Change) -> list[ResourceKey]:
+        essence = change.desired or {}
+        if change.key.kind is Kind.DATAPLANE:
+            return [ResourceKey(Kind.REGION, str(essence.get("region", "")))]
+        if change.key.kind is Kind.WORKSPACE:
+            return [ResourceKey(Kind.REGION, str(essence.get("region", "")))]
+        if change.key.kind is Kind.PERMISSION and essence.get("workspace"):
+            return [ResourceKey(Kind.WORKSPACE, str(essence["workspace"]))]
+        return []
+
+    async def _dispatch(self, change: Change) -> str | None:
+        handlers: Mapping[tuple[Kind, Action], Callable[[Change], Awaitable[str | None]]] = {
+            (Kind.REGION, Action.CREATE): self._create_region,
+            (Kind.REGION, Action.UPDATE): self._update_region,
+            (Kind.DATAPLANE, Action.CREATE): self._create_dataplane,
+            (Kind.DATAPLANE, Action.UPDATE): self._update_dataplane,
+            (Kind.DATAPLANE, Action.ROTATE): self._rotate_dataplane,
+            (Kind.WORKSPACE, Action.CREATE): self._create_workspace,
+            (Kind.WORKSPACE, Action.UPDATE): self._update_workspace,
+            (Kind.PERMISSION, Action.CREATE): self._create_permission,
+            (Kind.PERMISSION, Action.UPDATE): self._update_permission,
+        }
+        if change.action is Action.DELETE:
+            await self._delete(change)
+            return change.id
+        return await handlers[(change.key.kind, change.action)](change)
+
+    # ------------------------------------------------------------------ creates
+
+    async def _safe_create(
+        self,
+        change: Change,
+        create: Callable[[], Awaitable[str]],
+        find: Callable[[], Awaitable[str | None]],
+    ) -> str:
+        """Create once: journal first; after an unknown outcome, look up before retrying."""
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            self.journal.begin(change.key)
+            try:
+                object_id = await create()
+            except (api_errors.AmbiguousWriteError, api_errors.ConflictError) as exc:
+                found = await find()
+                if found is not None:
+                    object_id = found
+                elif attempt == CREATE_ATTEMPTS or isinstance(exc, api_errors.ConflictError):
+                    self.journal.failed(change.key)
+                    raise
+                else:
+                    continue
+            except FlexctlError:
+                self.journal.failed(change.key)
+                raise
+            self._record(change, object_id)
+            return object_id
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _record(self, change: Change, object_id: str) -> None:
+        essence = change.desired
+        self.journal.done(change.key, object_id, essence)
+        self.inventory.record(change.key, object_id, essence=essence,
+                              protect=self._protect(change.key))
+        self.ids.bind(change.key, object_id)
+
+    def _protect(self, key: ResourceKey) -> bool:
+        doc: Any = None
+        if key.kind is Kind.REGION:
+            doc = self.desired.region(key.name)
+        elif key.kind is Kind.WORKSPACE:
+            doc = next((w for w in self.desired.workspaces if w.name == key.name), None)
+        elif key.kind is Kind.DATAPLANE:
+            doc = self._dataplane_doc(key)
+        return bool(doc is not None and doc.protect)
+
+    async def _create_region(self, change: Change) -> str:
+        name = str(change.key.name)
+        enabled = bool((change.desired or {}).get("enabled", True))
+
+        async def create() -> str:
+            made = await self.client.create_region(name=name, organization_id=self.org_id,
+                                                   enabled=enabled)
+            return str(made["regionId"])
+
+        async def find() -> str | None:
+            for region in await self.client.list_regions(self.org_id):
+                if (region.get("organizationId") == self.org_id
+                        and str(region["name"]).lower() == name.lower()):
+                    return str(region["regionId"])
+            return None
+
+        return await self._safe_create(change, create, find)
+
+    async def _create_dataplane(self, change: Change) -> str:
+        doc = self._dataplane_doc(change.key)
+        region_id = self.ids.region(doc.region)
+        sink = self.sink_for(doc)
+        known = set(self.ids.dataplanes_named(doc.region, doc.name))
+        created: dict[str, str] = {}
+
+        async def create() -> str:
+            made = await self.client.create_dataplane(region_id=region_id, name=doc.name,
+                                                      enabled=doc.enabled)
+            dataplane_id = str(made["dataplaneId"])
+            created["id"] = dataplane_id
+            await self._deliver(sink, dataplane_id, made)
+            return dataplane_id
+
+        async def find() -> str | None:
+            # The answer (and its one-time secret) is lost: a data plane that appeared
+            # meanwhile is unusable. Delete it, then let the create run again.
+            for dp in await self.client.list_dataplanes([region_id]):
+                dp_id = str(dp["dataplaneId"])
+                if dp["name"] == doc.name and dp_id not in known:
+                    await self._delete_quietly(dp_id, f"dataplane {change.key.name}")
+            return None
+
+        return await self._safe_create(change, create, find)
+
+    async def _deliver(self, sink: CredentialSinkProtocol, dataplane_id: str,
+                       made: Mapping[str, Any]) -> None:
+        creds = DataplaneCredentials(dataplane_id=dataplane_id, client_id=str(made["clientId"]),
+                                     client_secret=str(made["clientSecret"]))
+        try:
+            await asyncio.to_thread(sink.write, creds)
+        except FlexctlError:
+            # Credentials that cannot be stored are lost for good: roll the data plane back.
+            await self._delete_quietly(dataplane_id, f"dataplane {dataplane_id}")
+            raise
+
+    async def _delete_quietly(self, dataplane_id: str, label: str) -> None:
+        try:
+            await self.client.delete_dataplane(dataplane_id, label=label)
+        except api_errors.NotFoundError:
+            pass
+
+    async def _create_workspace(self, change: Change) -> str:
+        ws = self._workspace_doc(change.key.name)
+        region_id = self.ids.region_or_none(ws.region)
+        notifications = notifications_payload(ws, self.resolve)
+        known = set(self.ids.workspaces_named(ws.name))
+
+        async def create() -> str:
+            made = await self.client.create_workspace(
+                name=ws.name, region_id=region_id, organization_id=self.org_id,
+                notifications=notifications,
+            )
+            return str(made["workspaceId"])
+
+        async def find() -> str | None:
+            for live in await self.client.list_workspaces():
+                if live["name"] == ws.name and str(live["workspaceId"]) not in known:
+                    return str(live["workspaceId"])
+            return None
+
+        return await self._safe_create(change, create, find)
+
+    async def _create_permission(self, change: Change) -> str:
+        essence = change.desired or {}
+        user_id = self.ids.user(str(essence["user"]))
+        role = str(essence["role"])
+        workspace = essence.get("workspace")
+        workspace_id = self.ids.workspace(str(workspace)) if workspace else None
+        org_id = None if workspace_id else self.org_id
+
+        async def create() -> str:
+            made = await self.client.create_permission(
+                user_id=user_id, permission_type=role, workspace_id=workspace_id,
+                organization_id=org_id,
+            )
+            return str(made["permissionId"])
+
+        async def find() -> str | None:
+            scope_id = workspace_id or self.org_id
+            for perm in await self.client.list_permissions(user_id=user_id,
+                                                           organization_id=self.org_id):
+                if perm.get("scopeId") == scope_id and perm.get("permissionType") == role:
+                    return str(perm["permissionId"])
+            return None
+
+        return await self._safe_create(change, create, find)
+
+    # ------------------------------------------------------------------ updates
+
+    def _after_update(self, change: Change) -> str:
+        assert change.id is not None
+        self.inventory.record(change.key, change.id, essence=change.desired,
+                              protect=self._protect(change.key))
+        return change.id
+
+    async def _update_region(self, change: Change) -> str:
+        assert change.id is not None
+        essence = change.desired or {}
+        await self.client.update_region(change.id, name=str(essence["name"]),
+                                        enabled=bool(essence["enabled"]))
+        return self._after_update(change)
+
+    async def _update_dataplane(self, change: Change) -> str:
+        assert change.id is not None
+        essence = change.desired or {}
+        await self.client.update_dataplane(change.id, name=str(essence["name"]),
+                                           enabled=bool(essence["enabled"]))
+        return self._after_update(change)
+
+    async def _update_workspace(self, change: Change) -> str:
+        assert change.id is not None
+        ws = self._workspace_doc(change.key.name)
+        changed = {f.path.split(".")[0] for f in change.fields}
+        await self.client.update_workspace(
+            change.id,
+            name=ws.name if "name" in changed else None,
+            region_id=self.ids.region_or_none(ws.region) if "region" in changed else None,
+            notifications=(notifications_payload(ws, self.resolve)
+                           if "notifications" in changed else None),
+        )
+        return self._after_update(change)
+
+    async def _update_permission(self, change: Change) -> str:
+        assert change.id is not None
+        await self.client.update_permission(change.id,
+                                            permission_type=str((change.desired or {})["role"]))
+        return self._after_update(change)
+
+    async def _rotate_dataplane(self, change: Change) -> str:
+        assert change.id is not None
+        old_id = change.id
+        new_id = await self._create_dataplane(change)
+        await self._delete_quietly(old_id, f"dataplane {change.key.name}")
+        self.inventory.forget(old_id)
+        return new_id
+
+    # ------------------------------------------------------------------ deletes
+
+    async def _delete(self, change: Change) -> None:
+        assert change.id is not None
+        label = str(change.key)
+        kind = change.key.kind
+        try:
+            if kind is Kind.REGION:
+                await self.client.delete_region(change.id, label=label)
+                # The server deletes the region's data planes with it.
+                for dp_id in self.ids.dataplanes_in_region(change.id):
+                    self.inventory.forget(dp_id)
+            elif kind is Kind.DATAPLANE:
+                await self.client.delete_dataplane(change.id, label=label)
+            elif kind is Kind.WORKSPACE:
+                await self.client.delete_workspace(change.id)
+            else:
+                await self.client.delete_permission(change.id)
+        except api_errors.NotFoundError:
+            pass  # already gone (a retried delete whose first answer was lost)
+        self.inventory.forget(change.id)
+        if kind is Kind.DATAPLANE:
+            doc = self._dataplane_doc_or_none(change.key)
+            if doc is not None:
+                await asyncio.to_thread(self.sink_for(doc).delete)
+
+    # ------------------------------------------------------------------ documents
+
+    def _dataplane_doc_or_none(self, key: ResourceKey) -> DataPlane | None:
+        for dp in self.desired.dataplanes:
+            if f"{dp.region}/{dp.name}".lower() == key.name.lower():
+                return dp
+        return None
+
+    def _dataplane_doc(self, key: ResourceKey) -> DataPlane:
+        doc = self._dataplane_doc_or_none(key)
+        if doc is None:
+            raise ApplyFailed(f"{key}: not declared in the config")
+        return doc
+
+    def _workspace_doc(self, name: str) -> Workspace:
+        for ws in self.desired.workspaces:
+            if ws.name.lower() == name.lower():
+                return ws
+        raise ApplyFailed(f"workspace {name}: not declared in the config")
+

@@ -1,0 +1,101 @@
+"""Natural key -> live id, from the refresh and from what this apply created.
+
+The executor needs ids to link objects: a data plane's region, a workspace's region, a
+permission's user and workspace. They come from the snapshot (no extra API calls) and are
+bound as creates succeed.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from reconciler.core.live_resources import LiveSnapshot
+from reconciler.core.resources import Kind, ResourceKey
+from reconciler.errors import FlexctlError
+
+
+class MissingIdError(FlexctlError):
+    pass
+
+
+@dataclass
+class IdMap:
+    regions: dict[str, str] = field(default_factory=dict)          # lower name -> id
+    managed_regions: dict[str, str] = field(default_factory=dict)  # lower name -> id
+    workspaces: dict[str, list[str]] = field(default_factory=dict)  # lower name -> ids
+    dataplanes: dict[str, list[str]] = field(default_factory=dict)  # lower region/name -> ids
+    dataplane_region: dict[str, str] = field(default_factory=dict)  # dataplane id -> region id
+    users: dict[str, str] = field(default_factory=dict)            # email -> id
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @staticmethod
+    def from_snapshot(snapshot: LiveSnapshot) -> IdMap:
+        ids = IdMap()
+        names = {}
+        for region in snapshot.regions:
+            ids.regions[str(region["name"]).lower()] = str(region["regionId"])
+            names[str(region["regionId"])] = str(region["name"]).lower()
+        ids.managed_regions = {k.lower(): v for k, v in snapshot.managed_regions.items()}
+        for dp in snapshot.dataplanes:
+            region = names.get(str(dp["regionId"]))
+            if region is None:
+                continue
+            key = f"{region}/{str(dp['name']).lower()}"
+            ids.dataplanes.setdefault(key, []).append(str(dp["dataplaneId"]))
+            ids.dataplane_region[str(dp["dataplaneId"])] = str(dp["regionId"])
+        for ws in snapshot.workspaces:
+            ids.workspaces.setdefault(str(ws["name"]).lower(), []).append(str(ws["workspaceId"]))
+        ids.users = {str(u["email"]).lower(): str(u["id"]) for u in snapshot.users}
+        return ids
+
+    def bind(self, key: ResourceKey, object_id: str) -> None:
+        with self._lock:
+            name = key.name.lower()
+            if key.kind is Kind.REGION:
+                self.regions[name] = object_id
+            elif key.kind is Kind.WORKSPACE:
+                self.workspaces[name] = [object_id]
+            elif key.kind is Kind.DATAPLANE:
+                self.dataplanes.setdefault(name, []).append(object_id)
+                region = name.split("/", 1)[0]
+                if region in self.regions:
+                    self.dataplane_region[object_id] = self.regions[region]
+
+    def region(self, name: str) -> str:
+        found = self.region_or_none(name)
+        if found is None:
+            raise MissingIdError(f"region {name} does not exist in the control plane")
+        return found
+
+    def region_or_none(self, name: str) -> str | None:
+        """Region id for a workspace; None for `auto` (the server picks its default)."""
+        lower = name.lower()
+        if lower in self.regions:
+            return self.regions[lower]
+        if lower in self.managed_regions:
+            return self.managed_regions[lower]
+        if lower == "auto":
+            return None
+        raise MissingIdError(f"region {name} does not exist in the control plane")
+
+    def workspace(self, name: str) -> str:
+        found = self.workspaces.get(name.lower())
+        if not found:
+            raise MissingIdError(f"workspace {name} does not exist in the control plane")
+        return found[-1]
+
+    def workspaces_named(self, name: str) -> list[str]:
+        return list(self.workspaces.get(name.lower(), []))
+
+    def dataplanes_named(self, region: str, name: str) -> list[str]:
+        return list(self.dataplanes.get(f"{region}/{name}".lower(), []))
+
+    def dataplanes_in_region(self, region_id: str) -> list[str]:
+        return [dp for dp, rid in self.dataplane_region.items() if rid == region_id]
+
+    def user(self, email: str) -> str:
+        found = self.users.get(email.lower())
+        if found is None:
+            raise MissingIdError(f"user {email} does not exist yet (users arrive through SSO)")
+        return found

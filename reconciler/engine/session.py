@@ -1,0 +1,207 @@
+"""One run against a control plane: connect, refresh, plan, apply.
+
+Connection: the Organization's ``controlPlane.url`` or ``AIRBYTE_API_URL`` with client
+credentials from the config's references or ``AIRBYTE_CLIENT_ID``/``AIRBYTE_CLIENT_SECRET``;
+with neither, the embedded control plane in the state directory (local mode).
+
+This is the seam the CLI commands and the reconcile loop share; it owns the order of
+the steps, not their logic (core) or their I/O details (api, sinks, store).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.api.client import ApiClient
+from reconciler.api.settings import resolve_connection
+from reconciler.config.desired import DesiredState
+from reconciler.config.models import DataPlane, SecretRef
+from reconciler.config.secrets import resolve_secret
+from reconciler.core.desired_resources import DesiredResources, desired_resources
+from reconciler.core.diff import PlanOptions, build_plan, match
+from reconciler.core.inventory import Inventory
+from reconciler.core.live_resources import LiveSnapshot, live_resources
+from reconciler.core.plan import Plan
+from reconciler.core.resources import Kind, Resource
+from reconciler.engine.live import fetch_live
+from reconciler.engine.store import Journal, load_inventory
+from reconciler.errors import SinkError
+from reconciler.sinks import CredentialSinkProtocol, sink_for
+from reconciler.statedir import StateDir
+
+
+@dataclass(frozen=True)
+class RunContext:
+    state: StateDir
+    env: Mapping[str, str]
+    #: Base directory for ``{file: ...}`` secret references.
+    base_dir: Path = field(default_factory=Path.cwd)
+    #: Where the config came from (path, or repo/commit/author), for plans and audit.
+    source: Mapping[str, str] = field(default_factory=dict)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def resolver(self) -> Callable[[SecretRef, str], str]:
+        def resolve(ref: SecretRef, where: str) -> str:
+            return resolve_secret(ref, where=where, env=self.env, base_dir=self.base_dir)
+
+        return resolve
+
+
+@dataclass
+class Connection:
+    client: ApiClient
+    organization_id: str
+    #: ``<airbyteUrl>/api/v1/dataplanes/token`` as the data planes will call it.
+    dataplane_token_url: str
+    embedded: Any = None
+    #: The application's own user, when known (the lock-out guard protects it).
+    own_user_email: str | None = None
+
+
+@asynccontextmanager
+async def connect(desired: DesiredState, ctx: RunContext) -> AsyncIterator[Connection]:
+    org = desired.organization
+    resolve = ctx.resolver()
+    client_id = (resolve(org.control_plane.client_id, f"Organization {org.name}: controlPlane.clientId")
+                 if org.control_plane.client_id else None)
+    client_secret = (
+        resolve(org.control_plane.client_secret,
+                f"Organization {org.name}: controlPlane.clientSecret")
+        if org.control_plane.client_secret else None
+    )
+    settings = resolve_connection(org.control_plane.url, ctx.env, client_id=client_id,
+                                  client_secret=client_secret)
+    if settings is not None:
+        async with ApiClient(settings.base_url, client_id=settings.client_id,
+                             client_secret=settings.client_secret) as client:
+            yield Connection(client=client, organization_id=org.organization_id,
+                             dataplane_token_url=f"{org.airbyte_url}/api/v1/dataplanes/token")
+        return
+    from reconciler.controlplane import open_embedded
+
+    plane, creds = open_embedded(ctx.state.root, organization_id=org.organization_id)
+    root = creds.url.split("/api/public/v1")[0].rstrip("/")
+    try:
+        async with ApiClient(creds.url, client_id=creds.client_id,
+                             client_secret=creds.client_secret,
+                             transport=plane.transport()) as client:
+            yield Connection(client=client, organization_id=org.organization_id,
+                             dataplane_token_url=f"{root}/api/v1/dataplanes/token",
+                             embedded=plane, own_user_email=creds.user_email)
+    finally:
+        plane.close()
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A plan and everything apply needs to carry it out."""
+
+    plan: Plan
+    snapshot: LiveSnapshot
+    inventory: Inventory
+    desired_resources: DesiredResources
+    live: tuple[Resource, ...]
+    #: Creates journalled but never confirmed by an earlier run (looked up by natural key now).
+    unfinished: tuple[str, ...] = ()
+
+
+def sinks_for(desired: DesiredState, ctx: RunContext) -> Callable[[DataPlane], CredentialSinkProtocol]:
+    def make(dp: DataPlane) -> CredentialSinkProtocol:
+        return sink_for(desired, dp, state_dir=ctx.state)
+
+    return make
+
+
+async def prepare(
+    conn: Connection,
+    desired: DesiredState,
+    ctx: RunContext,
+    *,
+    rotate: frozenset[str] = frozenset(),
+    prune: bool = True,
+) -> Prepared:
+    inventory = load_inventory(ctx.state)
+    unfinished = Journal(ctx.state.path("journal.jsonl")).replay(inventory)
+    wanted = desired_resources(desired, ctx.resolver())
+    users = set(wanted.users) | {
+        str((e.last_applied or {}).get("user")) for e in inventory
+        if e.key.kind is Kind.PERMISSION and e.last_applied
+    }
+    if conn.own_user_email:
+        # Seen (never managed) so the lock-out guard counts its organization_admin role.
+        users.add(conn.own_user_email.lower())
+    refresh = await fetch_live(conn.client, organization_id=conn.organization_id, users=users)
+    live = live_resources(refresh.snapshot)
+    wanted = settle_auto_regions(wanted, live)
+    warnings = [f"user {email} does not exist yet: its access will be granted once they sign in"
+                for email in refresh.unknown_users]
+    warnings += [f"an earlier apply did not finish creating {key}; looked up by name"
+                 for key in unfinished]
+    missing, sink_warnings = _missing_credentials(desired, wanted, live, inventory, ctx)
+    # A data plane whose create never finished may exist without stored credentials:
+    # rotating it (new one, deliver, delete the old) is the only way back to a working state.
+    rotate = rotate | {k.name for k in unfinished if k.kind is Kind.DATAPLANE}
+    policy = desired.organization.prune
+    policy_prune = {
+        Kind.REGION: policy.regions, Kind.DATAPLANE: policy.data_planes,
+        Kind.WORKSPACE: policy.workspaces, Kind.PERMISSION: policy.permissions,
+    }
+    plan = build_plan(
+        wanted, live, inventory, config_digest=desired.digest,
+        options=PlanOptions(
+            prune=policy_prune, prune_requested=prune, rotate=rotate, missing_credentials=frozenset(missing),
+            warnings=tuple(sorted(warnings + sink_warnings)), source=ctx.source,
+            api_calls=conn.client.calls.api,
+        ),
+    )
+    return Prepared(plan=plan, snapshot=refresh.snapshot, inventory=inventory,
+                    desired_resources=wanted, live=live,
+                    unfinished=tuple(str(k) for k in unfinished))
+
+
+def settle_auto_regions(wanted: DesiredResources, live: tuple[Resource, ...]) -> DesiredResources:
+    """A workspace on region `auto` lives wherever the server put it: never a change."""
+    live_region = {r.key.folded: r.essence.get("region") for r in live
+                   if r.key.kind is Kind.WORKSPACE}
+    settled = []
+    for res in wanted.resources:
+        if res.key.kind is Kind.WORKSPACE and res.essence.get("region") == "auto":
+            actual = live_region.get(res.key.folded)
+            if actual is not None:
+                res = Resource(key=res.key, essence={**res.essence, "region": actual},
+                               protect=res.protect)
+        settled.append(res)
+    return DesiredResources(resources=tuple(settled), users=wanted.users)
+
+
+def _missing_credentials(
+    desired: DesiredState, wanted: DesiredResources, live: tuple[Resource, ...],
+    inventory: Inventory, ctx: RunContext,
+) -> tuple[set[str], list[str]]:
+    """Data planes that exist live but whose sink holds no credentials (need rotation)."""
+    live_ids = {
+        m.desired.key.name: m.live.id
+        for m in match(wanted.resources, live, inventory)
+        if m.desired is not None and m.live is not None and m.desired.key.kind is Kind.DATAPLANE
+    }
+    missing: set[str] = set()
+    warnings: list[str] = []
+    make = sinks_for(desired, ctx)
+    for dp in desired.dataplanes:
+        key = f"{dp.region}/{dp.name}"
+        if key not in live_ids:
+            continue
+        sink = make(dp)
+        try:
+            stored = sink.read()
+        except SinkError as exc:
+            warnings.append(f"could not check credentials of dataplane {key}: {exc}")
+            continue
+        if stored is None or stored.dataplane_id != live_ids.get(key):
+            missing.add(key)
+    return missing, warnings

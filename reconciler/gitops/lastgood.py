@@ -1,0 +1,98 @@
+"""The last commit per repository and ref that loaded and planned fine, and choosing the commit
+a reconcile cycle reads.
+
+A reconcile loop must keep working when the remote is down or a ref stops resolving, so it
+remembers the last good commit in ``<state>/git/lastgood.json`` (no secrets: the repository is
+stored redacted). ``select_commit`` fetches, resolves the ref and falls back to that commit when
+either fails, saying so in a warning; a force-push is reported but the new commit is used.
+Must not decide what "good" means: the loop calls ``remember`` after a cycle that did not fail.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.errors import GitError, StateError
+from reconciler.gitops.repo import CommitInfo, GitSource
+from reconciler.statedir import write_private
+
+
+class LastGoodStore:
+    """A small JSON file: ``{"<repo>#<ref>": <CommitInfo.as_json()>}``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def get(self, repo: str, ref: str) -> CommitInfo | None:
+        entry = self._read().get(_key(repo, ref))
+        return CommitInfo.from_json(entry) if entry is not None else None
+
+    def remember(self, ref: str, commit: CommitInfo) -> None:
+        entries = self._read()
+        entries[_key(commit.repo, ref)] = commit.as_json()
+        write_private(self.path, json.dumps(entries, indent=2, sort_keys=True) + "\n")
+
+    def _read(self) -> dict[str, dict[str, str]]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except OSError as e:
+            raise StateError(f"{self.path}: cannot read the last good commits: {e.strerror}") from e
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise StateError(f"{self.path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from e
+        if not isinstance(data, dict):
+            raise StateError(f"{self.path}: expected a JSON object")
+        return data
+
+
+def _key(repo: str, ref: str) -> str:
+    return f"{repo}#{ref}"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The commit to read this cycle, and what the user must be told about how it was chosen."""
+
+    commit: CommitInfo
+    warnings: tuple[str, ...] = ()
+    #: True when the remote could not be fetched and the last good commit is used instead.
+    fetch_failed: bool = False
+
+
+def select_commit(source: GitSource, ref: str, store: LastGoodStore | None) -> Selection:
+    """Fetch, resolve ``ref``; fall back to the last good commit when either fails.
+
+    Raises ``GitError`` when there is nothing to fall back to.
+    """
+    last = store.get(source.display, ref) if store is not None else None
+    usable = last if last is not None and source.has_commit(last.sha) else None
+    try:
+        source.fetch()
+    except GitError as e:
+        if usable is None:
+            raise GitError(f"{e} (and no last good commit of ref {ref} to fall back to)") from e
+        return Selection(
+            commit=usable,
+            warnings=(f"fetch failed, using last good {usable.short_sha}: {e}",),
+            fetch_failed=True,
+        )
+    try:
+        new = source.resolve(ref)
+    except GitError as e:
+        if usable is None:
+            raise
+        return Selection(commit=usable, warnings=(f"{e}; using last good {usable.short_sha}",))
+    if last is not None and last.sha != new.sha and not source.is_ancestor(last.sha, new.sha):
+        return Selection(
+            commit=new,
+            warnings=(
+                f"ref {ref} was force-pushed: {last.short_sha} is not an ancestor of "
+                f"{new.short_sha}",
+            ),
+        )
+    return Selection(commit=new)

@@ -1,0 +1,87 @@
+"""Prometheus metrics of the reconcile loop, on a registry of their own.
+
+A private ``CollectorRegistry`` keeps tests independent and keeps the process's default
+collectors out (the exporter serves only what flexctl means). The HTTP endpoint is started only
+when the user asks for a port. Labels hold no secrets: the repository is the redacted one.
+"""
+
+from __future__ import annotations
+
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Info, generate_latest
+from prometheus_client.exposition import start_http_server
+
+from reconciler.gitops.outcome import RESULTS, CycleOutcome
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self.cycles = Counter(
+            "flexctl_reconcile_cycles",
+            "Reconcile cycles by result.",
+            ["result"],
+            registry=self.registry,
+        )
+        for result in RESULTS:
+            self.cycles.labels(result=result)  # export zeros: rate() needs the series to exist
+        self.drift = Gauge(
+            "flexctl_reconcile_drift_objects",
+            "Live objects that differ from the config, as of the last cycle that got that far.",
+            registry=self.registry,
+        )
+        self.changes = Gauge(
+            "flexctl_reconcile_pending_changes",
+            "Changes the last plan held.",
+            registry=self.registry,
+        )
+        self.last_success = Gauge(
+            "flexctl_reconcile_last_success_timestamp_seconds",
+            "When the last cycle that did not fail finished (Unix time).",
+            registry=self.registry,
+        )
+        self.fetch_failures = Counter(
+            "flexctl_reconcile_fetch_failures",
+            "Cycles that could not fetch the repository and used the last good commit.",
+            registry=self.registry,
+        )
+        self.commit = Info(
+            "flexctl_reconcile_last_commit",
+            "The commit the last cycle read.",
+            registry=self.registry,
+        )
+        self._server: WSGIServer | None = None
+
+    def observe(self, outcome: CycleOutcome) -> None:
+        self.cycles.labels(result=outcome.result).inc()
+        if outcome.fetch_warning and outcome.fetch_warning.startswith("fetch failed"):
+            self.fetch_failures.inc()
+        if outcome.result == "failed":
+            return  # a failed cycle measured nothing: keep the last known drift
+        self.drift.set(outcome.drift_count)
+        self.changes.set(outcome.change_count)
+        self.last_success.set(outcome.finished_at.timestamp())
+        if outcome.commit is not None:
+            self.commit.info(
+                {
+                    "sha": outcome.commit.sha,
+                    "repo": outcome.commit.repo,
+                    "author": outcome.commit.author_email,
+                }
+            )
+
+    def serve(self, port: int, *, addr: str = "0.0.0.0") -> int:  # noqa: S104 - scraped in-cluster
+        """Serve ``/metrics`` on a daemon thread; returns the bound port (``0`` picks one)."""
+        server, _thread = start_http_server(port, addr=addr, registry=self.registry)
+        self._server = server
+        return int(server.server_address[1])
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def text(self) -> str:
+        return generate_latest(self.registry).decode()

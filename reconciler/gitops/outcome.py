@@ -1,0 +1,94 @@
+"""What one reconcile cycle produced: the engine's ``CycleResult`` and the loop's ``CycleOutcome``.
+
+Values only. The engine's cycle function returns a ``CycleResult`` (what it found and did); the
+loop wraps it into a ``CycleOutcome`` with the commit, the times and any fetch warning, which the
+status file, the metrics and the webhook all read. Messages never hold a secret.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, cast
+
+from reconciler.gitops.repo import CommitInfo
+
+#: in-sync: live matches the commit; drift: it does not (report mode, or what heal could not
+#: fix); healed: heal mode applied changes and converged; failed: the cycle could not finish.
+Result = Literal["in-sync", "drift", "healed", "failed"]
+RESULTS: tuple[Result, ...] = ("in-sync", "drift", "healed", "failed")
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    """What the engine's cycle function returns."""
+
+    result: Result
+    #: Live objects that differ from the commit (before healing).
+    drift_count: int = 0
+    #: Changes the plan holds (creates, updates, deletes).
+    change_count: int = 0
+    #: Changes applied this cycle (heal mode only).
+    applied_count: int = 0
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class CycleOutcome:
+    commit: CommitInfo | None
+    started_at: datetime
+    finished_at: datetime
+    result: Result
+    drift_count: int = 0
+    change_count: int = 0
+    applied_count: int = 0
+    message: str = ""
+    #: Set when the commit was not the ref's newest: fetch failed, ref unreadable, force-push.
+    fetch_warning: str | None = None
+
+    @property
+    def sha(self) -> str | None:
+        return self.commit.sha if self.commit is not None else None
+
+    def summary(self) -> str:
+        """One line for the log: what happened, on which commit."""
+        at = self.commit.short_sha if self.commit is not None else "no commit"
+        line = (
+            f"{self.finished_at.isoformat()} {self.result} at {at}: drift={self.drift_count} "
+            f"changes={self.change_count} applied={self.applied_count}"
+        )
+        if self.message:
+            line += f"; {self.message}"
+        if self.fetch_warning:
+            line += f"; warning: {self.fetch_warning}"
+        return line
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "commit": self.commit.as_json() if self.commit is not None else None,
+            "startedAt": self.started_at.isoformat(),
+            "finishedAt": self.finished_at.isoformat(),
+            "result": self.result,
+            "driftCount": self.drift_count,
+            "changeCount": self.change_count,
+            "appliedCount": self.applied_count,
+            "message": self.message,
+            "fetchWarning": self.fetch_warning,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CycleOutcome:
+        if data.get("result") not in RESULTS:
+            raise ValueError(f"unknown result {data.get('result')!r}")
+        commit = data.get("commit")
+        return cls(
+            commit=CommitInfo.from_json(commit) if commit is not None else None,
+            started_at=datetime.fromisoformat(data["startedAt"]),
+            finished_at=datetime.fromisoformat(data["finishedAt"]),
+            result=cast(Result, data["result"]),
+            drift_count=int(data.get("driftCount", 0)),
+            change_count=int(data.get("changeCount", 0)),
+            applied_count=int(data.get("appliedCount", 0)),
+            message=str(data.get("message", "")),
+            fetch_warning=data.get("fetchWarning"),
+        )

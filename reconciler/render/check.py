@@ -1,0 +1,342 @@
+"""Checks on what render is about to write for one data plane, as positioned diagnostics.
+
+Three layers, all reported together:
+
+* the document: chart version supported (1.8.x, not the broken 1.8.0), release name within
+  Helm's limit, storage resolvable, credential delivery not owned twice;
+* the overrides (``DataPlane.values``): every key is one the chart reads, with the right
+  type (Helm silently ignores typos: this chart has no values schema), and no literal
+  secret (it would land in Git);
+* the merged values: the invariants flexctl's output relies on still hold after the
+  overrides (one Secret, its keys, storage/secrets-manager type and block, identical
+  secrets manager, URL without trailing slash).
+
+Pure: values in, diagnostics out.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from reconciler.config.desired import DesiredState
+from reconciler.config.diagnostics import Diagnostic
+from reconciler.config.models import DataPlane, SecretsManagerType, SinkType, StorageType
+from reconciler.render.chartkeys import ChartKeys
+from reconciler.render.names import (
+    CLIENT_ID_KEY,
+    CLIENT_SECRET_KEY,
+    HELM_RELEASE_NAME_MAX,
+)
+from reconciler.render.problems import problem
+from reconciler.render.secretspec import (
+    SECRETS_MANAGER_BLOCKS,
+    SECRETS_MANAGER_SECRET_KEYS,
+    STORAGE_SECRET_KEYS,
+    SecretSpec,
+)
+
+SUPPORTED_CHART = re.compile(r"^1\.8\.(\d+)$")
+_PY_TYPES = {"boolean": "a boolean", "integer": "an integer", "list": "a list", "map": "a map"}
+
+
+def check_document(desired: DesiredState, dataplane: DataPlane) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    version = SUPPORTED_CHART.match(dataplane.chart_version)
+    if version is None:
+        out.append(
+            problem(
+                desired,
+                dataplane,
+                ("chartVersion",),
+                f"chart airbyte-data-plane {dataplane.chart_version} is not supported: "
+                "flexctl renders values for 1.8.x (1.8.1 or a later 1.8 patch)",
+            )
+        )
+    elif version.group(1) == "0":
+        out.append(
+            problem(
+                desired,
+                dataplane,
+                ("chartVersion",),
+                "chart airbyte-data-plane 1.8.0 does not render (undefined template in "
+                "secret.yaml, no 'worker' values); use 1.8.1",
+            )
+        )
+    if len(dataplane.cluster.release_name) > HELM_RELEASE_NAME_MAX:
+        out.append(
+            problem(
+                desired,
+                dataplane,
+                ("cluster", "releaseName"),
+                f"release name {dataplane.cluster.release_name!r} is longer than Helm's "
+                f"limit of {HELM_RELEASE_NAME_MAX} characters",
+            )
+        )
+    if desired.storage_for(dataplane) is None:
+        out.append(
+            problem(
+                desired,
+                dataplane,
+                ("storage",),
+                "no storage: set 'storage' here or 'defaultStorage' in the Organization",
+            )
+        )
+    external = desired.organization.external_secrets
+    if external is not None and dataplane.credentials.type is SinkType.KUBERNETES:
+        out.append(
+            problem(
+                desired,
+                dataplane,
+                ("credentials", "type"),
+                f"the kubernetes sink and the ExternalSecret from store {external.store_name!r} "
+                "would both own the data plane's Secret; use the 'file' or 'env-file' sink "
+                "and put the credentials in the store",
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- overrides
+
+
+def check_overrides(
+    desired: DesiredState, dataplane: DataPlane, keys: ChartKeys
+) -> list[Diagnostic]:
+    return [
+        problem(desired, dataplane, ("values", *path), message)
+        for path, message in _walk(dataplane.values, (), keys)
+    ]
+
+
+def _walk(node: Mapping[Any, Any], path: tuple[str, ...], keys: ChartKeys) -> Iterator[tuple[tuple[str, ...], str]]:
+    for raw_key in node:
+        value = node[raw_key]
+        key = str(raw_key)
+        here = (*path, key)
+        dotted = ".".join(here)
+        info = keys.info(here)
+        if info is not None:
+            if value is None:
+                continue  # null removes a chart default: always allowed
+            if not _type_ok(info.type, value):
+                yield here, f"values.{dotted} must be {_describe(info.type)}, not {_kind(value)}"
+            elif info.sensitive and value != "":
+                yield here, (
+                    f"values.{dotted} would put a secret in Git; flexctl delivers it through "
+                    "the data plane's Secret (set the reference in the document instead)"
+                )
+        elif keys.is_map(here):
+            if value is None:
+                continue
+            if not isinstance(value, Mapping):
+                children = ", ".join(keys.children(here)[:4])
+                yield here, (
+                    f"values.{dotted} must be a map (the chart reads {children}, ...), "
+                    f"not {_kind(value)}"
+                )
+            else:
+                yield from _walk(value, here, keys)
+        else:
+            yield here, _unknown(here, keys)
+
+
+def _unknown(path: tuple[str, ...], keys: ChartKeys) -> str:
+    dotted = ".".join(path)
+    siblings = keys.children(path[:-1])
+    close = difflib.get_close_matches(path[-1], siblings, n=1, cutoff=0.6)
+    hint = f"; did you mean '{'.'.join((*path[:-1], close[0]))}'?" if close else ""
+    where = f" under '{'.'.join(path[:-1])}'" if path[:-1] else ""
+    return (
+        f"values.{dotted}: chart airbyte-data-plane {keys.version} has no such key{where} "
+        f"(Helm would silently ignore it){hint}"
+    )
+
+
+def _type_ok(expected: str, value: Any) -> bool:
+    match expected:
+        case "boolean":
+            return isinstance(value, bool)
+        case "integer":
+            return isinstance(value, int) and not isinstance(value, bool)
+        case "list":
+            return isinstance(value, list)
+        case "map":
+            return isinstance(value, Mapping)
+        case _:
+            return isinstance(value, str | int | float | bool)
+
+
+def _describe(type_: str) -> str:
+    return _PY_TYPES.get(type_, "a string or number")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a map"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    return f"{type(value).__name__} {value!r}"
+
+
+# --------------------------------------------------------------------------- merged values
+
+
+def check_merged(
+    desired: DesiredState,
+    dataplane: DataPlane,
+    *,
+    merged: Mapping[str, Any],
+    base: Mapping[str, Any],
+    spec: SecretSpec,
+) -> list[Diagnostic]:
+    found: list[tuple[tuple[str, ...], str]] = []
+    found += _check_url(merged)
+    found += _check_dataplane_secret(merged, spec)
+    found += _check_storage(merged, spec)
+    found += _check_secrets_manager(merged, base, spec)
+    if merged.get("edition") == "enterprise":
+        found.append(
+            (
+                ("edition",),
+                "edition 'enterprise' reads AIRBYTE_LICENSE_KEY from Secret "
+                f"{spec.name!r}, which flexctl does not deliver yet",
+            )
+        )
+    return [problem(desired, dataplane, ("values", *path), msg) for path, msg in found]
+
+
+Found = list[tuple[tuple[str, ...], str]]
+
+
+def _get(values: Mapping[str, Any], *path: str) -> Any:
+    node: Any = values
+    for key in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(key)
+    return node
+
+
+def _resolved_secret(merged: Mapping[str, Any], section: str) -> Any:
+    # Chart resolution: section secretName -> top-level secretName -> the chart's own Secret.
+    return _get(merged, section, "secretName") or merged.get("secretName") or "<release>-airbyte-data-plane-secrets"
+
+
+def _check_url(merged: Mapping[str, Any]) -> Found:
+    url = merged.get("airbyteUrl")
+    if not isinstance(url, str) or not url:
+        return [(("airbyteUrl",), "airbyteUrl must be set (the control plane's URL)")]
+    if url.endswith("/"):
+        return [(("airbyteUrl",), "airbyteUrl must not end with '/' (the chart appends '/api')")]
+    return []
+
+
+def _check_secret_refs(
+    merged: Mapping[str, Any], spec: SecretSpec, section: str, refs: Mapping[tuple[str, ...], str]
+) -> Found:
+    out: Found = []
+    name = _resolved_secret(merged, section)
+    if name != spec.name:
+        out.append(
+            (
+                (section, "secretName"),
+                f"{section} reads Secret {name!r}, but the data plane's Secret is {spec.name!r}",
+            )
+        )
+    for path, default in refs.items():
+        key = _get(merged, *path) or default
+        if key not in spec.keys:
+            out.append(
+                (
+                    path,
+                    f"{'.'.join(path)} names key {key!r}, which Secret {spec.name!r} does not "
+                    f"hold (it holds {', '.join(spec.keys)})",
+                )
+            )
+    return out
+
+
+def _check_dataplane_secret(merged: Mapping[str, Any], spec: SecretSpec) -> Found:
+    out = _check_secret_refs(
+        merged,
+        spec,
+        "dataPlane",
+        {
+            ("dataPlane", "clientIdSecretKey"): CLIENT_ID_KEY,
+            ("dataPlane", "clientSecretSecretKey"): CLIENT_SECRET_KEY,
+        },
+    )
+    main = _resolved_secret(merged, "dataPlane")
+    for field in ("clientIdSecretName", "clientSecretSecretName"):
+        other = _get(merged, "dataPlane", field) or main
+        if other != main:
+            out.append(
+                (
+                    ("dataPlane", field),
+                    f"dataPlane.{field} ({other!r}) must equal dataPlane.secretName ({main!r}): "
+                    "the launcher reads one, its job pods the other",
+                )
+            )
+    return out
+
+
+def _check_storage(merged: Mapping[str, Any], spec: SecretSpec) -> Found:
+    storage_type = _get(merged, "storage", "type")
+    allowed = [t.value for t in StorageType]
+    if storage_type not in allowed:
+        return [
+            (
+                ("storage", "type"),
+                f"storage.type {storage_type!r} must be one of {', '.join(allowed)} (lower-case)",
+            )
+        ]
+    out: Found = []
+    block = _get(merged, "storage", storage_type)
+    if not isinstance(block, Mapping):
+        out.append(
+            (("storage", storage_type), f"storage.type {storage_type!r} needs a '{storage_type}' block")
+        )
+    for bucket in ("log", "state", "workloadOutput", "activityPayload"):
+        if not _get(merged, "storage", "bucket", bucket):
+            out.append((("storage", "bucket", bucket), f"storage.bucket.{bucket} must be set"))
+    refs: dict[tuple[str, ...], str] = {
+        ("storage", storage_type, name): key
+        for name, key in STORAGE_SECRET_KEYS[StorageType(storage_type)].items()
+    }
+    return out + _check_secret_refs(merged, spec, "storage", refs)
+
+
+def _check_secrets_manager(
+    merged: Mapping[str, Any], base: Mapping[str, Any], spec: SecretSpec
+) -> Found:
+    manager_type = _get(merged, "secretsManager", "type")
+    allowed = [t.value for t in SecretsManagerType]
+    if manager_type not in allowed:
+        return [
+            (
+                ("secretsManager", "type"),
+                f"secretsManager.type {manager_type!r} must be one of {', '.join(allowed)} "
+                "(upper-case)",
+            )
+        ]
+    block_name = SECRETS_MANAGER_BLOCKS[SecretsManagerType(manager_type)]
+    if _get(merged, "secretsManager") != base["secretsManager"]:
+        return [
+            (
+                ("secretsManager",),
+                "secretsManager must be identical to the organisation's (the control plane "
+                "writes connector secrets there); change it in the Organization document",
+            )
+        ]
+    refs: dict[tuple[str, ...], str] = {
+        ("secretsManager", block_name, name): key
+        for name, key in SECRETS_MANAGER_SECRET_KEYS[SecretsManagerType(manager_type)].items()
+    }
+    return _check_secret_refs(merged, spec, "secretsManager", refs)

@@ -1,0 +1,108 @@
+"""README.md for a rendered folder: what the cluster's operator applies, in what order.
+
+Deterministic text (no dates, no absolute paths); pure.
+"""
+
+from __future__ import annotations
+
+from reconciler.config.desired import DesiredState, dataplane_key
+from reconciler.config.models import DataPlane, GitOpsEngine, SinkType
+from reconciler.render.names import CHART_NAME, folder_name, remote_key
+from reconciler.render.secretspec import SecretSpec
+
+
+def readme(desired: DesiredState, dataplane: DataPlane, spec: SecretSpec, files: list[str]) -> str:
+    org = desired.organization
+    cluster = dataplane.cluster
+    ctx = f"kubectl --context {cluster.kube_context}"
+    lines = [
+        f"# Data plane {dataplane_key(dataplane)}",
+        "",
+        f"Rendered by `flexctl render` from the DataPlane document `{dataplane_key(dataplane)}`. "
+        "Do not edit these files: change the config repository and render again.",
+        "",
+        f"- chart: `{CHART_NAME}` {dataplane.chart_version} from {org.gitops.helm_repository}",
+        f"- release `{cluster.release_name}` in namespace `{cluster.namespace}`, "
+        f"kube context `{cluster.kube_context}`",
+        f"- credentials: Secret `{spec.name}` with keys {', '.join(f'`{k}`' for k in spec.keys)}",
+        "",
+        "Files: " + ", ".join(f"`{f}`" for f in files) + ". No file here holds a secret value. "
+        "`kustomization.yaml` lists the manifests; `values.yaml` and this README are not manifests.",
+        "",
+        "## Apply, in this order",
+        "",
+        "1. **The Secret.** " + _secret_step(desired, dataplane, spec),
+        "2. **The chart.** " + _chart_step(desired, dataplane),
+        f"3. **Check.** `{ctx} -n {cluster.namespace} get pods` shows the workload launcher "
+        "Running, and `flexctl verify` reports the data plane's credentials as working.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _secret_step(desired: DesiredState, dataplane: DataPlane, spec: SecretSpec) -> str:
+    external = desired.organization.external_secrets
+    stem = folder_name(dataplane)
+    pulled = [e for e in spec.entries if e.source != "empty"]
+    empty = [e.key for e in spec.entries if e.source == "empty"]
+    empty_note = (
+        f" Keys {', '.join(f'`{k}`' for k in empty)} stay empty by design (ambient identity)."
+        if empty
+        else ""
+    )
+    if external is not None:
+        where = ", ".join(f"`{e.key}`" for e in pulled)
+        return (
+            f"`externalsecret.yaml` makes External Secrets Operator build it from "
+            f"{external.store_kind} `{external.store_name}`, remote key "
+            f"`{remote_key(external, dataplane)}`, one property per key: {where}. Store them "
+            "there first (the data-plane client id and secret are in flexctl's credential "
+            f"sink after `flexctl apply`).{empty_note}"
+        )
+    ctx = f"kubectl --context {dataplane.cluster.kube_context}"
+    match dataplane.credentials.type:
+        case SinkType.KUBERNETES:
+            how = (
+                "`flexctl apply` writes it into the cluster itself (kubernetes sink): "
+                "nothing to do."
+            )
+        case SinkType.ENV_FILE:
+            how = (
+                f"`flexctl apply` writes the client id and secret to `{dataplane.credentials.path}` "
+                f"in its state directory (env-file sink). Create the Secret from it with every "
+                f"key listed above: `{ctx} -n {dataplane.cluster.namespace} create secret "
+                f"generic {spec.name} --from-env-file=...`."
+            )
+        case _:
+            how = (
+                f"`flexctl apply` writes it, complete, to `credentials/{stem}.yaml` in its "
+                f"state directory (file sink, mode 0600, never in Git): `{ctx} apply -f "
+                f"<state-dir>/credentials/{stem}.yaml`."
+            )
+    return f"Not in Git. {how}{empty_note}"
+
+
+def _chart_step(desired: DesiredState, dataplane: DataPlane) -> str:
+    cluster = dataplane.cluster
+    gitops = desired.organization.gitops
+    ctx = f"kubectl --context {cluster.kube_context}"
+    match gitops.engine:
+        case GitOpsEngine.FLUX:
+            return (
+                "Point a Flux `Kustomization` in the data plane's cluster at this folder (or "
+                f"`{ctx} apply -k .`): it creates the namespace, the HelmRepository, the "
+                f"values ConfigMap and the HelmRelease in `{gitops.namespace}`."
+            )
+        case GitOpsEngine.ARGOCD:
+            return (
+                f"`{ctx} apply -k .` (namespace and Secret source), then apply "
+                f"`application.yaml` in Argo CD's cluster (namespace `{gitops.namespace}`); it "
+                f"deploys to the cluster Argo CD knows as `{cluster.kube_context}`."
+            )
+        case _:
+            return (
+                f"`{ctx} apply -k .`, then `helm upgrade --install {cluster.release_name} "
+                f"{CHART_NAME} --repo {gitops.helm_repository} --version "
+                f"{dataplane.chart_version} --kube-context {cluster.kube_context} --namespace "
+                f"{cluster.namespace} -f values.yaml`."
+            )

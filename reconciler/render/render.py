@@ -1,0 +1,117 @@
+"""``render_all``: desired state in, the files of every data plane's folder out.
+
+Per data plane a folder ``<region>--<dataplane>`` holding values.yaml, the manifests
+(Namespace, ExternalSecret, Flux or Argo CD objects, kustomization), a README and the
+marker file that lets ``write_tree`` recognise and clean up its own folders. Every check
+of every data plane runs before anything is returned; problems are raised together.
+Pure and deterministic: same desired state, same bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.config.desired import DesiredState, dataplane_key
+from reconciler.config.diagnostics import Diagnostic
+from reconciler.config.models import DataPlane, GitOpsEngine
+from reconciler.render import chartkeys, check, manifests
+from reconciler.render.kube_schema import validate_manifest
+from reconciler.render.names import folder_name
+from reconciler.render.problems import RenderProblems, problem
+from reconciler.render.readme import readme
+from reconciler.render.secretspec import secret_spec
+from reconciler.render.values import base_values, merge
+from reconciler.render.yamlout import dump, sorted_tree
+
+MARKER_FILE = ".flexctl-rendered"
+_MARKER_HEAD = "flexctl render output for DataPlane"
+
+
+def render_all(desired: DesiredState) -> dict[str, str]:
+    """Relative path -> file text for every data plane. Raises ``RenderProblems``."""
+    files: dict[str, str] = {}
+    problems: list[Diagnostic] = []
+    seen: dict[str, DataPlane] = {}
+    for dataplane in sorted(desired.dataplanes, key=lambda d: (d.region.lower(), d.name)):
+        folder = folder_name(dataplane)
+        clash = seen.get(folder.lower())
+        if clash is not None:
+            problems.append(
+                problem(
+                    desired,
+                    dataplane,
+                    ("name",),
+                    f"renders into folder {folder!r}, like DataPlane {dataplane_key(clash)}",
+                )
+            )
+            continue
+        seen[folder.lower()] = dataplane
+        rendered, found = render_dataplane(desired, dataplane)
+        problems += found
+        files |= {f"{folder}/{name}": text for name, text in rendered.items()}
+    if problems:
+        raise RenderProblems(problems)
+    return files
+
+
+def render_dataplane(
+    desired: DesiredState, dataplane: DataPlane
+) -> tuple[dict[str, str], list[Diagnostic]]:
+    """The files of one folder (names relative to it) and the problems found."""
+    problems = check.check_document(desired, dataplane)
+    if problems:
+        return {}, problems  # later checks need a supported chart and a storage
+    keys = chartkeys.load()
+    spec = secret_spec(desired, dataplane)
+    base = base_values(desired, dataplane)
+    merged = sorted_tree(merge(base, dataplane.values))
+    problems += check.check_overrides(desired, dataplane, keys)
+    problems += check.check_merged(desired, dataplane, merged=merged, base=base, spec=spec)
+
+    external = desired.organization.external_secrets
+    objects: dict[str, dict[str, Any]] = {manifests.NAMESPACE_FILE: manifests.namespace(dataplane)}
+    if external is not None:
+        objects[manifests.EXTERNAL_SECRET_FILE] = manifests.external_secret(dataplane, spec, external)
+    engine = desired.organization.gitops.engine
+    if engine is GitOpsEngine.FLUX:
+        objects[manifests.HELM_REPOSITORY_FILE] = manifests.helm_repository(desired, dataplane)
+        objects[manifests.HELM_RELEASE_FILE] = manifests.helm_release(desired, dataplane)
+    elif engine is GitOpsEngine.ARGOCD:
+        objects[manifests.APPLICATION_FILE] = manifests.application(desired, dataplane, merged)
+    objects[manifests.KUSTOMIZATION_FILE] = manifests.kustomization(
+        desired, dataplane, with_external_secret=external is not None
+    )
+    for name, obj in objects.items():
+        problems += [
+            problem(desired, dataplane, (), f"rendered {name} is invalid: {message}")
+            for message in validate_manifest(obj)
+        ]
+
+    header = (
+        f"Helm values for chart airbyte-data-plane {dataplane.chart_version}, "
+        f"DataPlane {dataplane_key(dataplane)}.\n"
+        "Rendered by flexctl: do not edit, change the config and run `flexctl render`."
+    )
+    files = {manifests.VALUES_FILE: dump(merged, header=header)}
+    files |= {name: dump(obj, header="Rendered by flexctl: do not edit.") for name, obj in objects.items()}
+    names = sorted([*files, "README.md", MARKER_FILE])
+    files["README.md"] = readme(desired, dataplane, spec, [n for n in names if n != MARKER_FILE])
+    files[MARKER_FILE] = marker_text(dataplane_key(dataplane), names)
+    return dict(sorted(files.items())), problems
+
+
+def marker_text(key: str, names: list[str]) -> str:
+    """The marker: says who owns the folder and lists the files flexctl wrote there."""
+    head = (
+        f"# {_MARKER_HEAD} {key}.\n"
+        "# flexctl rewrites the files listed below on every render and removes them when the\n"
+        "# data plane leaves the config; other files in this folder are left alone.\n"
+    )
+    return head + "".join(f"{name}\n" for name in sorted(names))
+
+
+def marker_files(text: str) -> list[str] | None:
+    """The files a marker lists, or None when ``text`` is not a flexctl marker."""
+    if not text.startswith(f"# {_MARKER_HEAD} "):
+        return None
+    return [line for line in text.splitlines() if line and not line.startswith("#")]

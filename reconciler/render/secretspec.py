@@ -1,0 +1,157 @@
+"""The Secret a data plane's chart release reads: its name, namespace and every key in it.
+
+One Secret per data plane holds the data plane's own client id/secret and every credential
+the storage and secrets-manager sections name (notes §4, §10). Render uses this to write the
+``*SecretKey`` values and the ExternalSecret; the sinks use it to write the Secret itself.
+Keys that must exist but carry nothing (instance profiles, ambient identity) are empty:
+the chart's secretKeyRefs are not optional, a missing key stops the pod (notes §7).
+
+Pure: references are listed here, resolved only by the sinks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from reconciler.config.desired import DesiredState
+from reconciler.config.models import (
+    DataPlane,
+    SecretRef,
+    SecretsManager,
+    SecretsManagerType,
+    Storage,
+    StorageType,
+)
+from reconciler.render.names import CLIENT_ID_KEY, CLIENT_SECRET_KEY, secret_name
+
+Source = Literal["client_id", "client_secret", "reference", "empty"]
+
+
+@dataclass(frozen=True)
+class SecretEntry:
+    key: str
+    source: Source
+    #: Set when ``source == "reference"``: the document's ``{env:}``/``{file:}`` reference.
+    ref: SecretRef | None = None
+    #: The document field this key stands for, for messages (``storage.s3.accessKeyId``).
+    field: str = ""
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    name: str
+    namespace: str
+    entries: tuple[SecretEntry, ...]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(entry.key for entry in self.entries)
+
+
+#: values.yaml ``*SecretKey`` name -> Secret key, per storage type (notes §4).
+STORAGE_SECRET_KEYS: dict[StorageType, dict[str, str]] = {
+    StorageType.S3: {
+        "accessKeyIdSecretKey": "AWS_ACCESS_KEY_ID",
+        "secretAccessKeySecretKey": "AWS_SECRET_ACCESS_KEY",
+    },
+    StorageType.MINIO: {
+        "accessKeyIdSecretKey": "AWS_ACCESS_KEY_ID",
+        "secretAccessKeySecretKey": "AWS_SECRET_ACCESS_KEY",
+    },
+    StorageType.GCS: {"credentialsJsonSecretKey": "GOOGLE_APPLICATION_CREDENTIALS_JSON"},
+    StorageType.AZURE: {"connectionStringSecretKey": "AZURE_STORAGE_CONNECTION_STRING"},
+}
+
+#: values.yaml block of each secrets-manager type.
+SECRETS_MANAGER_BLOCKS: dict[SecretsManagerType, str] = {
+    SecretsManagerType.AWS_SECRET_MANAGER: "awsSecretManager",
+    SecretsManagerType.GOOGLE_SECRET_MANAGER: "googleSecretManager",
+    SecretsManagerType.AZURE_KEY_VAULT: "azureKeyVault",
+    SecretsManagerType.VAULT: "vault",
+}
+
+SECRETS_MANAGER_SECRET_KEYS: dict[SecretsManagerType, dict[str, str]] = {
+    SecretsManagerType.AWS_SECRET_MANAGER: {
+        "accessKeyIdSecretKey": "AWS_SECRET_MANAGER_ACCESS_KEY_ID",
+        "secretAccessKeySecretKey": "AWS_SECRET_MANAGER_SECRET_ACCESS_KEY",
+    },
+    SecretsManagerType.GOOGLE_SECRET_MANAGER: {
+        "credentialsSecretKey": "SECRET_STORE_GCP_CREDENTIALS",
+    },
+    SecretsManagerType.AZURE_KEY_VAULT: {
+        "clientIdSecretKey": "AB_AZURE_KEY_VAULT_CLIENT_ID",
+        "clientSecretSecretKey": "AB_AZURE_KEY_VAULT_CLIENT_SECRET",
+    },
+    SecretsManagerType.VAULT: {"authTokenSecretKey": "VAULT_AUTH_TOKEN"},
+}
+
+#: ``*SecretKey`` name -> the document field holding the reference for it.
+_REF_FIELDS = {
+    "accessKeyIdSecretKey": "access_key_id",
+    "secretAccessKeySecretKey": "secret_access_key",
+    "credentialsJsonSecretKey": "credentials_json",
+    "connectionStringSecretKey": "connection_string",
+    "credentialsSecretKey": "credentials",
+    "clientIdSecretKey": "client_id",
+    "clientSecretSecretKey": "client_secret",
+    "authTokenSecretKey": "auth_token",
+}
+
+
+def secrets_manager_for(desired: DesiredState, dataplane: DataPlane) -> SecretsManager:
+    """The data plane's secrets manager: always the organisation's (a seed requirement)."""
+    return dataplane.secrets_manager or desired.organization.secrets_manager
+
+
+def secret_spec(desired: DesiredState, dataplane: DataPlane) -> SecretSpec:
+    entries = [
+        SecretEntry(CLIENT_ID_KEY, "client_id", field="credentials"),
+        SecretEntry(CLIENT_SECRET_KEY, "client_secret", field="credentials"),
+    ]
+    storage = desired.storage_for(dataplane)
+    if storage is not None:
+        entries.extend(_storage_entries(storage))
+    entries.extend(_secrets_manager_entries(secrets_manager_for(desired, dataplane)))
+    return SecretSpec(
+        name=secret_name(dataplane),
+        namespace=dataplane.cluster.namespace,
+        entries=tuple(entries),
+    )
+
+
+def _storage_entries(storage: Storage) -> list[SecretEntry]:
+    block = getattr(storage, storage.type.value)
+    ambient = getattr(block, "authentication_type", "credentials") == "instanceProfile"
+    return [
+        _entry(key, block, _REF_FIELDS[name], f"storage.{storage.type.value}", ambient=ambient)
+        for name, key in STORAGE_SECRET_KEYS[storage.type].items()
+    ]
+
+
+def _secrets_manager_entries(manager: SecretsManager) -> list[SecretEntry]:
+    block_name = SECRETS_MANAGER_BLOCKS[manager.type]
+    block = getattr(manager, _snake(block_name))
+    ambient = getattr(block, "authentication_type", "credentials") == "instanceProfile"
+    return [
+        _entry(key, block, _REF_FIELDS[name], f"secretsManager.{block_name}", ambient=ambient)
+        for name, key in SECRETS_MANAGER_SECRET_KEYS[manager.type].items()
+    ]
+
+
+def _entry(key: str, block: object, attr: str, where: str, *, ambient: bool) -> SecretEntry:
+    ref = getattr(block, attr, None)
+    field = f"{where}.{_camel(attr)}"
+    if ambient or ref is None:
+        return SecretEntry(key, "empty", field=field)
+    assert isinstance(ref, SecretRef)
+    return SecretEntry(key, "reference", ref=ref, field=field)
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

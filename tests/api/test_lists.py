@@ -1,0 +1,140 @@
+"""List endpoints: bare arrays and envelopes, own-offset pagination, array query parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.api import UnexpectedResponseError
+
+from .fakeapi import ORG, FakeApi, ok, query, run
+
+REGION = {
+    "regionId": "r-1",
+    "name": "aws-us-east-1",
+    "organizationId": ORG,
+    "enabled": True,
+    "createdAt": "2025-03-28T14:50Z",
+    "updatedAt": "2025-03-28T14:50:32Z",
+}
+
+
+@pytest.mark.parametrize("answer", [[REGION], {"data": [REGION]}], ids=["bare-array", "envelope"])
+def test_lists_accept_a_bare_array_and_an_envelope(api: FakeApi, answer: Any) -> None:
+    api.on("GET", "/v1/regions", ok(answer))
+
+    async def scenario() -> Any:
+        async with api.client() as client:
+            return await client.list_regions(ORG)
+
+    assert run(scenario()) == [REGION]
+    assert query(api.hits("GET", "/v1/regions")[0]) == [("organizationId", ORG)]
+
+
+@pytest.mark.parametrize("answer", [{"regions": []}, "nope", [1]])
+def test_a_list_of_another_shape_is_unexpected(api: FakeApi, answer: Any) -> None:
+    api.on("GET", "/v1/regions", ok(answer))
+
+    async def scenario() -> Any:
+        async with api.client() as client:
+            return await client.list_regions(ORG)
+
+    with pytest.raises(UnexpectedResponseError, match=r"^GET /regions \(regions of organization"):
+        run(scenario())
+
+
+def test_a_list_item_missing_a_key_is_named(api: FakeApi) -> None:
+    api.on("GET", "/v1/dataplanes", ok([{"dataplaneId": "d-1", "name": "x", "enabled": True}]))
+
+    async def scenario() -> Any:
+        async with api.client() as client:
+            return await client.list_dataplanes()
+
+    with pytest.raises(UnexpectedResponseError) as caught:
+        run(scenario())
+    assert str(caught.value) == "GET /dataplanes (data planes): 200 item 0 lacks regionId"
+
+
+def workspace_pages(total: int, request: httpx.Request) -> httpx.Response:
+    """The real server's paging: `next` is set on every non-empty page."""
+    params = dict(query(request))
+    limit, offset = int(params["limit"]), int(params["offset"])
+    data = [
+        {"workspaceId": f"w-{i}", "name": f"ws {i}", "dataResidency": "us", "notifications": {}}
+        for i in range(offset, min(offset + limit, total))
+    ]
+    following = f"https://api.airbyte.com/v1/workspaces?limit={limit}&offset={offset + limit}"
+    return ok({"data": data, "next": following if data else "", "previous": ""})
+
+
+@pytest.mark.parametrize(("total", "requests"), [(0, 1), (1, 1), (3, 2), (5, 3), (6, 4)])
+def test_pagination_stops_on_a_short_page_even_though_next_is_set(
+    api: FakeApi, total: int, requests: int
+) -> None:
+    api.on("GET", "/v1/workspaces", lambda request: workspace_pages(total, request))
+
+    async def scenario() -> Any:
+        async with api.client() as client:
+            return await client.list_workspaces(page_size=2)
+
+    names = [w["name"] for w in run(scenario())]
+    assert names == [f"ws {i}" for i in range(total)]
+    hits = api.hits("GET", "/v1/workspaces")
+    assert len(hits) == (total // 2) + 1 == requests
+    assert [dict(query(r))["offset"] for r in hits] == [str(2 * i) for i in range(requests)]
+    assert all(dict(query(r))["includeDeleted"] == "false" for r in hits)
+
+
+def test_pagination_stops_when_the_server_ignores_the_offset(api: FakeApi) -> None:
+    page = [{"workspaceId": f"w-{i}", "name": "x", "dataResidency": "us"} for i in range(2)]
+    api.on("GET", "/v1/workspaces", ok(page))
+
+    async def scenario() -> Any:
+        async with api.client() as client:
+            return await client.list_workspaces(page_size=2)
+
+    assert len(run(scenario())) == 2
+    assert len(api.hits("GET", "/v1/workspaces")) == 2
+
+
+@pytest.mark.parametrize("size", [0, 101])
+def test_page_size_is_bounded(api: FakeApi, size: int) -> None:
+    async def scenario() -> Any:
+        async with api.client() as client:
+            return await client.list_workspaces(page_size=size)
+
+    with pytest.raises(ValueError, match=r"page_size must be 1\.\.100"):
+        run(scenario())
+
+
+def test_array_parameters_are_repeated(api: FakeApi) -> None:
+    api.on("GET", "/v1/dataplanes", ok([]))
+    api.on("GET", "/v1/users", ok({"data": []}))
+
+    async def scenario() -> None:
+        async with api.client() as client:
+            await client.list_dataplanes(["r-1", "r-2"])
+            await client.list_dataplanes()
+            await client.list_users(ORG, ["a@example.com", "b@example.com"])
+
+    run(scenario())
+    first, second = api.hits("GET", "/v1/dataplanes")
+    assert query(first) == [("regionIds", "r-1"), ("regionIds", "r-2")]
+    assert query(second) == []
+    [users] = api.hits("GET", "/v1/users")
+    assert query(users) == [
+        ("organizationId", ORG),
+        ("emails", "a@example.com"),
+        ("emails", "b@example.com"),
+    ]
+
+
+def test_an_empty_filter_asks_for_nothing(api: FakeApi) -> None:
+    async def scenario() -> Any:
+        async with api.client() as client:
+            return await client.list_dataplanes([]), await client.list_users(ORG, [])
+
+    assert run(scenario()) == ([], [])
+    assert api.requests == []
