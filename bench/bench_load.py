@@ -101,9 +101,7 @@ def jurisdiction(region: int) -> str:
 def documents() -> list[str]:
     docs = [ORGANIZATION]
     docs += [REGION.format(r=r, j=jurisdiction(r)) for r in range(REGIONS)]
-    docs += [
-        DATAPLANE.format(r=r, p=p) for r in range(REGIONS) for p in range(PLANES_PER_REGION)
-    ]
+    docs += [DATAPLANE.format(r=r, p=p) for r in range(REGIONS) for p in range(PLANES_PER_REGION)]
     for w in range(DOCUMENTS - len(docs)):
         r = w % REGIONS
         docs.append(WORKSPACE.format(w=w, r=r, j=jurisdiction(r)))

@@ -184,14 +184,17 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
         return
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        print(f"received {signal.Signals(signum).name}: finishing the cycle in flight", file=sys.stderr)
+        print(
+            f"received {signal.Signals(signum).name}: finishing the cycle in flight",
+            file=sys.stderr,
+        )
         stop.set()
 
-    previous: dict[int, Any] = {}
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        previous[signum] = signal.signal(signum, handler)
+    previous: dict[signal.Signals, Any] = {
+        sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)
+    }
     try:
         yield
     finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
+        for sig, old in previous.items():
+            signal.signal(sig, old)

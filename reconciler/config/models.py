@@ -36,7 +36,9 @@ _NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 # case-insensitively through dataResidency).
 _REGION_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$")
 _EMAIL_RE = re.compile(r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$")
-_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
 
 #: Regions Airbyte manages itself; a workspace may name one without declaring it.
 MANAGED_REGIONS: dict[str, str | None] = {"US": "US", "EU": "EU", "auto": None}
@@ -151,8 +153,8 @@ class StorageType(StrEnum):
 
 
 class SecretsManagerType(StrEnum):
-    AWS_SECRET_MANAGER = "AWS_SECRET_MANAGER"
-    GOOGLE_SECRET_MANAGER = "GOOGLE_SECRET_MANAGER"
+    AWS_SECRET_MANAGER = "AWS_SECRET_MANAGER"  # noqa: S105 - a type name, not a secret
+    GOOGLE_SECRET_MANAGER = "GOOGLE_SECRET_MANAGER"  # noqa: S105
     AZURE_KEY_VAULT = "AZURE_KEY_VAULT"
     VAULT = "VAULT"
 

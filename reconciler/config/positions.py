@@ -24,7 +24,7 @@ class PositionMap(Mapping[KeyPath, Position]):
 
     def __getitem__(self, key: KeyPath) -> Position:
         span = self._spans[key]
-        return Position(self._path, span.key_line + 1, span.key_column + 1)
+        return Position(self._path, span[0] + 1, span[1] + 1)
 
     def __iter__(self) -> Iterator[KeyPath]:
         return iter(self._spans)
@@ -42,7 +42,7 @@ def key_position(path: str, doc: RawDocument, loc: KeyPath) -> Position:
     for depth in range(len(loc), 0, -1):
         span = doc.spans.get(loc[:depth])
         if span is not None:
-            return Position(path, span.key_line + 1, span.key_column + 1)
+            return Position(path, span[0] + 1, span[1] + 1)
     return document_position(path, doc)
 
 
@@ -50,5 +50,5 @@ def value_position(path: str, doc: RawDocument, loc: KeyPath) -> Position:
     """Where the value at ``loc`` is written (containers: their key), else as ``key_position``."""
     span = doc.spans.get(loc)
     if span is not None:
-        return Position(path, span.line + 1, span.column + 1)
+        return Position(path, span[2] + 1, span[3] + 1)
     return key_position(path, doc, loc)

@@ -17,10 +17,12 @@ from reconciler.config.models import SecretRef
 from reconciler.errors import SecretResolutionError
 
 
-def resolve_secret(
-    ref: SecretRef, *, where: str, env: Mapping[str, str], base_dir: Path
-) -> str:
-    """The value ``ref`` points at; ``where`` is e.g. ``Organization acme: controlPlane.clientSecret``."""
+def resolve_secret(ref: SecretRef, *, where: str, env: Mapping[str, str], base_dir: Path) -> str:
+    """The value ``ref`` points at.
+
+    ``where`` names the document and field for errors, e.g.
+    ``Organization acme: controlPlane.clientSecret``.
+    """
     if ref.env is not None:
         value = env.get(ref.env)
         if value is None:

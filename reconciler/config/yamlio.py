@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.events import (
     AliasEvent,
     DocumentEndEvent,
     DocumentStartEvent,
-    Event,
     MappingEndEvent,
     MappingStartEvent,
     ScalarEvent,
@@ -38,6 +36,15 @@ from ruamel.yaml.events import (
     StreamEndEvent,
     StreamStartEvent,
 )
+from ruamel.yaml.reader import ReaderError
+
+try:
+    from ruamel.yaml import cyaml
+
+    #: libyaml's parser (ruamel.yaml.clib); None means pure Python: same results, slower.
+    CParser: Any = cyaml.CParser
+except ImportError:  # pragma: no cover
+    CParser = None
 
 #: Deepest nesting accepted; real documents nest about six levels (Helm values a few more).
 MAX_DEPTH = 64
@@ -46,9 +53,6 @@ MAX_NODES = 100_000
 
 #: Path of keys inside a document: mapping keys as written, list indexes.
 KeyPath = tuple[str | int, ...]
-
-#: The reader: the C event parser when available (pure Python otherwise).
-_reader = YAML(typ="safe", pure=False)
 
 
 def _make_writer() -> YAML:
@@ -70,14 +74,9 @@ def dump_yaml(data: Any) -> str:
     return buffer.getvalue()
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """0-based key and value position of one path; for containers value == key position."""
-
-    key_line: int
-    key_column: int
-    line: int
-    column: int
+#: 0-based (key line, key column, value line, value column) of one path; list items and
+#: containers use their own position for both. A tuple: one is made per node.
+Span = tuple[int, int, int, int]
 
 
 @dataclass
@@ -151,131 +150,113 @@ def resolve_plain(value: str) -> Any:
 # --------------------------------------------------------------------------- events -> values
 
 
-def _refuse_node_extras(event: Event) -> None:
-    anchor = getattr(event, "anchor", None)
-    if anchor is not None:
-        raise YamlProblem(
-            event.start_mark.line,
-            event.start_mark.column,
-            f"YAML anchors and aliases are not allowed (found anchor '&{anchor}'); "
-            "write each value out",
+def _refuse(event: Any) -> YamlProblem:
+    """The problem with an alias, an anchor or a tag on ``event``."""
+    mark = event.start_mark
+    if isinstance(event, AliasEvent):
+        found = f"alias '*{event.anchor}'"
+    elif event.anchor is not None:
+        found = f"anchor '&{event.anchor}'"
+    else:
+        return YamlProblem(
+            mark.line,
+            mark.column,
+            f"YAML tags are not allowed (found '{event.tag}'); quote the value instead",
         )
-    tag = getattr(event, "tag", None)
-    if tag is not None and tag != "!":
-        raise YamlProblem(
-            event.start_mark.line,
-            event.start_mark.column,
-            f"YAML tags are not allowed (found '{tag}'); quote the value instead",
-        )
+    return YamlProblem(
+        mark.line,
+        mark.column,
+        f"YAML anchors and aliases are not allowed (found {found}); write each value out",
+    )
 
 
-class _Frame:
-    """One open mapping or sequence while its events are read."""
+def _compose_document(next_event: Callable[[], Any], budget: list[int]) -> RawDocument:
+    """Read one document's events (after DocumentStart) into values; consumes DocumentEnd.
 
-    __slots__ = ("container", "first_keys", "key", "key_line", "key_column", "path")
-
-    def __init__(self, container: dict[str, Any] | list[Any], path: KeyPath) -> None:
-        self.container = container
-        self.path = path
-        self.key: str | None = None
-        self.key_line = 0
-        self.key_column = 0
-        self.first_keys: dict[str, int] = {}
-
-
-def _compose_document(events: Iterator[Event], budget: list[int]) -> RawDocument:
-    """Read one document's events (after DocumentStart) into values; consumes DocumentEnd."""
+    One flat loop over events with an explicit stack: no recursion (so no depth the
+    interpreter could run out of), and the hot path (a plain scalar in a mapping) stays short.
+    """
     doc = RawDocument(data=None, line=0, column=0)
-    stack: list[_Frame] = []
-    root_set = False
-
-    def place(value: Any, event: Event, container: bool) -> KeyPath | None:
-        nonlocal root_set
-        line, column = event.start_mark.line, event.start_mark.column
-        if not stack:
-            doc.data = value
-            doc.line, doc.column = line, column
-            root_set = True
-            return ()
-        top = stack[-1]
-        if isinstance(top.container, list):
-            path = (*top.path, len(top.container))
-            top.container.append(value)
-            doc.spans[path] = Span(line, column, line, column)
-            return path
-        key = top.key
-        assert key is not None
-        top.key = None
-        path = (*top.path, key)
-        if key in top.first_keys:
-            doc.problems.append(
-                (
-                    top.key_line,
-                    top.key_column,
-                    f"duplicate key '{key}' (first at line {top.first_keys[key] + 1})",
-                )
-            )
-            return None
-        top.first_keys[key] = top.key_line
-        top.container[key] = value
-        if container:
-            doc.spans[path] = Span(top.key_line, top.key_column, top.key_line, top.key_column)
-        else:
-            doc.spans[path] = Span(top.key_line, top.key_column, line, column)
-        return path
-
-    for event in events:
-        if isinstance(event, DocumentEndEvent):
-            return doc
-        if isinstance(event, MappingEndEvent | SequenceEndEvent):
+    spans = doc.spans
+    # Per open container: [value, path, pending key or None, key line, key column, first keys]
+    stack: list[list[Any]] = []
+    while True:
+        event = next_event()
+        kind = type(event)
+        if kind is MappingEndEvent or kind is SequenceEndEvent:
             stack.pop()
             continue
-        if isinstance(event, AliasEvent):
-            raise YamlProblem(
-                event.start_mark.line,
-                event.start_mark.column,
-                f"YAML anchors and aliases are not allowed (found alias '*{event.anchor}'); "
-                "write each value out",
-            )
+        if kind is DocumentEndEvent:
+            return doc
+        if (
+            kind is not ScalarEvent
+            and kind is not MappingStartEvent
+            and kind is not SequenceStartEvent
+        ):
+            if kind is AliasEvent:
+                raise _refuse(event)
+            raise YamlProblem(event.start_mark.line, event.start_mark.column, "unexpected event")
+        if event.anchor is not None or (event.tag is not None and event.tag != "!"):
+            raise _refuse(event)
+        mark = event.start_mark
         budget[0] -= 1
         if budget[0] < 0:
             raise YamlProblem(
-                event.start_mark.line,
-                event.start_mark.column,
+                mark.line,
+                mark.column,
                 f"file has more than {MAX_NODES} YAML nodes; split it into smaller files",
             )
-        _refuse_node_extras(event)
-        if isinstance(event, ScalarEvent):
-            plain = event.style is None or event.style == ""
-            if stack and isinstance(stack[-1].container, dict) and stack[-1].key is None:
-                top = stack[-1]
-                top.key = event.value
-                top.key_line, top.key_column = event.start_mark.line, event.start_mark.column
-                continue
-            place(resolve_plain(event.value) if plain else event.value, event, container=False)
-            continue
-        if isinstance(event, MappingStartEvent | SequenceStartEvent):
-            if stack and isinstance(stack[-1].container, dict) and stack[-1].key is None:
+        top = stack[-1] if stack else None
+        scalar = kind is ScalarEvent
+        if top is not None and top[2] is None and type(top[0]) is dict:
+            if not scalar:
                 raise YamlProblem(
-                    event.start_mark.line,
-                    event.start_mark.column,
+                    mark.line,
+                    mark.column,
                     "mapping keys must be plain strings, not mappings or lists",
                 )
+            top[2] = event.value
+            top[3] = mark.line
+            top[4] = mark.column
+            continue
+        if scalar:
+            value: Any = resolve_plain(event.value) if not event.style else event.value
+        else:
             if len(stack) >= MAX_DEPTH:
                 raise YamlProblem(
-                    event.start_mark.line,
-                    event.start_mark.column,
-                    f"YAML nested deeper than {MAX_DEPTH} levels",
+                    mark.line, mark.column, f"YAML nested deeper than {MAX_DEPTH} levels"
                 )
-            new: dict[str, Any] | list[Any] = (
-                {} if isinstance(event, MappingStartEvent) else []
-            )
-            path = place(new, event, container=True)
-            # A duplicate key's value is still read (to stay in step) but kept nowhere.
-            stack.append(_Frame(new, path if path is not None else ("<duplicate>",)))
-            continue
-        raise YamlProblem(event.start_mark.line, event.start_mark.column, "unexpected YAML event")
-    raise YamlProblem(doc.line, doc.column, "unexpected end of YAML stream")
+            value = {} if kind is MappingStartEvent else []
+        path: KeyPath
+        if top is None:
+            doc.data = value
+            doc.line = mark.line
+            doc.column = mark.column
+            path = ()
+        elif type(top[0]) is list:
+            path = (*top[1], len(top[0]))
+            top[0].append(value)
+            spans[path] = (mark.line, mark.column, mark.line, mark.column)
+        else:
+            key = top[2]
+            top[2] = None
+            first_line = top[5].get(key)
+            if first_line is not None:
+                doc.problems.append(
+                    (top[3], top[4], f"duplicate key '{key}' (first at line {first_line + 1})")
+                )
+                # The duplicate's value is still read, to stay in step, but kept nowhere.
+                path = ("<duplicate>",)
+            else:
+                top[5][key] = top[3]
+                top[0][key] = value
+                path = (*top[1], key)
+                if scalar:
+                    spans[path] = (top[3], top[4], mark.line, mark.column)
+                else:
+                    spans[path] = (top[3], top[4], top[3], top[4])
+        if not scalar:
+            stack.append([value, path, None, 0, 0, {}])
 
 
 def _marked_problem(exc: YAMLError, text: str) -> YamlProblem:
@@ -284,7 +265,9 @@ def _marked_problem(exc: YAMLError, text: str) -> YamlProblem:
         before = text[: exc.position]
         line = before.count("\n")
         column = exc.position - (before.rfind("\n") + 1)
-        return YamlProblem(line, column, f"invalid YAML: character #x{exc.character:04x} is not allowed")
+        return YamlProblem(
+            line, column, f"invalid YAML: character #x{exc.character:04x} is not allowed"
+        )
     if isinstance(exc, MarkedYAMLError) and exc.problem_mark is not None:
         mark = exc.problem_mark
         problem = exc.problem or "invalid YAML"
@@ -302,23 +285,37 @@ def _marked_problem(exc: YAMLError, text: str) -> YamlProblem:
     return YamlProblem(0, 0, "invalid YAML")
 
 
+def _event_source(text: str) -> tuple[Callable[[], Any], Callable[[], None]]:
+    """``get_event`` and ``dispose`` of a parser over ``text`` (C when available)."""
+    if CParser is not None:
+        parser = CParser(text)
+        return parser.get_event, parser.dispose
+    events = iter(YAML(typ="safe", pure=True).parse(text))
+    return events.__next__, lambda: None
+
+
 def read_documents(text: str) -> list[RawDocument]:
     """Every non-empty document of ``text``; raises ``YamlProblem`` at the first fatal problem."""
     documents: list[RawDocument] = []
     budget = [MAX_NODES]
+    next_event, dispose = _event_source(text)
     try:
-        events = iter(_reader.parse(text))
-        for event in events:
-            if isinstance(event, StreamStartEvent):
+        while True:
+            event = next_event()
+            kind = type(event)
+            if kind is StreamStartEvent:
                 continue
-            if isinstance(event, StreamEndEvent):
+            if kind is StreamEndEvent:
                 break
-            if isinstance(event, DocumentStartEvent):
-                doc = _compose_document(events, budget)
-                if doc.data is not None:
-                    documents.append(doc)
-                continue
-            raise YamlProblem(event.start_mark.line, event.start_mark.column, "unexpected event")
+            if kind is not DocumentStartEvent:
+                raise YamlProblem(
+                    event.start_mark.line, event.start_mark.column, "unexpected event"
+                )
+            doc = _compose_document(next_event, budget)
+            if doc.data is not None:
+                documents.append(doc)
     except YAMLError as exc:
         raise _marked_problem(exc, text) from exc
+    finally:
+        dispose()
     return documents

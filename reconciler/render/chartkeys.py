@@ -5,7 +5,7 @@ override is silently ignored. ``data/chart-<version>-keys.json`` lists every key
 chart reads with its type, so render can reject what Helm would drop. The file is derived,
 never hand-edited:
 
-    python -m reconciler.render.chartkeys \\
+    python -m reconciler.render.gen_chartkeys \\
         --values ../shared/reference/airbyte-data-plane-chart/values.yaml \\
         --config ../shared/reference/airbyte-data-plane-chart/config.yaml \\
         --out reconciler/render/data/chart-1.8.1-keys.json
@@ -18,18 +18,16 @@ only has commented out (``storage.s3.*``, ``*SecretKey``, top-level ``secretName
 when they differ. Types: ``scalar`` (any string/number/bool: the chart quotes it into an
 env var), ``boolean``, ``integer``, ``list`` and ``map`` (free-form: any sub-keys).
 
-Pure except ``main``; must not import httpx, git or kubernetes.
+Pure (the command line is ``render.gen_chartkeys``); must not import httpx, git or kubernetes.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -147,14 +145,14 @@ def derive(values_text: str, config_text: str, *, version: str = CHART_VERSION) 
     # not a free-form map; likewise keys below a free-form map are covered by it.
     paths = set(found)
     for path in sorted(paths):
-        if any(other.startswith(path + ".") for other in paths) and path not in FREEFORM:
-            del found[path]
-        elif any(path.startswith(f + ".") for f in FREEFORM):
+        is_parent = path not in FREEFORM and any(o.startswith(path + ".") for o in paths)
+        under_freeform = any(path.startswith(f + ".") for f in FREEFORM)
+        if is_parent or under_freeform:
             del found[path]
     return {
         "chart": "airbyte-data-plane",
         "version": version,
-        "generatedBy": "python -m reconciler.render.chartkeys (do not edit by hand)",
+        "generatedBy": "python -m reconciler.render.gen_chartkeys (do not edit by hand)",
         "keys": {path: found[path] for path in sorted(found)},
     }
 
@@ -199,25 +197,5 @@ def _config_keys(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--values", type=Path, required=True)
-    parser.add_argument("--config", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--version", default=CHART_VERSION)
-    args = parser.parse_args(argv)
-    document = derive(
-        args.values.read_text(encoding="utf-8"),
-        args.config.read_text(encoding="utf-8"),
-        version=args.version,
-    )
-    args.out.write_text(dumps(document), encoding="utf-8")
-    return 0
-
-
 def dumps(document: Mapping[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -111,7 +111,9 @@ def check_overrides(
     ]
 
 
-def _walk(node: Mapping[Any, Any], path: tuple[str, ...], keys: ChartKeys) -> Iterator[tuple[tuple[str, ...], str]]:
+def _walk(
+    node: Mapping[Any, Any], path: tuple[str, ...], keys: ChartKeys
+) -> Iterator[tuple[tuple[str, ...], str]]:
     for raw_key in node:
         value = node[raw_key]
         key = str(raw_key)
@@ -124,18 +126,24 @@ def _walk(node: Mapping[Any, Any], path: tuple[str, ...], keys: ChartKeys) -> It
             if not _type_ok(info.type, value):
                 yield here, f"values.{dotted} must be {_describe(info.type)}, not {_kind(value)}"
             elif info.sensitive and value != "":
-                yield here, (
-                    f"values.{dotted} would put a secret in Git; flexctl delivers it through "
-                    "the data plane's Secret (set the reference in the document instead)"
+                yield (
+                    here,
+                    (
+                        f"values.{dotted} would put a secret in Git; flexctl delivers it through "
+                        "the data plane's Secret (set the reference in the document instead)"
+                    ),
                 )
         elif keys.is_map(here):
             if value is None:
                 continue
             if not isinstance(value, Mapping):
                 children = ", ".join(keys.children(here)[:4])
-                yield here, (
-                    f"values.{dotted} must be a map (the chart reads {children}, ...), "
-                    f"not {_kind(value)}"
+                yield (
+                    here,
+                    (
+                        f"values.{dotted} must be a map (the chart reads {children}, ...), "
+                        f"not {_kind(value)}"
+                    ),
                 )
             else:
                 yield from _walk(value, here, keys)
@@ -226,7 +234,11 @@ def _get(values: Mapping[str, Any], *path: str) -> Any:
 
 def _resolved_secret(merged: Mapping[str, Any], section: str) -> Any:
     # Chart resolution: section secretName -> top-level secretName -> the chart's own Secret.
-    return _get(merged, section, "secretName") or merged.get("secretName") or "<release>-airbyte-data-plane-secrets"
+    return (
+        _get(merged, section, "secretName")
+        or merged.get("secretName")
+        or "<release>-airbyte-data-plane-secrets"
+    )
 
 
 def _check_url(merged: Mapping[str, Any]) -> Found:
@@ -301,7 +313,10 @@ def _check_storage(merged: Mapping[str, Any], spec: SecretSpec) -> Found:
     block = _get(merged, "storage", storage_type)
     if not isinstance(block, Mapping):
         out.append(
-            (("storage", storage_type), f"storage.type {storage_type!r} needs a '{storage_type}' block")
+            (
+                ("storage", storage_type),
+                f"storage.type {storage_type!r} needs a '{storage_type}' block",
+            )
         )
     for bucket in ("log", "state", "workloadOutput", "activityPayload"):
         if not _get(merged, "storage", "bucket", bucket):

@@ -26,7 +26,7 @@ from reconciler.render.yamlout import manifest
 
 VALUES_FILE = "values.yaml"
 NAMESPACE_FILE = "namespace.yaml"
-EXTERNAL_SECRET_FILE = "externalsecret.yaml"
+EXTERNAL_SECRET_FILE = "externalsecret.yaml"  # noqa: S105 (a file name)
 HELM_REPOSITORY_FILE = "helmrepository.yaml"
 HELM_RELEASE_FILE = "helmrelease.yaml"
 APPLICATION_FILE = "application.yaml"

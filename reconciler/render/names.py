@@ -12,7 +12,7 @@ from reconciler.config.models import DataPlane, ExternalSecretsConfig
 #: Keys of the data plane's own credentials in its Secret: the chart's defaults (notes §3),
 #: named explicitly in values.yaml all the same.
 CLIENT_ID_KEY = "DATAPLANE_CLIENT_ID"
-CLIENT_SECRET_KEY = "DATAPLANE_CLIENT_SECRET"
+CLIENT_SECRET_KEY = "DATAPLANE_CLIENT_SECRET"  # noqa: S105 (a key name, not a secret)
 
 #: Chart name and the Helm limit on release names (Helm refuses longer ones).
 CHART_NAME = "airbyte-data-plane"

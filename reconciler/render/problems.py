@@ -38,7 +38,9 @@ def at(desired: DesiredState, dataplane: DataPlane, *path: str | int) -> Positio
     return source_of(desired, dataplane).at(*path)
 
 
-def problem(desired: DesiredState, dataplane: DataPlane, path: tuple[str | int, ...], message: str) -> Diagnostic:
+def problem(
+    desired: DesiredState, dataplane: DataPlane, path: tuple[str | int, ...], message: str
+) -> Diagnostic:
     """A diagnostic naming the data plane and pointing at ``path`` inside its document."""
     return Diagnostic(
         at(desired, dataplane, *path), f"DataPlane {dataplane_key(dataplane)}: {message}"

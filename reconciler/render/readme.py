@@ -27,7 +27,8 @@ def readme(desired: DesiredState, dataplane: DataPlane, spec: SecretSpec, files:
         f"- credentials: Secret `{spec.name}` with keys {', '.join(f'`{k}`' for k in spec.keys)}",
         "",
         "Files: " + ", ".join(f"`{f}`" for f in files) + ". No file here holds a secret value. "
-        "`kustomization.yaml` lists the manifests; `values.yaml` and this README are not manifests.",
+        "`kustomization.yaml` lists the manifests; `values.yaml` and this README are not "
+        "manifests.",
         "",
         "## Apply, in this order",
         "",
@@ -68,8 +69,9 @@ def _secret_step(desired: DesiredState, dataplane: DataPlane, spec: SecretSpec) 
             )
         case SinkType.ENV_FILE:
             how = (
-                f"`flexctl apply` writes the client id and secret to `{dataplane.credentials.path}` "
-                f"in its state directory (env-file sink). Create the Secret from it with every "
+                "`flexctl apply` writes the client id and secret to "
+                f"`{dataplane.credentials.path}` in its state directory (env-file sink). "
+                "Create the Secret from it with every "
                 f"key listed above: `{ctx} -n {dataplane.cluster.namespace} create secret "
                 f"generic {spec.name} --from-env-file=...`."
             )

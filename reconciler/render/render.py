@@ -71,7 +71,9 @@ def render_dataplane(
     external = desired.organization.external_secrets
     objects: dict[str, dict[str, Any]] = {manifests.NAMESPACE_FILE: manifests.namespace(dataplane)}
     if external is not None:
-        objects[manifests.EXTERNAL_SECRET_FILE] = manifests.external_secret(dataplane, spec, external)
+        objects[manifests.EXTERNAL_SECRET_FILE] = manifests.external_secret(
+            dataplane, spec, external
+        )
     engine = desired.organization.gitops.engine
     if engine is GitOpsEngine.FLUX:
         objects[manifests.HELM_REPOSITORY_FILE] = manifests.helm_repository(desired, dataplane)
@@ -93,7 +95,9 @@ def render_dataplane(
         "Rendered by flexctl: do not edit, change the config and run `flexctl render`."
     )
     files = {manifests.VALUES_FILE: dump(merged, header=header)}
-    files |= {name: dump(obj, header="Rendered by flexctl: do not edit.") for name, obj in objects.items()}
+    files |= {
+        name: dump(obj, header="Rendered by flexctl: do not edit.") for name, obj in objects.items()
+    }
     names = sorted([*files, "README.md", MARKER_FILE])
     files["README.md"] = readme(desired, dataplane, spec, [n for n in names if n != MARKER_FILE])
     files[MARKER_FILE] = marker_text(dataplane_key(dataplane), names)

@@ -55,7 +55,9 @@ def _folders(files: Mapping[str, str]) -> set[str]:
 
 
 def _files_under(folder: Path, out: Path) -> list[str]:
-    return sorted(p.relative_to(out).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink())
+    return sorted(
+        p.relative_to(out).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink()
+    )
 
 
 def _marker(folder: Path) -> list[str] | None:

@@ -88,7 +88,12 @@ def storage_values(storage: Storage, secret: str) -> dict[str, Any]:
 
 def secrets_manager_values(manager: SecretsManager, secret: str) -> dict[str, Any]:
     block: dict[str, Any] = dict(SECRETS_MANAGER_SECRET_KEYS[manager.type])
-    match manager.aws_secret_manager, manager.google_secret_manager, manager.azure_key_vault, manager.vault:
+    match (
+        manager.aws_secret_manager,
+        manager.google_secret_manager,
+        manager.azure_key_vault,
+        manager.vault,
+    ):
         case AwsSecretManager() as aws, _, _, _:
             # authenticationType is not read by 1.8.1 (notes §5.6); kmsArn, not `kms`.
             block |= {

@@ -64,9 +64,15 @@ def sorted_tree(data: Any) -> Any:
     return data
 
 
-def manifest(api_version: str, kind: str, metadata: Mapping[str, Any], **body: Any) -> dict[str, Any]:
-    """A Kubernetes object in conventional order: apiVersion, kind, metadata, then the rest sorted."""
-    out: dict[str, Any] = {"apiVersion": api_version, "kind": kind, "metadata": sorted_tree(metadata)}
+def manifest(
+    api_version: str, kind: str, metadata: Mapping[str, Any], **body: Any
+) -> dict[str, Any]:
+    """A Kubernetes object in conventional order: apiVersion, kind, metadata, rest sorted."""
+    out: dict[str, Any] = {
+        "apiVersion": api_version,
+        "kind": kind,
+        "metadata": sorted_tree(metadata),
+    }
     for key in sorted(body):
         out[key] = sorted_tree(body[key])
     return out

@@ -80,51 +80,103 @@ def _regrant(user: str, old: str, new: str, workspace: str | None, *, drift: boo
 def full_changes() -> list[Change]:
     """Every action, drift, adoption, blocked, rotation, both permission scopes, secrets."""
     changes = [
-        Change(Action.CREATE, region_key("aws-us-east-1"),
-               desired={"name": "aws-us-east-1", "enabled": True}),
-        Change(Action.UPDATE, region_key("eu-west"), id="rg-eu-0001",
-               fields=(FieldChange("enabled", False, True),),
-               desired={"name": "eu-west", "enabled": True}, adopt=True),
-        Change(Action.CREATE, dataplane_key("aws-us-east-1", "main"),
-               desired={"name": "main", "region": "aws-us-east-1", "enabled": True}),
-        Change(Action.ROTATE, dataplane_key("aws-us-east-1", "legacy"), id="dp-legacy-0002",
-               desired={"name": "legacy", "region": "aws-us-east-1", "enabled": True},
-               blocked="run with --rotate aws-us-east-1/legacy",
-               notes=("no stored credentials for this data plane: create a new one, deliver its "
-                      "credentials, then delete the old one",)),
-        Change(Action.ROTATE, dataplane_key("eu-west", "primary"), id="dp-eu-0003",
-               desired={"name": "primary", "region": "eu-west", "enabled": True}),
-        Change(Action.CREATE, workspace_key("us-analytics"),
-               desired=workspace_essence(
-                   "us-analytics", "aws-us-east-1",
-                   failure={"email": True, "webhook": True, "webhookUrl": CANARY_DIGEST},
-                   syncDisabled={"email": True})),
-        Change(Action.UPDATE, workspace_key("eu-marketing"), id="ws-eu-0004",
-               fields=(
-                   FieldChange("notifications.failure.webhookUrl", OTHER_DIGEST, CANARY_DIGEST),
-                   FieldChange("notifications.success.webhookUrl", None, CANARY_DIGEST),
-                   FieldChange("region", "eu", "eu-west"),
-               ),
-               desired=workspace_essence("eu-marketing", "eu-west"), drift=True),
-        Change(Action.CREATE, workspace_key("finance"),
-               desired=workspace_essence("finance", "eu-west"), drift=True,
-               notes=("deleted outside flexctl; will be created again",)),
+        Change(
+            Action.CREATE,
+            region_key("aws-us-east-1"),
+            desired={"name": "aws-us-east-1", "enabled": True},
+        ),
+        Change(
+            Action.UPDATE,
+            region_key("eu-west"),
+            id="rg-eu-0001",
+            fields=(FieldChange("enabled", False, True),),
+            desired={"name": "eu-west", "enabled": True},
+            adopt=True,
+        ),
+        Change(
+            Action.CREATE,
+            dataplane_key("aws-us-east-1", "main"),
+            desired={"name": "main", "region": "aws-us-east-1", "enabled": True},
+        ),
+        Change(
+            Action.ROTATE,
+            dataplane_key("aws-us-east-1", "legacy"),
+            id="dp-legacy-0002",
+            desired={"name": "legacy", "region": "aws-us-east-1", "enabled": True},
+            blocked="run with --rotate aws-us-east-1/legacy",
+            notes=(
+                "no stored credentials for this data plane: create a new one, deliver its "
+                "credentials, then delete the old one",
+            ),
+        ),
+        Change(
+            Action.ROTATE,
+            dataplane_key("eu-west", "primary"),
+            id="dp-eu-0003",
+            desired={"name": "primary", "region": "eu-west", "enabled": True},
+        ),
+        Change(
+            Action.CREATE,
+            workspace_key("us-analytics"),
+            desired=workspace_essence(
+                "us-analytics",
+                "aws-us-east-1",
+                failure={"email": True, "webhook": True, "webhookUrl": CANARY_DIGEST},
+                syncDisabled={"email": True},
+            ),
+        ),
+        Change(
+            Action.UPDATE,
+            workspace_key("eu-marketing"),
+            id="ws-eu-0004",
+            fields=(
+                FieldChange("notifications.failure.webhookUrl", OTHER_DIGEST, CANARY_DIGEST),
+                FieldChange("notifications.success.webhookUrl", None, CANARY_DIGEST),
+                FieldChange("region", "eu", "eu-west"),
+            ),
+            desired=workspace_essence("eu-marketing", "eu-west"),
+            drift=True,
+        ),
+        Change(
+            Action.CREATE,
+            workspace_key("finance"),
+            desired=workspace_essence("finance", "eu-west"),
+            drift=True,
+            notes=("deleted outside flexctl; will be created again",),
+        ),
         _grant("ana@example.com", "workspace_editor", "us-analytics"),
         _grant("ops@example.com", "organization_admin", None),
-        _regrant("bob@example.com", "workspace_reader", "workspace_editor", "us-analytics",
-                 drift=False),
-        _regrant("carol@example.com", "organization_member", "organization_admin", None,
-                 drift=True),
-        Change(Action.DELETE, permission_key(email="dave@example.com", workspace="us-analytics"),
-               id="perm-dave"),
-        Change(Action.DELETE, permission_key(email="eve@example.com", workspace=None),
-               id="perm-eve", blocked="pruning of permissions is off (organization prune policy)"),
+        _regrant(
+            "bob@example.com", "workspace_reader", "workspace_editor", "us-analytics", drift=False
+        ),
+        _regrant(
+            "carol@example.com", "organization_member", "organization_admin", None, drift=True
+        ),
+        Change(
+            Action.DELETE,
+            permission_key(email="dave@example.com", workspace="us-analytics"),
+            id="perm-dave",
+        ),
+        Change(
+            Action.DELETE,
+            permission_key(email="eve@example.com", workspace=None),
+            id="perm-eve",
+            blocked="pruning of permissions is off (organization prune policy)",
+        ),
         Change(Action.DELETE, workspace_key("old-sandbox"), id="ws-old-0005"),
-        Change(Action.DELETE, dataplane_key("aws-us-east-1", "old"), id="dp-old-0006",
-               blocked="pruning of dataplanes is off (organization prune policy)"),
-        Change(Action.DELETE, region_key("legacy-region"), id="rg-legacy-0007",
-               blocked="protected (protect: true); release it with --unprotect",
-               notes=("deleting a region also deletes its data planes",)),
+        Change(
+            Action.DELETE,
+            dataplane_key("aws-us-east-1", "old"),
+            id="dp-old-0006",
+            blocked="pruning of dataplanes is off (organization prune policy)",
+        ),
+        Change(
+            Action.DELETE,
+            region_key("legacy-region"),
+            id="rg-legacy-0007",
+            blocked="protected (protect: true); release it with --unprotect",
+            notes=("deleting a region also deletes its data planes",),
+        ),
     ]
     return sorted(changes, key=Change.sort_key)
 
@@ -145,15 +197,30 @@ def full_plan() -> Plan:
 
 
 def empty_plan() -> Plan:
-    return Plan(changes=(), config_digest="c" * 64, live_digest="d" * 64,
-                unchanged={"region": 2, "workspace": 5}, source={"path": "config/"}, api_calls=1)
+    return Plan(
+        changes=(),
+        config_digest="c" * 64,
+        live_digest="d" * 64,
+        unchanged={"region": 2, "workspace": 5},
+        source={"path": "config/"},
+        api_calls=1,
+    )
 
 
 def blocked_only_plan() -> Plan:
-    change = Change(Action.DELETE, workspace_key("scratch"), id="ws-scratch",
-                    blocked="pruning of workspaces is off (organization prune policy)")
-    return Plan(changes=(change,), config_digest="c" * 64, live_digest="d" * 64,
-                unchanged={"workspace": 4}, api_calls=3)
+    change = Change(
+        Action.DELETE,
+        workspace_key("scratch"),
+        id="ws-scratch",
+        blocked="pruning of workspaces is off (organization prune policy)",
+    )
+    return Plan(
+        changes=(change,),
+        config_digest="c" * 64,
+        live_digest="d" * 64,
+        unchanged={"workspace": 4},
+        api_calls=3,
+    )
 
 
 def large_plan(count: int) -> Plan:
@@ -164,11 +231,20 @@ def large_plan(count: int) -> Plan:
         if i % 10 == 0:
             changes.append(Change(Action.DELETE, workspace_key(name), id=f"id-{i:05d}"))
         else:
-            changes.append(Change(Action.CREATE, workspace_key(name),
-                                  desired=workspace_essence(name, "eu-west",
-                                                            failure={"email": True})))
-    return Plan(changes=tuple(sorted(changes, key=Change.sort_key)), config_digest="c" * 64,
-                live_digest="d" * 64, source=SOURCE, api_calls=4)
+            changes.append(
+                Change(
+                    Action.CREATE,
+                    workspace_key(name),
+                    desired=workspace_essence(name, "eu-west", failure={"email": True}),
+                )
+            )
+    return Plan(
+        changes=tuple(sorted(changes, key=Change.sort_key)),
+        config_digest="c" * 64,
+        live_digest="d" * 64,
+        source=SOURCE,
+        api_calls=4,
+    )
 
 
 @dataclass(frozen=True)

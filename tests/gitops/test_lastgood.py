@@ -1,4 +1,4 @@
-"""Choosing the commit of a cycle: fetch failures and unreadable refs fall back, force-pushes warn."""
+"""Choosing a cycle's commit: fetch failures and unreadable refs fall back; force-pushes warn."""
 
 from __future__ import annotations
 
@@ -53,9 +53,11 @@ def test_unreachable_remote_keeps_the_last_good_commit(
 def test_unreachable_remote_without_a_last_good_commit_is_an_error(
     tmp_path: Path, store: LastGoodStore
 ) -> None:
-    with open_source("file:///nonexistent", cache_dir=tmp_path) as source:
-        with pytest.raises(GitError) as caught:
-            select_commit(source, "main", store)
+    with (
+        open_source("file:///nonexistent", cache_dir=tmp_path) as source,
+        pytest.raises(GitError) as caught,
+    ):
+        select_commit(source, "main", store)
     assert str(caught.value) == (
         "cannot fetch file:///nonexistent: '/nonexistent' does not appear to be a git "
         "repository (and no last good commit of ref main to fall back to)"

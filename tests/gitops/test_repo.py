@@ -10,6 +10,7 @@ import pytest
 from reconciler.config.sources import MAX_FILE_BYTES
 from reconciler.errors import GitError
 from reconciler.gitops.repo import GitSource, open_source, redact
+
 from .gitrepos import CONFIG, Remote
 
 
@@ -150,9 +151,11 @@ def test_mirror_of_the_same_url_is_reused(remote: Remote, tmp_path: Path) -> Non
 
 
 def test_unreachable_remote_is_a_clear_error(tmp_path: Path) -> None:
-    with open_source("file:///nonexistent/config.git", cache_dir=tmp_path) as source:
-        with pytest.raises(GitError) as caught:
-            source.fetch()
+    with (
+        open_source("file:///nonexistent/config.git", cache_dir=tmp_path) as source,
+        pytest.raises(GitError) as caught,
+    ):
+        source.fetch()
     assert str(caught.value) == (
         "cannot fetch file:///nonexistent/config.git: "
         "'/nonexistent/config.git' does not appear to be a git repository"

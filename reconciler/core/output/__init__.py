@@ -26,13 +26,20 @@ __all__ = [
 ]
 
 
+#: Pull-request context: only Markdown shows it, the other formats accept and ignore it so a
+#: caller can pass one set of options whatever ``--output`` says.
+_CONTEXT = frozenset({"changed_documents", "unexplained_drift", "max_bytes"})
+
+
 def render(plan: Plan, fmt: Format, *, color: bool = False, **kw: Any) -> str:
     """Render ``plan`` as ``fmt``. ``color`` applies to text only; ``kw`` goes to
-    ``render_markdown`` (changed_documents, unexplained_drift, max_bytes)."""
+    ``render_markdown`` (changed_documents, unexplained_drift, max_bytes) and is ignored by
+    text and JSON. Unknown options are a TypeError, an unknown format a ValueError."""
+    unknown = sorted(set(kw) - _CONTEXT)
+    if unknown:
+        raise TypeError(f"unknown render options {unknown}")
     if fmt == "markdown":
         return render_markdown(plan, **kw)
-    if kw:
-        raise TypeError(f"{fmt} output takes no options {sorted(kw)}")
     if fmt == "text":
         return render_text(plan, color=color)
     if fmt == "json":

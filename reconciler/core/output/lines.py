@@ -70,14 +70,21 @@ def flatten(value: JSON, prefix: str = "") -> Iterator[tuple[str, JSON]]:
 def _essence_lines(kind: Kind, essence: Essence) -> tuple[str, ...]:
     shown = dict(essence)
     notifications = shown.get("notifications")
-    if kind is Kind.WORKSPACE and isinstance(notifications, Mapping):
+    quiet = kind is Kind.WORKSPACE and isinstance(notifications, Mapping)
+    if quiet and isinstance(notifications, Mapping):
         # Every event is always written in full; listing the all-off ones is noise.
         shown["notifications"] = {
             event: setting
             for event, setting in notifications.items()
             if any(leaf for _, leaf in flatten(setting))
         }
-    return tuple(f"{path}: {literal(value)}" for path, value in flatten(shown) if path)
+    lines: list[str] = []
+    for path, value in flatten(shown):
+        if quiet and path == "notifications":  # only left when every event was off
+            lines.append(f"{path}: (all off)")
+        elif path:
+            lines.append(f"{path}: {literal(value)}")
+    return tuple(lines)
 
 
 def _permission_subject(change: Change) -> tuple[str, str]:

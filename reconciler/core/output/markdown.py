@@ -220,12 +220,20 @@ def _diff_lines(change: ChangeView) -> list[str]:
 
 
 def _details(data: _Input, shown: int) -> str:
-    keep = set(data.keep_order[:shown])
-    body = [line for i, v in enumerate(data.views) if i in keep for line in _diff_lines(v)]
     total = len(data.views)
+    cut = total - shown
+    notice = (
+        f"… {cut:,} more change{'' if cut == 1 else 's'} not shown (comment size limit); "
+        "run flexctl plan locally or see the plan.json artifact for the full plan."
+    )
+    if shown == 0:
+        return notice
+    keep = set(data.keep_order[:shown])
+    blocks = ["\n".join(_diff_lines(v)) for i, v in enumerate(data.views) if i in keep]
+    body = "\n\n".join(blocks).splitlines()
     summary = (
         f"Plan details ({total:,} change{'' if total == 1 else 's'})"
-        if shown >= total
+        if cut == 0
         else f"Plan details ({shown:,} of {total:,} changes shown)"
     )
     fence = _fence(body)
@@ -238,14 +246,8 @@ def _details(data: _Input, shown: int) -> str:
         "",
         "</details>",
     ]
-    if shown < total:
-        cut = total - shown
-        lines += [
-            "",
-            f"… {cut:,} more change{'' if cut == 1 else 's'} not shown (comment size "
-            "limit); run flexctl plan locally or see the plan.json artifact for the full "
-            "plan.",
-        ]
+    if cut:
+        lines += ["", notice]
     return "\n".join(lines)
 
 
