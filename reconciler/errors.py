@@ -2,7 +2,7 @@
 
     FlexctlError                 rendered once by cli.main, exit code 1, never a traceback
      +-- ConfigError             diagnostics with path:line:col (config.diagnostics)
-     +-- SecretResolutionError   a {env:}/{file:} reference could not be read (names document, field)
+     +-- SecretResolutionError   an {env:}/{file:} reference could not be read
      +-- ApiError                a control-plane call failed (api.errors: method, path, resource)
      +-- StateError              state directory: lock busy, inventory or journal unreadable
      +-- RefusedError            a safety rail said no (stale plan, delete cap, lock-out guard)

@@ -29,17 +29,30 @@ DEFAULT_MAX_DELETES = 5
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("apply", help="apply the config (or a saved plan)")
-    parser.add_argument("config", nargs="?", default=".", type=Path, metavar="CONFIG|PLAN.json",
-                        help="config directory (default: .) or a plan saved by `plan --out`")
+    parser.add_argument(
+        "config",
+        nargs="?",
+        default=".",
+        type=Path,
+        metavar="CONFIG|PLAN.json",
+        help="config directory (default: .) or a plan saved by `plan --out`",
+    )
     add_state_dir_argument(parser)
     add_repo_arguments(parser)
     add_plan_arguments(parser)
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    parser.add_argument("--max-deletes", type=int, default=DEFAULT_MAX_DELETES,
-                        help=f"refuse plans deleting more objects (default {DEFAULT_MAX_DELETES})")
-    parser.add_argument("--render-out", type=Path, metavar="DIR",
-                        help="render the data-plane folders here after applying "
-                        "(default: <state-dir>/rendered)")
+    parser.add_argument(
+        "--max-deletes",
+        type=int,
+        default=DEFAULT_MAX_DELETES,
+        help=f"refuse plans deleting more objects (default {DEFAULT_MAX_DELETES})",
+    )
+    parser.add_argument(
+        "--render-out",
+        type=Path,
+        metavar="DIR",
+        help="render the data-plane folders here after applying (default: <state-dir>/rendered)",
+    )
     add_color_argument(parser)
     parser.set_defaults(func=run)
 
@@ -55,19 +68,27 @@ def run(args: argparse.Namespace) -> int:
 
     async def go() -> ApplyResult | None:
         async with connect(loaded.desired, ctx) as conn:
-            prepared = await prepare(conn, loaded.desired, ctx, rotate=frozenset(args.rotate),
-                                     prune=args.prune)
+            prepared = await prepare(
+                conn, loaded.desired, ctx, rotate=frozenset(args.rotate), prune=args.prune
+            )
             if saved is not None:
                 check_saved_plan(saved, prepared.plan)
             sys.stdout.write(render(prepared.plan, "text", color=use_color(args)))
             if not prepared.plan.has_changes and not prepared.unfinished:
-                return await apply_prepared(conn, loaded.desired, prepared, ctx,
-                                            max_deletes=args.max_deletes)
+                return await apply_prepared(
+                    conn, loaded.desired, prepared, ctx, max_deletes=args.max_deletes
+                )
             if not args.yes and saved is None and not confirm():
                 raise RefusedError("apply cancelled: nothing was changed")
             with reporter.track(len(prepared.plan.actionable)) as progress:
-                return await apply_prepared(conn, loaded.desired, prepared, ctx,
-                                            max_deletes=args.max_deletes, progress=progress)
+                return await apply_prepared(
+                    conn,
+                    loaded.desired,
+                    prepared,
+                    ctx,
+                    max_deletes=args.max_deletes,
+                    progress=progress,
+                )
 
     result = run_async(go())
     assert result is not None
@@ -83,8 +104,10 @@ def report(result: ApplyResult, args: argparse.Namespace, loaded: Loaded) -> int
     render_after_apply(args, loaded)
     adopted = f", {result.adopted} adopted" if result.adopted else ""
     if result.failed:
-        print(f"Apply incomplete: {done} applied, {len(result.failed)} failed{adopted}. "
-              "Run apply again to retry.")
+        print(
+            f"Apply incomplete: {done} applied, {len(result.failed)} failed{adopted}. "
+            "Run apply again to retry."
+        )
         return EXIT_ERROR
     print(f"Apply complete: {done} applied{adopted}.")
     return EXIT_OK

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +36,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_config_argument(parser)
     add_state_dir_argument(parser)
     add_repo_arguments(parser)
-    parser.add_argument("--out", type=Path, default=Path("imported"),
-                        help="directory to write documents into (default: ./imported)")
-    parser.add_argument("--user", action="append", default=[], metavar="EMAIL",
-                        help="also import this user's permissions (repeatable); users named in "
-                        "the config's access lists are always included")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("imported"),
+        help="directory to write documents into (default: ./imported)",
+    )
+    parser.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        metavar="EMAIL",
+        help="also import this user's permissions (repeatable); users named in "
+        "the config's access lists are always included",
+    )
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
     parser.set_defaults(func=run)
 
@@ -54,15 +64,18 @@ def run(args: argparse.Namespace) -> int:
 
     async def go() -> LiveSnapshot:
         async with connect(desired, ctx) as conn:
-            return (await fetch_live(conn.client, organization_id=conn.organization_id,
-                                     users=users)).snapshot
+            return (
+                await fetch_live(conn.client, organization_id=conn.organization_id, users=users)
+            ).snapshot
 
     snapshot = run_async(go())
     documents = documents_for(snapshot)
     documents["organization.yaml"] = organization_document(desired.organization, snapshot)
     written = write_documents(args.out, documents, force=args.force)
-    print(f"Imported {written} document(s) into {args.out}; edit the CHANGE-ME placeholders, "
-          "then `flexctl plan` should show no changes.")
+    print(
+        f"Imported {written} document(s) into {args.out}; edit the CHANGE-ME placeholders, "
+        "then `flexctl plan` should show no changes."
+    )
     return EXIT_OK
 
 
@@ -72,29 +85,40 @@ def documents_for(snapshot: LiveSnapshot) -> dict[str, dict[str, Any]]:
     region_names = {str(r["regionId"]): str(r["name"]) for r in snapshot.regions}
     for region in snapshot.regions:
         docs[f"regions/{_file(region['name'])}.yaml"] = {
-            "apiVersion": "flexctl/v1", "kind": "Region", "name": region["name"],
+            "apiVersion": "flexctl/v1",
+            "kind": "Region",
+            "name": region["name"],
             "enabled": bool(region.get("enabled", True)),
             "jurisdiction": "CHANGE-ME",
         }
     for dp in snapshot.dataplanes:
-        region = region_names.get(str(dp["regionId"]))
-        if region is None:
+        region_name = region_names.get(str(dp["regionId"]))
+        if region_name is None:
             continue
-        docs[f"dataplanes/{_file(region)}--{_file(dp['name'])}.yaml"] = {
-            "apiVersion": "flexctl/v1", "kind": "DataPlane", "name": dp["name"],
-            "region": region, "enabled": bool(dp.get("enabled", True)),
-            "cluster": {"kubeContext": "CHANGE-ME", "namespace": "airbyte-data-plane",
-                        "releaseName": _file(dp["name"])},
+        docs[f"dataplanes/{_file(region_name)}--{_file(dp['name'])}.yaml"] = {
+            "apiVersion": "flexctl/v1",
+            "kind": "DataPlane",
+            "name": dp["name"],
+            "region": region_name,
+            "enabled": bool(dp.get("enabled", True)),
+            "cluster": {
+                "kubeContext": "CHANGE-ME",
+                "namespace": "airbyte-data-plane",
+                "releaseName": _file(dp["name"]),
+            },
         }
     emails = {str(u["id"]): str(u["email"]).lower() for u in snapshot.users}
     access: dict[str, list[dict[str, str]]] = {}
     for perm in snapshot.permissions:
         if perm.get("scope") == "workspace" and perm["userId"] in emails:
             access.setdefault(str(perm["scopeId"]), []).append(
-                {"user": emails[perm["userId"]], "role": str(perm["permissionType"])})
+                {"user": emails[perm["userId"]], "role": str(perm["permissionType"])}
+            )
     for ws in snapshot.workspaces:
         doc: dict[str, Any] = {
-            "apiVersion": "flexctl/v1", "kind": "Workspace", "name": ws["name"],
+            "apiVersion": "flexctl/v1",
+            "kind": "Workspace",
+            "name": ws["name"],
             "region": _region_name(str(ws.get("dataResidency", "auto")), snapshot),
             "notifications": _notifications(ws),
         }
@@ -111,10 +135,13 @@ def organization_document(org: Organization, snapshot: LiveSnapshot) -> dict[str
     doc.update(apiVersion="flexctl/v1", kind="Organization")
     emails = {str(u["id"]): str(u["email"]).lower() for u in snapshot.users}
     grants = sorted(
-        ({"user": emails[str(p["userId"])], "role": str(p["permissionType"])}
-         for p in snapshot.permissions
-         if p.get("scope") == "organization" and p.get("scopeId") == snapshot.organization_id
-         and str(p["userId"]) in emails),
+        (
+            {"user": emails[str(p["userId"])], "role": str(p["permissionType"])}
+            for p in snapshot.permissions
+            if p.get("scope") == "organization"
+            and p.get("scopeId") == snapshot.organization_id
+            and str(p["userId"]) in emails
+        ),
         key=lambda g: g["user"],
     )
     doc.pop("access", None)
@@ -130,7 +157,7 @@ def _region_name(residency: str, snapshot: LiveSnapshot) -> str:
     return residency
 
 
-def _notifications(ws: dict[str, Any]) -> dict[str, Any]:
+def _notifications(ws: Mapping[str, Any]) -> dict[str, Any]:
     config = ws.get("notifications") or {}
     out: dict[str, Any] = {}
     for event in NOTIFICATION_EVENTS:
@@ -154,8 +181,10 @@ def _file(name: object) -> str:
 def write_documents(out: Path, documents: dict[str, dict[str, Any]], *, force: bool) -> int:
     existing = [p for p in documents if (out / p).exists()]
     if existing and not force:
-        raise FlexctlError(f"{out / existing[0]} already exists (and {len(existing) - 1} more); "
-                           "pass --force to overwrite")
+        raise FlexctlError(
+            f"{out / existing[0]} already exists (and {len(existing) - 1} more); "
+            "pass --force to overwrite"
+        )
     for rel, doc in sorted(documents.items()):
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)

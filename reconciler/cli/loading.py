@@ -22,12 +22,21 @@ class Loaded:
 
 
 def add_repo_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--repo", metavar="URL|PATH",
-                        help="read the config from this Git repository instead of a directory")
-    parser.add_argument("--ref", default="HEAD",
-                        help="branch, tag or commit to read with --repo (default: HEAD)")
-    parser.add_argument("--path", dest="repo_path", default="", metavar="SUBDIR",
-                        help="folder of the config inside the repository (with --repo)")
+    parser.add_argument(
+        "--repo",
+        metavar="URL|PATH",
+        help="read the config from this Git repository instead of a directory",
+    )
+    parser.add_argument(
+        "--ref", default="HEAD", help="branch, tag or commit to read with --repo (default: HEAD)"
+    )
+    parser.add_argument(
+        "--path",
+        dest="repo_path",
+        default="",
+        metavar="SUBDIR",
+        help="folder of the config inside the repository (with --repo)",
+    )
 
 
 def load_config(args: argparse.Namespace) -> Loaded:

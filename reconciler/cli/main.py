@@ -37,7 +37,8 @@ COMMANDS = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flexctl",
-        description="Declarative GitOps reconciler for Airbyte Enterprise Flex and self-managed Airbyte.",
+        description="Declarative GitOps reconciler for Airbyte Enterprise Flex and self-managed "
+        "Airbyte.",
     )
     parser.add_argument("--version", action="version", version=f"flexctl {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

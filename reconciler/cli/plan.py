@@ -29,24 +29,42 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_repo_arguments(parser)
     add_plan_arguments(parser)
     parser.add_argument("--output", choices=("text", "json", "markdown"), default="text")
-    parser.add_argument("--out", type=Path, metavar="PLAN.json",
-                        help="also save the plan as JSON, for `flexctl apply PLAN.json`")
-    parser.add_argument("--base", metavar="REF",
-                        help="with --repo: also list the documents changed since REF "
-                        "(a pull request's base) and flag drift the change does not explain")
-    parser.add_argument("--detailed-exitcode", action="store_true",
-                        help="exit 2 when there are changes, 0 when there are none")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="PLAN.json",
+        help="also save the plan as JSON, for `flexctl apply PLAN.json`",
+    )
+    parser.add_argument(
+        "--base",
+        metavar="REF",
+        help="with --repo: also list the documents changed since REF "
+        "(a pull request's base) and flag drift the change does not explain",
+    )
+    parser.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when there are changes, 0 when there are none",
+    )
     add_color_argument(parser)
     parser.set_defaults(func=run)
 
 
 def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rotate", action="append", default=[], metavar="REGION/DATAPLANE",
-                        help="rotate this data plane's credentials (new data plane, deliver, "
-                        "delete the old); repeatable")
-    parser.add_argument("--prune", action="store_true",
-                        help="delete managed objects the config no longer declares, for the "
-                        "kinds the organization's prune policy allows")
+    parser.add_argument(
+        "--rotate",
+        action="append",
+        default=[],
+        metavar="REGION/DATAPLANE",
+        help="rotate this data plane's credentials (new data plane, deliver, "
+        "delete the old); repeatable",
+    )
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="delete managed objects the config no longer declares, for the "
+        "kinds the organization's prune policy allows",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,8 +87,9 @@ def make_plan(args: argparse.Namespace, loaded: Loaded) -> Plan:
 
     async def go() -> Plan:
         async with connect(loaded.desired, ctx) as conn:
-            prepared = await prepare(conn, loaded.desired, ctx,
-                                     rotate=frozenset(args.rotate), prune=args.prune)
+            prepared = await prepare(
+                conn, loaded.desired, ctx, rotate=frozenset(args.rotate), prune=args.prune
+            )
             return prepared.plan
 
     return run_async(go())
@@ -81,8 +100,7 @@ def save_plan(plan: Plan, path: Path) -> None:
     write_private(path, json.dumps(plan.as_json(), indent=2, sort_keys=True) + "\n")
 
 
-def pull_request_context(args: argparse.Namespace, loaded: Loaded,
-                         plan: Plan) -> dict[str, object]:
+def pull_request_context(args: argparse.Namespace, loaded: Loaded, plan: Plan) -> dict[str, object]:
     if not args.repo:
         raise FlexctlError("--base needs --repo (the repository holding both refs)")
     from reconciler.gitops.changes import changed_documents, unexplained_drift
@@ -90,7 +108,7 @@ def pull_request_context(args: argparse.Namespace, loaded: Loaded,
     base_args = argparse.Namespace(**{**vars(args), "ref": args.base})
     base = load_config(base_args)
     changed = changed_documents(base.desired, loaded.desired)
-    drifted = [(c.key.kind.title, c.key.name) for c in plan.drift()]
+    drifted = [(c.key.kind.document_kind, c.key.name) for c in plan.drift()]
     return {
         "changed_documents": changed,
         "unexplained_drift": unexplained_drift(changed, drifted),

@@ -20,8 +20,13 @@ class Reporter:
         if not sys.stderr.isatty():
             yield _plain
             return
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), transient=True) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            transient=True,
+        ) as bar:
             task = bar.add_task("applying", total=total)
 
             def update(change: Change, status: str) -> None:

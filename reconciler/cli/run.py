@@ -18,8 +18,12 @@ T = TypeVar("T")
 
 
 def context(args: argparse.Namespace, loaded: Loaded) -> RunContext:
-    return RunContext(state=StateDir(args.state_dir).ensure(), env=dict(os.environ),
-                      base_dir=Path.cwd(), source=loaded.source)
+    return RunContext(
+        state=StateDir(args.state_dir).ensure(),
+        env=dict(os.environ),
+        base_dir=Path.cwd(),
+        source=loaded.source,
+    )
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
@@ -36,5 +40,9 @@ def use_color(args: argparse.Namespace) -> bool:
 
 
 def add_color_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                        help="colour the text plan (default: when stdout is a terminal)")
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text plan (default: when stdout is a terminal)",
+    )

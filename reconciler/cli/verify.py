@@ -31,7 +31,9 @@ class Verdict:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("verify", help="check that delivered data-plane credentials work")
+    parser = subparsers.add_parser(
+        "verify", help="check that delivered data-plane credentials work"
+    )
     add_config_argument(parser)
     add_state_dir_argument(parser)
     add_repo_arguments(parser)
@@ -49,11 +51,14 @@ def run(args: argparse.Namespace) -> int:
         try:
             creds = await asyncio.to_thread(make_sink(dp).read)
             if creds is None:
-                return Verdict(label, "missing credentials",
-                               f"nothing stored in {make_sink(dp).describe()}")
+                return Verdict(
+                    label, "missing credentials", f"nothing stored in {make_sink(dp).describe()}"
+                )
             accepted = await conn.client.dataplane_token(
-                conn.dataplane_token_url, client_id=creds.client_id,
-                client_secret=creds.client_secret)
+                conn.dataplane_token_url,
+                client_id=creds.client_id,
+                client_secret=creds.client_secret,
+            )
         except FlexctlError as exc:
             return Verdict(label, "error", str(exc))
         if not accepted:
@@ -64,8 +69,10 @@ def run(args: argparse.Namespace) -> int:
         async with connect(desired, ctx) as conn:
             verdicts = list(await asyncio.gather(*(check(conn, dp) for dp in desired.dataplanes)))
             if conn.embedded is not None:
-                seen = {f"{s.region_name}/{s.name}".lower(): s
-                        for s in conn.embedded.dataplane_status(conn.organization_id)}
+                seen = {
+                    f"{s.region_name}/{s.name}".lower(): s
+                    for s in conn.embedded.dataplane_status(conn.organization_id)
+                }
                 verdicts = [_with_last_seen(v, seen.get(v.dataplane.lower())) for v in verdicts]
             return verdicts
 

@@ -49,11 +49,16 @@ class Context:
         model = self.organizations[0].model
         return model if isinstance(model, Organization) else None
 
+    _by_name: dict[str, Region] | None = None
+
     def region(self, name: str) -> Region | None:
-        for document in self.regions:
-            if isinstance(document.model, Region) and document.name.lower() == name.lower():
-                return document.model
-        return None
+        """The declared region ``name`` (case-insensitive; the first one if declared twice)."""
+        if self._by_name is None:
+            self._by_name = {}
+            for document in self.regions:
+                if isinstance(document.model, Region):
+                    self._by_name.setdefault(document.name.lower(), document.model)
+        return self._by_name.get(name.lower())
 
     def failed_names(self, kind: str) -> set[str]:
         return {f.name.lower() for f in self.failed if f.kind == kind and f.name is not None}

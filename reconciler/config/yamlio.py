@@ -42,7 +42,7 @@ try:
     from ruamel.yaml import cyaml
 
     #: libyaml's parser (ruamel.yaml.clib); None means pure Python: same results, slower.
-    CParser: Any = cyaml.CParser
+    CParser: Any = cyaml.CParser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover
     CParser = None
 

@@ -26,7 +26,7 @@ from deepdiff import DeepDiff
 from reconciler.core.desired_resources import DesiredResources
 from reconciler.core.inventory import Inventory
 from reconciler.core.plan import Action, Change, FieldChange, Plan
-from reconciler.core.resources import JSON, Essence, Kind, Resource, ResourceKey
+from reconciler.core.resources import JSON, Essence, Kind, Resource
 from reconciler.errors import FlexctlError
 
 
@@ -72,8 +72,10 @@ def match(
         pool = owned or candidates
         if len(pool) > 1:
             ids = ", ".join(sorted(c.id or "?" for c in pool))
-            problems.append(f"{want.key} matches {len(pool)} live objects ({ids}); "
-                            "delete the extra one or record the right id in the inventory")
+            problems.append(
+                f"{want.key} matches {len(pool)} live objects ({ids}); "
+                "delete the extra one or record the right id in the inventory"
+            )
             continue
         chosen = pool[0] if pool else None
         if chosen is not None and chosen.id is not None:
@@ -97,11 +99,13 @@ def build_plan(
 ) -> Plan:
     matches = match(desired.resources, live, inventory)
     managed_users = desired.users | {
-        str((e.last_applied or {}).get("user", "")) for e in inventory
+        str((e.last_applied or {}).get("user", ""))
+        for e in inventory
         if e.key.kind is Kind.PERMISSION
     }
-    managed_workspaces = {r.key.name.lower() for r in desired.resources
-                          if r.key.kind is Kind.WORKSPACE}
+    managed_workspaces = {
+        r.key.name.lower() for r in desired.resources if r.key.kind is Kind.WORKSPACE
+    }
     managed_workspaces |= {e.key.name.lower() for e in inventory if e.key.kind is Kind.WORKSPACE}
     changes: list[Change] = []
     unchanged: dict[str, int] = defaultdict(int)
@@ -112,8 +116,9 @@ def build_plan(
                 unchanged[m.desired.key.kind.value] += 1
             else:
                 changes.extend(change)
-        elif m.live is not None and _is_managed(m.live, inventory, managed_users,
-                                                managed_workspaces):
+        elif m.live is not None and _is_managed(
+            m.live, inventory, managed_users, managed_workspaces
+        ):
             changes.append(_delete(m.live, inventory, options))
     changes.sort(key=Change.sort_key)
     return Plan(
@@ -133,38 +138,63 @@ def _desired_change(
     entries = inventory.by_key(want.key)
     if have is None:
         gone = bool(entries)
-        return [Change(
-            action=Action.CREATE,
-            key=want.key,
-            desired=want.essence,
-            drift=gone,
-            notes=("deleted outside flexctl; will be created again",) if gone else (),
-        )]
+        return [
+            Change(
+                action=Action.CREATE,
+                key=want.key,
+                desired=want.essence,
+                drift=gone,
+                notes=("deleted outside flexctl; will be created again",) if gone else (),
+            )
+        ]
     entry = inventory.get(have.id or "")
     out: list[Change] = []
     fields = field_changes(have.essence, want.essence)
     if fields:
-        drift = bool(entry and entry.last_applied is not None
-                     and dict(entry.last_applied) != dict(have.essence))
-        out.append(Change(action=Action.UPDATE, key=want.key, id=have.id, fields=tuple(fields),
-                          desired=want.essence, drift=drift, adopt=entry is None))
+        drift = bool(
+            entry
+            and entry.last_applied is not None
+            and dict(entry.last_applied) != dict(have.essence)
+        )
+        out.append(
+            Change(
+                action=Action.UPDATE,
+                key=want.key,
+                id=have.id,
+                fields=tuple(fields),
+                desired=want.essence,
+                drift=drift,
+                adopt=entry is None,
+            )
+        )
     if want.key.kind is Kind.DATAPLANE and want.key.name in options.missing_credentials:
         asked = want.key.name in options.rotate
-        out.append(Change(
-            action=Action.ROTATE, key=want.key, id=have.id, desired=want.essence,
-            blocked=None if asked else f"run with --rotate {want.key.name}",
-            notes=("no stored credentials for this data plane: create a new one, deliver its "
-                   "credentials, then delete the old one",),
-        ))
+        out.append(
+            Change(
+                action=Action.ROTATE,
+                key=want.key,
+                id=have.id,
+                desired=want.essence,
+                blocked=None if asked else f"run with --rotate {want.key.name}",
+                notes=(
+                    "no stored credentials for this data plane: create a new one, deliver its "
+                    "credentials, then delete the old one",
+                ),
+            )
+        )
     return out or None
 
 
-def _is_managed(obj: Resource, inventory: Inventory, users: set[str] | frozenset[str],
-                workspaces: set[str]) -> bool:
+def _is_managed(
+    obj: Resource, inventory: Inventory, users: set[str] | frozenset[str], workspaces: set[str]
+) -> bool:
     if inventory.get(obj.id or "") is not None:
         return True
     if obj.key.kind is Kind.PERMISSION:
         ws = obj.essence.get("workspace")
+        if ws is None and obj.essence.get("role") == "organization_member":
+            # Plain membership is what SSO gives every user: not flexctl's to take away.
+            return False
         in_scope = ws is None or str(ws).lower() in workspaces
         return in_scope and str(obj.essence.get("user")) in users
     return False
@@ -182,8 +212,7 @@ def _delete(obj: Resource, inventory: Inventory, options: PlanOptions) -> Change
         blocked = "run with --prune to delete"
     if obj.key.kind is Kind.REGION:
         notes.append("deleting a region also deletes its data planes")
-    return Change(action=Action.DELETE, key=obj.key, id=obj.id, blocked=blocked,
-                  notes=tuple(notes))
+    return Change(action=Action.DELETE, key=obj.key, id=obj.id, blocked=blocked, notes=tuple(notes))
 
 
 _PATH_PART = re.compile(r"\['([^']*)'\]|\[(\d+)\]")

@@ -66,8 +66,14 @@ class Inventory:
     def ids(self, kind: Kind) -> set[str]:
         return {e.id for e in self._by_id.values() if e.key.kind is kind}
 
-    def record(self, key: ResourceKey, object_id: str, *, essence: Essence | None,
-               protect: bool | None = None) -> None:
+    def record(
+        self,
+        key: ResourceKey,
+        object_id: str,
+        *,
+        essence: Essence | None,
+        protect: bool | None = None,
+    ) -> None:
         old = self._by_id.get(object_id)
         keep_protect = old.protect if old is not None else False
         self._by_id[object_id] = Entry(

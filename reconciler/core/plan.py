@@ -83,7 +83,9 @@ class Change:
             action=Action(data["action"]),
             key=ResourceKey(Kind(data["kind"]), data["name"]),
             id=data.get("id"),
-            fields=tuple(FieldChange(f["path"], f["old"], f["new"]) for f in data.get("fields", [])),
+            fields=tuple(
+                FieldChange(f["path"], f["old"], f["new"]) for f in data.get("fields", [])
+            ),
             desired=data.get("desired"),
             drift=bool(data.get("drift", False)),
             adopt=bool(data.get("adopt", False)),

@@ -33,47 +33,70 @@ def check(
     refusals: list[Refusal] = []
     deletes = [c for c in plan.actionable if c.action is Action.DELETE]
     if len(deletes) > max_deletes:
-        refusals.append(Refusal(
-            f"the plan deletes {len(deletes)} objects, more than --max-deletes {max_deletes}; "
-            "review the plan and raise the cap if this is intended"))
+        refusals.append(
+            Refusal(
+                f"the plan deletes {len(deletes)} objects, more than --max-deletes {max_deletes}; "
+                "review the plan and raise the cap if this is intended"
+            )
+        )
     managed = set(managed_ids)
     managed_per_kind = Counter(r.key.kind for r in live if r.id in managed)
     deleted_per_kind = Counter(c.key.kind for c in deletes)
     for kind, count in sorted(deleted_per_kind.items()):
         if kind is not Kind.PERMISSION and count >= 2 and count >= managed_per_kind[kind]:
-            refusals.append(Refusal(
-                f"the plan deletes every managed {kind.value} ({count}); an empty or almost "
-                "empty config is refused: delete them in smaller steps if this is intended"))
+            refusals.append(
+                Refusal(
+                    f"the plan deletes every managed {kind.value} ({count}); an empty or almost "
+                    "empty config is refused: delete them in smaller steps if this is intended"
+                )
+            )
     refusals.extend(_access_guards(plan.actionable, live, own_user_email))
     return refusals
 
 
-def _access_guards(changes: Sequence[Change], live: Sequence[Resource],
-                   own_user_email: str | None) -> list[Refusal]:
+def _access_guards(
+    changes: Sequence[Change], live: Sequence[Resource], own_user_email: str | None
+) -> list[Refusal]:
     refusals: list[Refusal] = []
     perms = {r.id: r for r in live if r.key.kind is Kind.PERMISSION}
-    admins = {r.id for r in perms.values()
-              if r.essence.get("scope") == "organization"
-              and r.essence.get("role") == "organization_admin"}
+    admins = {
+        r.id
+        for r in perms.values()
+        if r.essence.get("scope") == "organization"
+        and r.essence.get("role") == "organization_admin"
+    }
     before = bool(admins)
     for change in changes:
         if change.key.kind is not Kind.PERMISSION:
             continue
         current = perms.get(change.id) if change.id else None
-        role_after = (change.desired or {}).get("role") if change.action is not Action.DELETE else None
+        role_after = (
+            (change.desired or {}).get("role") if change.action is not Action.DELETE else None
+        )
         if current is not None and change.id in admins and role_after != "organization_admin":
             admins.discard(change.id)
-        if (change.action is Action.CREATE and (change.desired or {}).get("role")
-                == "organization_admin"):
+        if (
+            change.action is Action.CREATE
+            and (change.desired or {}).get("role") == "organization_admin"
+        ):
             admins.add(f"new:{change.key.name}")
-        if (own_user_email and current is not None
-                and current.essence.get("user") == own_user_email.lower()
-                and change.action in (Action.DELETE, Action.UPDATE)):
-            refusals.append(Refusal(
-                f"{change.key}: refusing to {change.action.value} the permissions of the "
-                f"application's own user {own_user_email} (flexctl would lock itself out)"))
+        if (
+            own_user_email
+            and current is not None
+            and current.essence.get("user") == own_user_email.lower()
+            and change.action in (Action.DELETE, Action.UPDATE)
+        ):
+            refusals.append(
+                Refusal(
+                    f"{change.key}: refusing to {change.action.value} the permissions of the "
+                    f"application's own user {own_user_email} (flexctl would lock itself out)"
+                )
+            )
     if before and not admins:
-        refusals.append(Refusal(
-            "the plan would leave the organization without an organization_admin; keep at "
-            "least one in the Organization access list"))
+        refusals.append(
+            Refusal(
+                "the plan would leave the organization without an organization_admin; keep at "
+                "least one in the Organization access list"
+            )
+        )
     return refusals

@@ -32,9 +32,13 @@ class Kind(StrEnum):
         return list(Kind).index(self)
 
     @property
-    def title(self) -> str:
-        return {"region": "Region", "dataplane": "DataPlane", "workspace": "Workspace",
-                "permission": "Permission"}[self.value]
+    def document_kind(self) -> str:
+        return {
+            "region": "Region",
+            "dataplane": "DataPlane",
+            "workspace": "Workspace",
+            "permission": "Permission",
+        }[self.value]
 
 
 @dataclass(frozen=True, order=True)

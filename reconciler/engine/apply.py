@@ -38,28 +38,37 @@ class ApplyResult:
 
 
 def refusals(prepared: Prepared, conn: Connection, *, max_deletes: int) -> list[str]:
-    return [r.reason for r in policy.check(
-        prepared.plan, live=prepared.live,
-        managed_ids=[e.id for e in prepared.inventory],
-        max_deletes=max_deletes, own_user_email=conn.own_user_email,
-    )]
+    return [
+        r.reason
+        for r in policy.check(
+            prepared.plan,
+            live=prepared.live,
+            managed_ids=[e.id for e in prepared.inventory],
+            max_deletes=max_deletes,
+            own_user_email=conn.own_user_email,
+        )
+    ]
 
 
 def check_saved_plan(saved: Plan, fresh: Plan) -> None:
     """A saved plan applies only to the config and live state it was made from."""
     problems = []
     if saved.config_digest != fresh.config_digest:
-        problems.append("the config changed since the plan was made "
-                        f"(digest {saved.config_digest[:12]} → {fresh.config_digest[:12]})")
+        problems.append(
+            "the config changed since the plan was made "
+            f"(digest {saved.config_digest[:12]} → {fresh.config_digest[:12]})"
+        )
     if saved.live_digest != fresh.live_digest:
         problems.append("the live state changed since the plan was made")
     commit = saved.source.get("sha")
     if commit and fresh.source.get("sha") and commit != fresh.source.get("sha"):
-        problems.append(f"the plan was made for commit {commit[:12]}, "
-                        f"not {fresh.source['sha'][:12]}")
+        problems.append(
+            f"the plan was made for commit {commit[:12]}, not {fresh.source['sha'][:12]}"
+        )
     if problems:
-        raise RefusedError("refusing the saved plan: " + "; ".join(problems)
-                           + ". Make a new plan and review it.")
+        raise RefusedError(
+            "refusing the saved plan: " + "; ".join(problems) + ". Make a new plan and review it."
+        )
 
 
 async def apply_prepared(
@@ -83,19 +92,35 @@ async def apply_prepared(
             if m.desired is not None and m.live is not None and m.live.id is not None:
                 if inventory.get(m.live.id) is None:
                     adopted += 1
-                    inventory.record(m.desired.key, m.live.id, essence=m.live.essence,
-                                     protect=m.desired.protect)
+                    inventory.record(
+                        m.desired.key, m.live.id, essence=m.live.essence, protect=m.desired.protect
+                    )
                 elif m.desired.protect:
                     entry = inventory.get(m.live.id)
-                    inventory.record(m.desired.key, m.live.id,
-                                     essence=entry.last_applied if entry else None, protect=True)
-        audit = AuditLog(ctx.state.path("audit.jsonl"), actor=current_actor(ctx.env),
-                         config_digest=desired.digest, source=ctx.source)
+                    inventory.record(
+                        m.desired.key,
+                        m.live.id,
+                        essence=entry.last_applied if entry else None,
+                        protect=True,
+                    )
+        audit = AuditLog(
+            ctx.state.path("audit.jsonl"),
+            actor=current_actor(ctx.env),
+            config_digest=desired.digest,
+            source=ctx.source,
+        )
         executor = Executor(
-            client=conn.client, desired=desired, snapshot=prepared.snapshot,
-            inventory=inventory, journal=journal, audit=audit,
-            sink_for=sinks_for(desired, ctx), resolve=ctx.resolver(), progress=progress,
-            stop=ctx.stop, checkpoint=lambda: save_inventory(ctx.state, inventory),
+            client=conn.client,
+            desired=desired,
+            snapshot=prepared.snapshot,
+            inventory=inventory,
+            journal=journal,
+            audit=audit,
+            sink_for=sinks_for(desired, ctx),
+            resolve=ctx.resolver(),
+            progress=progress,
+            stop=ctx.stop,
+            checkpoint=lambda: save_inventory(ctx.state, inventory),
         )
         outcomes = await executor.run(prepared.plan)
         save_inventory(ctx.state, inventory)

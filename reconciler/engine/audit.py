@@ -32,16 +32,27 @@ def current_actor(env: Mapping[str, str]) -> str:
 
 
 class AuditLog:
-    def __init__(self, path: Path, *, actor: str, config_digest: str,
-                 source: Mapping[str, str]) -> None:
+    def __init__(
+        self, path: Path, *, actor: str, config_digest: str, source: Mapping[str, str]
+    ) -> None:
         self.path = path
         self.run_id = uuid.uuid4().hex
-        self._base = {"runId": self.run_id, "actor": actor, "configDigest": config_digest,
-                      "source": dict(source)}
+        self._base = {
+            "runId": self.run_id,
+            "actor": actor,
+            "configDigest": config_digest,
+            "source": dict(source),
+        }
         self._lock = threading.Lock()
 
-    def record(self, change: Change, *, outcome: str, object_id: str | None = None,
-               error: str | None = None) -> None:
+    def record(
+        self,
+        change: Change,
+        *,
+        outcome: str,
+        object_id: str | None = None,
+        error: str | None = None,
+    ) -> None:
         entry = {
             **self._base,
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),

@@ -14,6 +14,7 @@ credentials. A data plane counts as created only once its sink has been written 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -97,8 +98,9 @@ class Executor:
         outcomes: list[Outcome] = []
         for phase in phases(plan):
             if self.stop.is_set():
-                outcomes.extend(Outcome(c, False, error="not started: stop requested")
-                                for c in phase)
+                outcomes.extend(
+                    Outcome(c, False, error="not started: stop requested") for c in phase
+                )
                 continue
             results = await asyncio.gather(*(self._one(c) for c in phase))
             outcomes.extend(results)
@@ -188,8 +190,9 @@ class Executor:
     def _record(self, change: Change, object_id: str) -> None:
         essence = change.desired
         self.journal.done(change.key, object_id, essence)
-        self.inventory.record(change.key, object_id, essence=essence,
-                              protect=self._protect(change.key))
+        self.inventory.record(
+            change.key, object_id, essence=essence, protect=self._protect(change.key)
+        )
         self.ids.bind(change.key, object_id)
 
     def _protect(self, key: ResourceKey) -> bool:
@@ -207,14 +210,17 @@ class Executor:
         enabled = bool((change.desired or {}).get("enabled", True))
 
         async def create() -> str:
-            made = await self.client.create_region(name=name, organization_id=self.org_id,
-                                                   enabled=enabled)
+            made = await self.client.create_region(
+                name=name, organization_id=self.org_id, enabled=enabled
+            )
             return str(made["regionId"])
 
         async def find() -> str | None:
             for region in await self.client.list_regions(self.org_id):
-                if (region.get("organizationId") == self.org_id
-                        and str(region["name"]).lower() == name.lower()):
+                if (
+                    region.get("organizationId") == self.org_id
+                    and str(region["name"]).lower() == name.lower()
+                ):
                     return str(region["regionId"])
             return None
 
@@ -228,8 +234,9 @@ class Executor:
         created: dict[str, str] = {}
 
         async def create() -> str:
-            made = await self.client.create_dataplane(region_id=region_id, name=doc.name,
-                                                      enabled=doc.enabled)
+            made = await self.client.create_dataplane(
+                region_id=region_id, name=doc.name, enabled=doc.enabled
+            )
             dataplane_id = str(made["dataplaneId"])
             created["id"] = dataplane_id
             await self._deliver(sink, dataplane_id, made)
@@ -246,10 +253,14 @@ class Executor:
 
         return await self._safe_create(change, create, find)
 
-    async def _deliver(self, sink: CredentialSinkProtocol, dataplane_id: str,
-                       made: Mapping[str, Any]) -> None:
-        creds = DataplaneCredentials(dataplane_id=dataplane_id, client_id=str(made["clientId"]),
-                                     client_secret=str(made["clientSecret"]))
+    async def _deliver(
+        self, sink: CredentialSinkProtocol, dataplane_id: str, made: Mapping[str, Any]
+    ) -> None:
+        creds = DataplaneCredentials(
+            dataplane_id=dataplane_id,
+            client_id=str(made["clientId"]),
+            client_secret=str(made["clientSecret"]),
+        )
         try:
             await asyncio.to_thread(sink.write, creds)
         except FlexctlError:
@@ -258,10 +269,8 @@ class Executor:
             raise
 
     async def _delete_quietly(self, dataplane_id: str, label: str) -> None:
-        try:
+        with contextlib.suppress(api_errors.NotFoundError):
             await self.client.delete_dataplane(dataplane_id, label=label)
-        except api_errors.NotFoundError:
-            pass
 
     async def _create_workspace(self, change: Change) -> str:
         ws = self._workspace_doc(change.key.name)
@@ -271,7 +280,9 @@ class Executor:
 
         async def create() -> str:
             made = await self.client.create_workspace(
-                name=ws.name, region_id=region_id, organization_id=self.org_id,
+                name=ws.name,
+                region_id=region_id,
+                organization_id=self.org_id,
                 notifications=notifications,
             )
             return str(made["workspaceId"])
@@ -294,15 +305,18 @@ class Executor:
 
         async def create() -> str:
             made = await self.client.create_permission(
-                user_id=user_id, permission_type=role, workspace_id=workspace_id,
+                user_id=user_id,
+                permission_type=role,
+                workspace_id=workspace_id,
                 organization_id=org_id,
             )
             return str(made["permissionId"])
 
         async def find() -> str | None:
             scope_id = workspace_id or self.org_id
-            for perm in await self.client.list_permissions(user_id=user_id,
-                                                           organization_id=self.org_id):
+            for perm in await self.client.list_permissions(
+                user_id=user_id, organization_id=self.org_id
+            ):
                 if perm.get("scopeId") == scope_id and perm.get("permissionType") == role:
                     return str(perm["permissionId"])
             return None
@@ -313,22 +327,25 @@ class Executor:
 
     def _after_update(self, change: Change) -> str:
         assert change.id is not None
-        self.inventory.record(change.key, change.id, essence=change.desired,
-                              protect=self._protect(change.key))
+        self.inventory.record(
+            change.key, change.id, essence=change.desired, protect=self._protect(change.key)
+        )
         return change.id
 
     async def _update_region(self, change: Change) -> str:
         assert change.id is not None
         essence = change.desired or {}
-        await self.client.update_region(change.id, name=str(essence["name"]),
-                                        enabled=bool(essence["enabled"]))
+        await self.client.update_region(
+            change.id, name=str(essence["name"]), enabled=bool(essence["enabled"])
+        )
         return self._after_update(change)
 
     async def _update_dataplane(self, change: Change) -> str:
         assert change.id is not None
         essence = change.desired or {}
-        await self.client.update_dataplane(change.id, name=str(essence["name"]),
-                                           enabled=bool(essence["enabled"]))
+        await self.client.update_dataplane(
+            change.id, name=str(essence["name"]), enabled=bool(essence["enabled"])
+        )
         return self._after_update(change)
 
     async def _update_workspace(self, change: Change) -> str:
@@ -339,15 +356,17 @@ class Executor:
             change.id,
             name=ws.name if "name" in changed else None,
             region_id=self.ids.region_or_none(ws.region) if "region" in changed else None,
-            notifications=(notifications_payload(ws, self.resolve)
-                           if "notifications" in changed else None),
+            notifications=(
+                notifications_payload(ws, self.resolve) if "notifications" in changed else None
+            ),
         )
         return self._after_update(change)
 
     async def _update_permission(self, change: Change) -> str:
         assert change.id is not None
-        await self.client.update_permission(change.id,
-                                            permission_type=str((change.desired or {})["role"]))
+        await self.client.update_permission(
+            change.id, permission_type=str((change.desired or {})["role"])
+        )
         return self._after_update(change)
 
     async def _rotate_dataplane(self, change: Change) -> str:
@@ -403,4 +422,3 @@ class Executor:
             if ws.name.lower() == name.lower():
                 return ws
         raise ApplyFailed(f"workspace {name}: not declared in the config")
-

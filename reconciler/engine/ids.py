@@ -21,12 +21,12 @@ class MissingIdError(FlexctlError):
 
 @dataclass
 class IdMap:
-    regions: dict[str, str] = field(default_factory=dict)          # lower name -> id
+    regions: dict[str, str] = field(default_factory=dict)  # lower name -> id
     managed_regions: dict[str, str] = field(default_factory=dict)  # lower name -> id
     workspaces: dict[str, list[str]] = field(default_factory=dict)  # lower name -> ids
     dataplanes: dict[str, list[str]] = field(default_factory=dict)  # lower region/name -> ids
     dataplane_region: dict[str, str] = field(default_factory=dict)  # dataplane id -> region id
-    users: dict[str, str] = field(default_factory=dict)            # email -> id
+    users: dict[str, str] = field(default_factory=dict)  # email -> id
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @staticmethod
@@ -38,10 +38,10 @@ class IdMap:
             names[str(region["regionId"])] = str(region["name"]).lower()
         ids.managed_regions = {k.lower(): v for k, v in snapshot.managed_regions.items()}
         for dp in snapshot.dataplanes:
-            region = names.get(str(dp["regionId"]))
-            if region is None:
+            region_name = names.get(str(dp["regionId"]))
+            if region_name is None:
                 continue
-            key = f"{region}/{str(dp['name']).lower()}"
+            key = f"{region_name}/{str(dp['name']).lower()}"
             ids.dataplanes.setdefault(key, []).append(str(dp["dataplaneId"]))
             ids.dataplane_region[str(dp["dataplaneId"])] = str(dp["regionId"])
         for ws in snapshot.workspaces:

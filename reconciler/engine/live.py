@@ -23,13 +23,15 @@ class Refresh:
     unknown_users: tuple[str, ...]
 
 
-async def fetch_live(client: ApiClient, *, organization_id: str,
-                     users: Iterable[str]) -> Refresh:
+async def fetch_live(client: ApiClient, *, organization_id: str, users: Iterable[str]) -> Refresh:
     regions = await client.list_regions(organization_id)
     own = [r for r in regions if r.get("organizationId") == organization_id]
     # Managed regions (US, EU...) belong to the all-zero organisation: usable, never ours.
-    managed = {str(r["name"]): str(r["regionId"]) for r in regions
-               if r.get("organizationId") != organization_id}
+    managed = {
+        str(r["name"]): str(r["regionId"])
+        for r in regions
+        if r.get("organizationId") != organization_id
+    }
 
     async def dataplanes() -> list[Any]:
         if not own:
@@ -49,8 +51,10 @@ async def fetch_live(client: ApiClient, *, organization_id: str,
     by_email = {str(u["email"]).lower(): u for u in user_list}
     present = [by_email[e] for e in wanted if e in by_email]
     permission_lists = await asyncio.gather(
-        *(client.list_permissions(user_id=str(u["id"]), organization_id=organization_id)
-          for u in present)
+        *(
+            client.list_permissions(user_id=str(u["id"]), organization_id=organization_id)
+            for u in present
+        )
     )
     permissions = [p for plist in permission_lists for p in plist]
     snapshot = LiveSnapshot(
@@ -62,5 +66,4 @@ async def fetch_live(client: ApiClient, *, organization_id: str,
         permissions=tuple(permissions),
         managed_regions=managed,
     )
-    return Refresh(snapshot=snapshot,
-                   unknown_users=tuple(e for e in wanted if e not in by_email))
+    return Refresh(snapshot=snapshot, unknown_users=tuple(e for e in wanted if e not in by_email))

@@ -31,18 +31,27 @@ def apply_lock(state: StateDir, *, command: str, wait: float = 0.0) -> Iterator[
     try:
         lock.acquire()
     except Timeout as exc:
-        raise StateError(f"another apply holds {state.path('apply.lock')}: {_describe(owner_path)}"
-                         ) from exc
+        raise StateError(
+            f"another apply holds {state.path('apply.lock')}: {_describe(owner_path)}"
+        ) from exc
     note: str | None = None
     try:
         previous = _read_owner(owner_path)
         if previous is not None:
-            note = (f"the previous apply (pid {previous.get('pid')} on {previous.get('host')}, "
-                    f"started {_age(previous)} ago) died without releasing its lock; taken over")
-        owner_path.write_text(json.dumps({
-            "pid": os.getpid(), "host": socket.gethostname(), "started": time.time(),
-            "command": command,
-        }))
+            note = (
+                f"the previous apply (pid {previous.get('pid')} on {previous.get('host')}, "
+                f"started {_age(previous)} ago) died without releasing its lock; taken over"
+            )
+        owner_path.write_text(
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "started": time.time(),
+                    "command": command,
+                }
+            )
+        )
         yield note
     finally:
         owner_path.unlink(missing_ok=True)
@@ -63,8 +72,10 @@ def _describe(path: Path) -> str:
     owner = _read_owner(path)
     if owner is None:
         return "owner unknown"
-    return (f"pid {owner.get('pid')} on {owner.get('host')}, running `{owner.get('command')}` "
-            f"for {_age(owner)}")
+    return (
+        f"pid {owner.get('pid')} on {owner.get('host')}, running `{owner.get('command')}` "
+        f"for {_age(owner)}"
+    )
 
 
 def _age(owner: dict[str, object]) -> str:

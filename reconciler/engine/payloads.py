@@ -7,13 +7,15 @@ never depends on server defaults; this mirrors ``core.desired_resources``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
+from reconciler.api.types import NotificationsConfig
 from reconciler.config.models import NOTIFICATION_EVENTS, Notification, SecretRef, Workspace
 
 
-def notifications_payload(ws: Workspace, resolve: Callable[[SecretRef, str], str]
-                          ) -> dict[str, Any]:
+def notifications_payload(
+    ws: Workspace, resolve: Callable[[SecretRef, str], str]
+) -> NotificationsConfig:
     payload: dict[str, Any] = {}
     for event in NOTIFICATION_EVENTS:
         attr = "".join("_" + c.lower() if c.isupper() else c for c in event)
@@ -22,6 +24,8 @@ def notifications_payload(ws: Workspace, resolve: Callable[[SecretRef, str], str
         webhook = declared.webhook if declared else None
         hook: dict[str, Any] = {"enabled": bool(webhook and webhook.enabled)}
         if webhook is not None and webhook.url is not None:
-            hook["url"] = resolve(webhook.url, f"Workspace {ws.name}: notifications.{event}.webhook.url")
+            hook["url"] = resolve(
+                webhook.url, f"Workspace {ws.name}: notifications.{event}.webhook.url"
+            )
         payload[event] = {"email": {"enabled": email}, "webhook": hook}
-    return payload
+    return cast(NotificationsConfig, payload)

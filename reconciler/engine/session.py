@@ -67,32 +67,49 @@ class Connection:
 async def connect(desired: DesiredState, ctx: RunContext) -> AsyncIterator[Connection]:
     org = desired.organization
     resolve = ctx.resolver()
-    client_id = (resolve(org.control_plane.client_id, f"Organization {org.name}: controlPlane.clientId")
-                 if org.control_plane.client_id else None)
-    client_secret = (
-        resolve(org.control_plane.client_secret,
-                f"Organization {org.name}: controlPlane.clientSecret")
-        if org.control_plane.client_secret else None
+    client_id = (
+        resolve(org.control_plane.client_id, f"Organization {org.name}: controlPlane.clientId")
+        if org.control_plane.client_id
+        else None
     )
-    settings = resolve_connection(org.control_plane.url, ctx.env, client_id=client_id,
-                                  client_secret=client_secret)
+    client_secret = (
+        resolve(
+            org.control_plane.client_secret, f"Organization {org.name}: controlPlane.clientSecret"
+        )
+        if org.control_plane.client_secret
+        else None
+    )
+    settings = resolve_connection(
+        org.control_plane.url, ctx.env, client_id=client_id, client_secret=client_secret
+    )
     if settings is not None:
-        async with ApiClient(settings.base_url, client_id=settings.client_id,
-                             client_secret=settings.client_secret) as client:
-            yield Connection(client=client, organization_id=org.organization_id,
-                             dataplane_token_url=f"{org.airbyte_url}/api/v1/dataplanes/token")
+        async with ApiClient(
+            settings.base_url, client_id=settings.client_id, client_secret=settings.client_secret
+        ) as client:
+            yield Connection(
+                client=client,
+                organization_id=org.organization_id,
+                dataplane_token_url=f"{org.airbyte_url}/api/v1/dataplanes/token",
+            )
         return
     from reconciler.controlplane import open_embedded
 
     plane, creds = open_embedded(ctx.state.root, organization_id=org.organization_id)
     root = creds.url.split("/api/public/v1")[0].rstrip("/")
     try:
-        async with ApiClient(creds.url, client_id=creds.client_id,
-                             client_secret=creds.client_secret,
-                             transport=plane.transport()) as client:
-            yield Connection(client=client, organization_id=org.organization_id,
-                             dataplane_token_url=f"{root}/api/v1/dataplanes/token",
-                             embedded=plane, own_user_email=creds.user_email)
+        async with ApiClient(
+            creds.url,
+            client_id=creds.client_id,
+            client_secret=creds.client_secret,
+            transport=plane.transport(),
+        ) as client:
+            yield Connection(
+                client=client,
+                organization_id=org.organization_id,
+                dataplane_token_url=f"{root}/api/v1/dataplanes/token",
+                embedded=plane,
+                own_user_email=creds.user_email,
+            )
     finally:
         plane.close()
 
@@ -110,7 +127,9 @@ class Prepared:
     unfinished: tuple[str, ...] = ()
 
 
-def sinks_for(desired: DesiredState, ctx: RunContext) -> Callable[[DataPlane], CredentialSinkProtocol]:
+def sinks_for(
+    desired: DesiredState, ctx: RunContext
+) -> Callable[[DataPlane], CredentialSinkProtocol]:
     def make(dp: DataPlane) -> CredentialSinkProtocol:
         return sink_for(desired, dp, state_dir=ctx.state)
 
@@ -129,7 +148,8 @@ async def prepare(
     unfinished = Journal(ctx.state.path("journal.jsonl")).replay(inventory)
     wanted = desired_resources(desired, ctx.resolver())
     users = set(wanted.users) | {
-        str((e.last_applied or {}).get("user")) for e in inventory
+        str((e.last_applied or {}).get("user"))
+        for e in inventory
         if e.key.kind is Kind.PERMISSION and e.last_applied
     }
     if conn.own_user_email:
@@ -138,50 +158,82 @@ async def prepare(
     refresh = await fetch_live(conn.client, organization_id=conn.organization_id, users=users)
     live = live_resources(refresh.snapshot)
     wanted = settle_auto_regions(wanted, live)
-    warnings = [f"user {email} does not exist yet: its access will be granted once they sign in"
-                for email in refresh.unknown_users]
-    warnings += [f"an earlier apply did not finish creating {key}; looked up by name"
-                 for key in unfinished]
+    # Users arrive through SSO: a grant for a user who does not exist yet waits (a warning).
+    unknown = set(refresh.unknown_users)
+    wanted = DesiredResources(
+        resources=tuple(
+            r
+            for r in wanted.resources
+            if not (r.key.kind is Kind.PERMISSION and r.essence.get("user") in unknown)
+        ),
+        users=wanted.users,
+    )
+    warnings = [
+        f"user {email} does not exist yet: its access will be granted once they sign in"
+        for email in refresh.unknown_users
+    ]
+    warnings += [
+        f"an earlier apply did not finish creating {key}; looked up by name" for key in unfinished
+    ]
     missing, sink_warnings = _missing_credentials(desired, wanted, live, inventory, ctx)
     # A data plane whose create never finished may exist without stored credentials:
     # rotating it (new one, deliver, delete the old) is the only way back to a working state.
     rotate = rotate | {k.name for k in unfinished if k.kind is Kind.DATAPLANE}
     policy = desired.organization.prune
     policy_prune = {
-        Kind.REGION: policy.regions, Kind.DATAPLANE: policy.data_planes,
-        Kind.WORKSPACE: policy.workspaces, Kind.PERMISSION: policy.permissions,
+        Kind.REGION: policy.regions,
+        Kind.DATAPLANE: policy.data_planes,
+        Kind.WORKSPACE: policy.workspaces,
+        Kind.PERMISSION: policy.permissions,
     }
     plan = build_plan(
-        wanted, live, inventory, config_digest=desired.digest,
+        wanted,
+        live,
+        inventory,
+        config_digest=desired.digest,
         options=PlanOptions(
-            prune=policy_prune, prune_requested=prune, rotate=rotate, missing_credentials=frozenset(missing),
-            warnings=tuple(sorted(warnings + sink_warnings)), source=ctx.source,
+            prune=policy_prune,
+            prune_requested=prune,
+            rotate=rotate,
+            missing_credentials=frozenset(missing),
+            warnings=tuple(sorted(warnings + sink_warnings)),
+            source=ctx.source,
             api_calls=conn.client.calls.api,
         ),
     )
-    return Prepared(plan=plan, snapshot=refresh.snapshot, inventory=inventory,
-                    desired_resources=wanted, live=live,
-                    unfinished=tuple(str(k) for k in unfinished))
+    return Prepared(
+        plan=plan,
+        snapshot=refresh.snapshot,
+        inventory=inventory,
+        desired_resources=wanted,
+        live=live,
+        unfinished=tuple(str(k) for k in unfinished),
+    )
 
 
 def settle_auto_regions(wanted: DesiredResources, live: tuple[Resource, ...]) -> DesiredResources:
     """A workspace on region `auto` lives wherever the server put it: never a change."""
-    live_region = {r.key.folded: r.essence.get("region") for r in live
-                   if r.key.kind is Kind.WORKSPACE}
+    live_region = {
+        r.key.folded: r.essence.get("region") for r in live if r.key.kind is Kind.WORKSPACE
+    }
     settled = []
     for res in wanted.resources:
         if res.key.kind is Kind.WORKSPACE and res.essence.get("region") == "auto":
             actual = live_region.get(res.key.folded)
             if actual is not None:
-                res = Resource(key=res.key, essence={**res.essence, "region": actual},
-                               protect=res.protect)
+                res = Resource(
+                    key=res.key, essence={**res.essence, "region": actual}, protect=res.protect
+                )
         settled.append(res)
     return DesiredResources(resources=tuple(settled), users=wanted.users)
 
 
 def _missing_credentials(
-    desired: DesiredState, wanted: DesiredResources, live: tuple[Resource, ...],
-    inventory: Inventory, ctx: RunContext,
+    desired: DesiredState,
+    wanted: DesiredResources,
+    live: tuple[Resource, ...],
+    inventory: Inventory,
+    ctx: RunContext,
 ) -> tuple[set[str], list[str]]:
     """Data planes that exist live but whose sink holds no credentials (need rotation)."""
     live_ids = {

@@ -30,14 +30,18 @@ def load_inventory(state: StateDir) -> Inventory:
     try:
         return Inventory.from_json(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise StateError(f"{path}: inventory is unreadable ({exc}); restore it from a backup "
-                         "or run `flexctl import` to rebuild it") from exc
+        raise StateError(
+            f"{path}: inventory is unreadable ({exc}); restore it from a backup "
+            "or run `flexctl import` to rebuild it"
+        ) from exc
 
 
 def save_inventory(state: StateDir, inventory: Inventory) -> None:
     state.ensure()
-    write_private(state.path("inventory.json"),
-                  json.dumps(inventory.as_json(), indent=2, sort_keys=True) + "\n")
+    write_private(
+        state.path("inventory.json"),
+        json.dumps(inventory.as_json(), indent=2, sort_keys=True) + "\n",
+    )
 
 
 @dataclass(frozen=True)
@@ -71,8 +75,16 @@ class Journal:
         self._append({"event": "begin", "kind": key.kind.value, "name": key.name}, sync=True)
 
     def done(self, key: ResourceKey, object_id: str, essence: Essence | None) -> None:
-        self._append({"event": "done", "kind": key.kind.value, "name": key.name, "id": object_id,
-                      "essence": dict(essence) if essence is not None else None}, sync=False)
+        self._append(
+            {
+                "event": "done",
+                "kind": key.kind.value,
+                "name": key.name,
+                "id": object_id,
+                "essence": dict(essence) if essence is not None else None,
+            },
+            sync=False,
+        )
 
     def failed(self, key: ResourceKey) -> None:
         self._append({"event": "failed", "kind": key.kind.value, "name": key.name}, sync=False)
@@ -85,9 +97,12 @@ class Journal:
                 continue
             try:
                 data = json.loads(line)
-                yield JournalRecord(event=data["event"],
-                                    key=ResourceKey(Kind(data["kind"]), data["name"]),
-                                    id=data.get("id"), essence=data.get("essence"))
+                yield JournalRecord(
+                    event=data["event"],
+                    key=ResourceKey(Kind(data["kind"]), data["name"]),
+                    id=data.get("id"),
+                    essence=data.get("essence"),
+                )
             except (ValueError, KeyError) as exc:
                 # A torn last line is what a crash mid-write leaves: skip it, keep the rest.
                 if number == sum(1 for _ in self.path.open(encoding="utf-8")):

@@ -310,14 +310,15 @@ def _check_storage(merged: Mapping[str, Any], spec: SecretSpec) -> Found:
             )
         ]
     out: Found = []
-    block = _get(merged, "storage", storage_type)
-    if not isinstance(block, Mapping):
-        out.append(
+    if not isinstance(_get(merged, "storage", storage_type), Mapping):
+        # The chart fails to render (nil pointer) without the block (notes §7).
+        return [
             (
-                ("storage", storage_type),
-                f"storage.type {storage_type!r} needs a '{storage_type}' block",
+                ("storage", "type"),
+                f"storage.type {storage_type!r} needs a '{storage_type}' block; the document's "
+                "storage decides the type, set it there instead",
             )
-        )
+        ]
     for bucket in ("log", "state", "workloadOutput", "activityPayload"):
         if not _get(merged, "storage", "bucket", bucket):
             out.append((("storage", "bucket", bucket), f"storage.bucket.{bucket} must be set"))

@@ -6,6 +6,8 @@ import argparse
 import json
 import os
 import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -145,3 +147,21 @@ def test_registered_with_the_main_parser() -> None:
     )
     with pytest.raises(SystemExit):
         build_parser().parse_args(["reconcile", "--repo", ".", "--once", "--interval", "5"])
+
+
+def test_sigterm_during_the_interval_wait_ends_the_loop_at_once(repo: str, tmp_path: Path) -> None:
+    cycles: list[str] = []
+
+    def cycle(commit: CommitInfo, files: list[SourceFile]) -> CycleResult:
+        cycles.append(commit.sha)
+        return CycleResult("in-sync")
+
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    started = time.monotonic()
+    argv = ["--repo", repo, "--interval", "3600", "--state-dir", str(tmp_path)]
+    try:
+        assert run(argv, cycle) == 0
+    finally:
+        timer.join()
+    assert len(cycles) == 1 and time.monotonic() - started < 30

@@ -159,7 +159,7 @@ def _table(plan: Plan) -> str:
     unchanged: Mapping[str, int] = plan.unchanged
     counts["unchanged"] = {k: int(unchanged.get(k.value, 0)) for k in kinds}
     lines = [
-        "| | " + " | ".join(k.title for k in kinds) + " | Total |",
+        "| | " + " | ".join(k.document_kind for k in kinds) + " | Total |",
         "|:--|" + "--:|" * (len(kinds) + 1),
     ]
     for row in _ROWS:
