@@ -117,11 +117,11 @@ def import_build_cycle(module: str = ENGINE_MODULE) -> BuildCycle:
 def run(args: argparse.Namespace, *, build_cycle: BuildCycle | None = None) -> int:
     if args.history < 1:
         raise FlexctlError("--history must be at least 1")
-    state = StateDir(args.state_dir).ensure()
-    notifier = _notifier(args)
     stop = threading.Event()
     args.stop = stop
     cycle = (build_cycle or import_build_cycle())(args, args.mode)
+    state = StateDir(args.state_dir).ensure()
+    notifier = _notifier(args)
     metrics = Metrics() if args.metrics_port is not None else None
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="flexctl: %(message)s", stream=sys.stderr)

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, Router
 
 from reconciler.controlplane import (
     problems,
@@ -54,12 +54,17 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def build_app(context: Context, switch: FaultSwitch) -> Starlette:
     public = _public_routes()
-    routes: list[BaseRoute] = [Mount(prefix, routes=public) for prefix in PUBLIC_PREFIXES]
+    # No trailing-slash redirects: a 307 without a problem body helps no client.
+    routes: list[BaseRoute] = [
+        Mount(prefix, app=Router(routes=public, redirect_slashes=False))
+        for prefix in PUBLIC_PREFIXES
+    ]
     routes += [*routes_dataplanes.INTERNAL_ROUTES, *status.ROUTES]
     app = Starlette(
         routes=routes,
         middleware=[Middleware(FaultMiddleware, switch=switch)],
         exception_handlers={HTTPException: _http_error},
     )
+    app.router.redirect_slashes = False
     app.state.context = context
     return app

@@ -44,6 +44,8 @@ class RunContext:
     #: Where the config came from (path, or repo/commit/author), for plans and audit.
     source: Mapping[str, str] = field(default_factory=dict)
     stop: threading.Event = field(default_factory=threading.Event)
+    #: Requests in flight at once (the API client's bound).
+    max_concurrency: int = 16
 
     def resolver(self) -> Callable[[SecretRef, str], str]:
         def resolve(ref: SecretRef, where: str) -> str:
@@ -84,7 +86,10 @@ async def connect(desired: DesiredState, ctx: RunContext) -> AsyncIterator[Conne
     )
     if settings is not None:
         async with ApiClient(
-            settings.base_url, client_id=settings.client_id, client_secret=settings.client_secret
+            settings.base_url,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            max_concurrency=ctx.max_concurrency,
         ) as client:
             yield Connection(
                 client=client,
@@ -102,6 +107,7 @@ async def connect(desired: DesiredState, ctx: RunContext) -> AsyncIterator[Conne
             client_id=creds.client_id,
             client_secret=creds.client_secret,
             transport=plane.transport(),
+            max_concurrency=ctx.max_concurrency,
         ) as client:
             yield Connection(
                 client=client,

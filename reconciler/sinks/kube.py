@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import base64
 import json
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +40,19 @@ from reconciler.statedir import StateDir
 
 #: (connect, read) seconds per request: a cluster that does not answer is an error, not a hang.
 REQUEST_TIMEOUT = (5.0, 30.0)
+
+
+@contextmanager
+def _client_warnings_silenced() -> Iterator[None]:
+    """The kubernetes client calls urllib3's deprecated ``getheaders()`` whenever it builds an
+    ``ApiException`` (every 404): that one warning is the library's, not ours."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            message=r"HTTPResponse\.getheaders\(\) is deprecated",
+            category=DeprecationWarning,
+        )
+        yield
 
 
 class KubeconfigClientFactory:
@@ -100,9 +116,10 @@ class KubernetesSink:
         self._pending.write_data(creds, data)  # first: the client secret is shown only once
         api = self._factory.core_v1(self._context)
         try:
-            self._ensure_namespace(api)
-            self._upsert(api, secret_manifest(self._ctx, creds, data))
-            stored = self._read_remote(api)
+            with _client_warnings_silenced():
+                self._ensure_namespace(api)
+                self._upsert(api, secret_manifest(self._ctx, creds, data))
+                stored = self._read_remote(api)
         except (ApiException, urllib3.exceptions.HTTPError, OSError) as e:
             raise self._fail("write", e, secrets, kept=True) from e
         if stored is None or stored[1] != data or credentials_from(*stored) != creds:
@@ -164,7 +181,8 @@ class KubernetesSink:
     def read(self) -> DataplaneCredentials | None:
         api = self._factory.core_v1(self._context)
         try:
-            stored = self._read_remote(api)
+            with _client_warnings_silenced():
+                stored = self._read_remote(api)
         except (ApiException, urllib3.exceptions.HTTPError, OSError) as e:
             raise self._fail("read", e, [], kept=False) from e
         if stored is None:
@@ -179,9 +197,10 @@ class KubernetesSink:
     def delete(self) -> None:
         api = self._factory.core_v1(self._context)
         try:
-            api.delete_namespaced_secret(
-                self._name, self._namespace, _request_timeout=REQUEST_TIMEOUT
-            )
+            with _client_warnings_silenced():
+                api.delete_namespaced_secret(
+                    self._name, self._namespace, _request_timeout=REQUEST_TIMEOUT
+                )
         except ApiException as e:
             if e.status != 404:
                 raise self._fail("delete", e, [], kept=False) from e

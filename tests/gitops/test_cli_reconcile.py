@@ -47,9 +47,9 @@ def returning(result: CycleResult) -> CycleFunction:
 
 @pytest.fixture
 def repo(remote: Remote) -> str:
+    """The clone's path: read in place. Fetching a mirror is covered by the gitops loop tests."""
     remote.commit(CONFIG, "initial config")
-    remote.push("main")
-    return remote.url
+    return str(remote.work_path)
 
 
 @pytest.mark.parametrize(

@@ -66,6 +66,15 @@ def stop_after(stop: threading.Event, cycles: int) -> Any:
 
 @pytest.fixture
 def source(remote: Remote, tmp_path: Path) -> Iterator[GitSource]:
+    """The clone, read in place (no push, no fetch: most loop tests need no remote)."""
+    remote.commit(CONFIG, "initial config")
+    with open_source(str(remote.work_path), cache_dir=tmp_path / "state" / "git") as opened:
+        yield opened
+
+
+@pytest.fixture
+def mirrored(remote: Remote, tmp_path: Path) -> Iterator[GitSource]:
+    """A mirror of the bare remote, for the tests that make fetching fail."""
     remote.commit(CONFIG, "initial config")
     remote.push("main")
     with open_source(remote.url, cache_dir=tmp_path / "state" / "git") as opened:
@@ -173,13 +182,13 @@ def test_stop_wakes_the_interval_wait(source: GitSource, tmp_path: Path) -> None
 
 
 def test_fetch_failure_keeps_the_last_good_commit(
-    remote: Remote, source: GitSource, tmp_path: Path
+    remote: Remote, mirrored: GitSource, tmp_path: Path
 ) -> None:
-    loop(source, tmp_path, Scripted(CycleResult("in-sync")), interval=None)
-    good = source.resolve("main")
+    loop(mirrored, tmp_path, Scripted(CycleResult("in-sync")), interval=None)
+    good = mirrored.resolve("main")
     shutil.rmtree(remote.bare_path)
     cycle = Scripted(CycleResult("in-sync"))
-    last, _ = loop(source, tmp_path, cycle, interval=None)
+    last, _ = loop(mirrored, tmp_path, cycle, interval=None)
     assert last is not None and last.commit == good
     assert last.result == "in-sync"
     assert last.fetch_warning is not None
@@ -189,11 +198,11 @@ def test_fetch_failure_keeps_the_last_good_commit(
 
 
 def test_a_failed_cycle_is_not_remembered_as_good(
-    remote: Remote, source: GitSource, tmp_path: Path
+    remote: Remote, mirrored: GitSource, tmp_path: Path
 ) -> None:
-    loop(source, tmp_path, Scripted(FlexctlError("boom")), interval=None)
+    loop(mirrored, tmp_path, Scripted(FlexctlError("boom")), interval=None)
     shutil.rmtree(remote.bare_path)
-    last, _ = loop(source, tmp_path, Scripted(), interval=None)
+    last, _ = loop(mirrored, tmp_path, Scripted(), interval=None)
     assert last is not None and last.result == "failed" and last.commit is None
     assert last.message.endswith("(and no last good commit of ref main to fall back to)")
 
@@ -242,7 +251,9 @@ class Webhook:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/T0KEN"
 

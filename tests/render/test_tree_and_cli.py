@@ -85,7 +85,14 @@ def test_cli_refuses_out_containing_state_dir(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = main(
-        ["render", str(CONFIGS["example"]), "--out", str(tmp_path), "--state-dir", str(tmp_path / ".flexctl")]
+        [
+            "render",
+            str(CONFIGS["example"]),
+            "--out",
+            str(tmp_path),
+            "--state-dir",
+            str(tmp_path / ".flexctl"),
+        ]
     )
     assert code == 1
     assert "contains the state directory" in capsys.readouterr().err
@@ -97,7 +104,9 @@ def test_cli_reports_render_problems_with_positions(
     config = config_copy("example")
     path = config / "dataplanes" / "aws-us-east-1.yaml"
     path.write_text(path.read_text() + "values:\n  loging: {level: debug}\n")
-    code = main(["render", str(config), "--out", str(tmp_path / "o"), "--state-dir", str(tmp_path / "s")])
+    code = main(
+        ["render", str(config), "--out", str(tmp_path / "o"), "--state-dir", str(tmp_path / "s")]
+    )
     assert code == 1
     err = capsys.readouterr().err
     assert f"{path}:" in err and "values.loging" in err and "did you mean 'logging'" in err

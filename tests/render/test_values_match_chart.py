@@ -37,9 +37,7 @@ def _get(values: Mapping[str, Any], dotted: str) -> Any:
 
 
 def _cases() -> list[tuple[str, str]]:
-    return [
-        (name, dataplane_key(dp)) for name in sorted(CONFIGS) for dp in load(name).dataplanes
-    ]
+    return [(name, dataplane_key(dp)) for name in sorted(CONFIGS) for dp in load(name).dataplanes]
 
 
 @pytest.mark.parametrize(("config", "key"), _cases())

@@ -1,0 +1,88 @@
+"""One reconcile cycle for ``flexctl reconcile``: load a commit, plan, and report or heal.
+
+``build_cycle(args, mode)`` returns the function the loop (``gitops.loop``) calls with each
+fetched commit. In ``report`` mode nothing is changed; in ``heal`` mode the plan is applied
+with deletes as the organisation's prune policy allows (the scheduled job's ``--prune`` is
+implicit; the policy is the gate). ``args.stop`` (set by SIGTERM) is honoured between
+apply phases: the change in flight finishes, nothing new starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from reconciler.config.desired import DesiredState
+from reconciler.config.loader import load_sources
+from reconciler.config.sources import SourceFile
+from reconciler.engine.apply import apply_prepared
+from reconciler.engine.session import RunContext, connect, prepare
+from reconciler.gitops.outcome import CycleResult
+from reconciler.gitops.repo import CommitInfo
+from reconciler.statedir import StateDir
+
+#: Deletes one heal cycle may make; more is refused and reported, never done silently.
+HEAL_MAX_DELETES = 5
+
+CycleFunction = Callable[[CommitInfo, list[SourceFile]], CycleResult]
+
+
+def build_cycle(args: argparse.Namespace, mode: str) -> CycleFunction:
+    state = StateDir(Path(args.state_dir)).ensure()
+    stop: threading.Event = getattr(args, "stop", None) or threading.Event()
+    max_deletes = int(getattr(args, "max_deletes", HEAL_MAX_DELETES) or HEAL_MAX_DELETES)
+
+    def cycle(commit: CommitInfo, files: list[SourceFile]) -> CycleResult:
+        origin = f"{commit.short_sha}:{getattr(args, 'path', '') or '.'}"
+        desired = load_sources(files, origin=origin)
+        ctx = RunContext(
+            state=state,
+            env=dict(os.environ),
+            base_dir=Path.cwd(),
+            source=commit.as_json(),
+            stop=stop,
+        )
+        return asyncio.run(_run(desired, ctx, heal=mode == "heal", max_deletes=max_deletes))
+
+    return cycle
+
+
+async def _run(
+    desired: DesiredState, ctx: RunContext, *, heal: bool, max_deletes: int
+) -> CycleResult:
+    async with connect(desired, ctx) as conn:
+        prepared = await prepare(conn, desired, ctx, prune=heal)
+        plan = prepared.plan
+        drift = len(plan.drift())
+        changes = len(plan.actionable)
+        if not plan.has_changes:
+            return CycleResult(
+                "in-sync", drift_count=drift, change_count=0, message=_warnings(plan.warnings)
+            )
+        if not heal:
+            return CycleResult(
+                "drift",
+                drift_count=drift,
+                change_count=changes,
+                message=f"{changes} change(s) pending",
+            )
+        result = await apply_prepared(conn, desired, prepared, ctx, max_deletes=max_deletes)
+    applied = sum(1 for o in result.outcomes if o.ok)
+    if result.failed:
+        first = result.failed[0].error or "unknown error"
+        return CycleResult(
+            "failed",
+            drift_count=drift,
+            change_count=changes,
+            applied_count=applied,
+            message=f"{len(result.failed)} change(s) failed; first: {first}",
+        )
+    return CycleResult("healed", drift_count=drift, change_count=changes, applied_count=applied)
+
+
+def _warnings(warnings: tuple[str, ...]) -> str:
+    return f"{len(warnings)} warning(s)" if warnings else ""

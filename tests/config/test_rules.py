@@ -1,0 +1,41 @@
+"""Every cross-document rule has its own broken case (the cases assert the exact messages)."""
+
+from __future__ import annotations
+
+from reconciler.config.validate import RULES
+
+from .conftest import BROKEN
+
+RULE_CASES = {
+    "exactly_one_organization": ["missing-organization", "two-organizations"],
+    "unique_names": [
+        "duplicate-names-differing-case",
+        "duplicate-workspace-name",
+        "duplicate-dataplane-in-region",
+    ],
+    "no_managed_region_names": ["managed-name-collision"],
+    "references_resolve": [
+        "dangling-workspace-region",
+        "dangling-dataplane-region",
+        "dataplane-on-managed-region",
+        "invalid-region-is-not-also-dangling",
+    ],
+    "shared_secrets_manager": ["secrets-manager-mismatch"],
+    "storage_present": ["no-storage"],
+    "residency": [
+        "residency-managed-region",
+        "residency-missing-jurisdiction",
+        "residency-jurisdiction-mismatch",
+        "residency-policy-from-organization",
+        "jurisdiction-on-managed-region",
+    ],
+    "one_role_per_user": ["duplicate-access-entry"],
+    "distinct_install_targets": ["same-name-dataplanes-in-two-regions-and-same-target"],
+}
+
+
+def test_every_rule_has_cases() -> None:
+    assert sorted(rule.__name__ for rule in RULES) == sorted(RULE_CASES)
+    for cases in RULE_CASES.values():
+        for case in cases:
+            assert (BROKEN / case / "expected.txt").is_file(), case

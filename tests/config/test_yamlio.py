@@ -1,0 +1,114 @@
+"""The bounded YAML reader: scalar typing, positions, documents, and hostile input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from reconciler.config.yamlio import MAX_DEPTH, MAX_NODES, YamlProblem, read_documents
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("v: plain", "plain"),
+        ("v: 'true'", "true"),
+        ("v: true", True),
+        ("v: False", False),
+        ("v: no", "no"),  # YAML 1.2: not a boolean
+        ("v: on", "on"),
+        ("v: ~", None),
+        ("v:", None),
+        ("v: 12", 12),
+        ("v: -3", -3),
+        ("v: 0x1f", 31),
+        ("v: 0o17", 15),
+        ("v: 010", 10),  # YAML 1.2: not octal
+        ("v: 1.8", 1.8),
+        ("v: 1.8.1", "1.8.1"),
+        ("v: 1e3", 1000.0),
+        ("v: .inf", float("inf")),
+        ("v: 2024-01-01", "2024-01-01"),  # no timestamps
+        ('v: "12"', "12"),
+        ("v: |\n  two\n  lines\n", "two\nlines\n"),
+    ],
+)
+def test_scalars_follow_yaml_1_2_core(text: str, expected: Any) -> None:
+    assert read_documents(text)[0].data == {"v": expected}
+
+
+def test_positions_of_keys_and_values() -> None:
+    doc = read_documents("a: 1\nb:\n  - x\n  - {c: d}\n")[0]
+    assert doc.spans[("a",)] == (0, 0, 0, 3)
+    assert doc.spans[("b",)] == (1, 0, 1, 0)  # container: its key
+    assert doc.spans[("b", 0)] == (2, 4, 2, 4)
+    assert doc.spans[("b", 1, "c")] == (3, 5, 3, 8)
+
+
+def test_empty_documents_are_skipped() -> None:
+    docs = read_documents("# only a comment\n---\n---\na: 1\n---\n")
+    assert [d.data for d in docs] == [{"a": 1}]
+    assert (docs[0].line, docs[0].column) == (3, 0)
+
+
+def test_duplicate_keys_are_reported_and_the_first_value_kept() -> None:
+    doc = read_documents("a: 1\nb:\n  c: 2\na: {x: 1}\n")[0]
+    assert doc.data == {"a": 1, "b": {"c": 2}}
+    assert doc.problems == [(3, 0, "duplicate key 'a' (first at line 1)")]
+
+
+def _refusal(text: str) -> YamlProblem:
+    with pytest.raises(YamlProblem) as caught:
+        read_documents(text)
+    return caught.value
+
+
+def test_alias_bomb_is_refused_at_the_first_anchor() -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    problem = _refusal(bomb)
+    assert (problem.line, problem.column) == (0, 3)
+    assert "anchors and aliases are not allowed" in problem.message
+
+
+def test_alias_is_refused_even_without_its_anchor() -> None:
+    problem = _refusal("a: *nowhere\n")
+    assert problem.message == (
+        "YAML anchors and aliases are not allowed (found alias '*nowhere'); write each value out"
+    )
+
+
+def test_deep_nesting_is_refused_at_the_limit() -> None:
+    problem = _refusal("v: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    assert problem.message == f"YAML nested deeper than {MAX_DEPTH} levels"
+    # The document's own mapping is the first level.
+    assert problem.column == 3 + MAX_DEPTH - 1
+
+
+def test_node_count_is_bounded() -> None:
+    # About 400 KB: under the file size cap, over the node cap.
+    problem = _refusal("[" + "0," * (MAX_NODES + 10) + "0]\n")
+    assert (
+        problem.message == f"file has more than {MAX_NODES} YAML nodes; split it into smaller files"
+    )
+    # Refused at the node past the cap: nothing beyond it was built.
+    assert problem.column == 1 + 2 * (MAX_NODES - 1)
+
+
+def test_node_budget_is_per_file_not_per_document() -> None:
+    one = "- " + "\n- ".join(["0"] * 1000) + "\n"
+    with pytest.raises(YamlProblem):
+        read_documents("---\n".join([one] * (MAX_NODES // 1000 + 1)))
+
+
+@pytest.mark.parametrize("text", ["v: !!str 1\n", "v: !secret abc\n", "--- !Region\nname: x\n"])
+def test_tags_are_refused(text: str) -> None:
+    assert "YAML tags are not allowed" in _refusal(text).message
+
+
+def test_parser_errors_never_quote_the_line() -> None:
+    problem = _refusal("password: 'hunter2\n")
+    assert "hunter2" not in problem.message
