@@ -124,7 +124,8 @@ def run(args: argparse.Namespace, *, build_cycle: BuildCycle | None = None) -> i
     notifier = _notifier(args)
     metrics = Metrics() if args.metrics_port is not None else None
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="flexctl: %(message)s", stream=sys.stderr)
+        # WARNING: the loop's own warnings, not every HTTP request of the libraries.
+        logging.basicConfig(level=logging.WARNING, format="flexctl: %(message)s", stream=sys.stderr)
     try:
         if metrics is not None:
             port = metrics.serve(args.metrics_port, addr=args.metrics_addr)

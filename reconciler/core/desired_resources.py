@@ -25,6 +25,9 @@ from reconciler.core.resources import (
 #: Resolves a secret reference; ``where`` names the document and field for error messages.
 Resolver = Callable[[SecretRef, str], str]
 
+#: Notification event (API spelling) -> attribute of the Notifications model.
+_ATTRS = {e: "".join("_" + c.lower() if c.isupper() else c for c in e) for e in NOTIFICATION_EVENTS}
+
 
 @dataclass(frozen=True)
 class DesiredResources:
@@ -89,7 +92,7 @@ def _permission(email: str, role: str, *, workspace: str | None) -> Resource:
 def desired_notifications(ws: Workspace, resolve: Resolver) -> dict[str, JSON]:
     result: dict[str, JSON] = {}
     for event in NOTIFICATION_EVENTS:
-        attr = _snake(event)
+        attr = _ATTRS[event]
         declared: Notification | None = getattr(ws.notifications, attr)
         email = bool(declared and declared.email and declared.email.enabled)
         webhook = declared.webhook if declared else None
@@ -103,7 +106,3 @@ def desired_notifications(ws: Workspace, resolve: Resolver) -> dict[str, JSON]:
             "webhookUrl": url,
         }
     return result
-
-
-def _snake(camel: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in camel)

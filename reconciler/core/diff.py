@@ -220,6 +220,8 @@ _PATH_PART = re.compile(r"\['([^']*)'\]|\[(\d+)\]")
 
 def field_changes(old: Essence, new: Essence) -> list[FieldChange]:
     """Field-level changes from ``old`` to ``new``, sorted by path."""
+    if dict(old) == dict(new):
+        return []  # the common case; DeepDiff costs milliseconds per call
     diff = DeepDiff(dict(old), dict(new), verbose_level=2, view="tree")
     changes: list[FieldChange] = []
     for report in diff.values():

@@ -48,8 +48,16 @@ class Inventory:
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
         self._by_id: dict[str, Entry] = {}
+        self._by_key: dict[tuple[Kind, str], set[str]] = {}
         for entry in entries:
-            self._by_id[entry.id] = entry
+            self._put(entry)
+
+    def _put(self, entry: Entry) -> None:
+        old = self._by_id.get(entry.id)
+        if old is not None:
+            self._by_key.get(old.key.folded, set()).discard(entry.id)
+        self._by_id[entry.id] = entry
+        self._by_key.setdefault(entry.key.folded, set()).add(entry.id)
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(sorted(self._by_id.values(), key=lambda e: (e.key.sort_key(), e.id)))
@@ -61,7 +69,8 @@ class Inventory:
         return self._by_id.get(object_id)
 
     def by_key(self, key: ResourceKey) -> list[Entry]:
-        return [e for e in self._by_id.values() if e.key.folded == key.folded]
+        ids = self._by_key.get(key.folded, set())
+        return [self._by_id[i] for i in sorted(ids) if i in self._by_id]
 
     def ids(self, kind: Kind) -> set[str]:
         return {e.id for e in self._by_id.values() if e.key.kind is kind}
@@ -76,20 +85,24 @@ class Inventory:
     ) -> None:
         old = self._by_id.get(object_id)
         keep_protect = old.protect if old is not None else False
-        self._by_id[object_id] = Entry(
-            key=key,
-            id=object_id,
-            protect=keep_protect if protect is None else (protect or keep_protect),
-            last_applied=essence,
+        self._put(
+            Entry(
+                key=key,
+                id=object_id,
+                protect=keep_protect if protect is None else (protect or keep_protect),
+                last_applied=essence,
+            )
         )
 
     def release(self, object_id: str) -> None:
         entry = self._by_id.get(object_id)
         if entry is not None:
-            self._by_id[object_id] = replace(entry, protect=False)
+            self._put(replace(entry, protect=False))
 
     def forget(self, object_id: str) -> None:
-        self._by_id.pop(object_id, None)
+        entry = self._by_id.pop(object_id, None)
+        if entry is not None:
+            self._by_key.get(entry.key.folded, set()).discard(object_id)
 
     def as_json(self) -> dict[str, object]:
         return {"version": 1, "entries": [e.as_json() for e in self]}

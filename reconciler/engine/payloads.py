@@ -12,13 +12,16 @@ from typing import Any, cast
 from reconciler.api.types import NotificationsConfig
 from reconciler.config.models import NOTIFICATION_EVENTS, Notification, SecretRef, Workspace
 
+#: Notification event (API spelling) -> attribute of the Notifications model.
+_ATTRS = {e: "".join("_" + c.lower() if c.isupper() else c for c in e) for e in NOTIFICATION_EVENTS}
+
 
 def notifications_payload(
     ws: Workspace, resolve: Callable[[SecretRef, str], str]
 ) -> NotificationsConfig:
     payload: dict[str, Any] = {}
     for event in NOTIFICATION_EVENTS:
-        attr = "".join("_" + c.lower() if c.isupper() else c for c in event)
+        attr = _ATTRS[event]
         declared: Notification | None = getattr(ws.notifications, attr)
         email = bool(declared and declared.email and declared.email.enabled)
         webhook = declared.webhook if declared else None

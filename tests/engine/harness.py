@@ -74,6 +74,8 @@ class World:
     plane: ControlPlane
     creds: AdminCredentials
     env: dict[str, str] = field(default_factory=dict)
+    #: The application's own user as connect() reports it; None: unknown (a remote plane).
+    own_user: str | None = "admin@flexctl.local"
 
     @staticmethod
     def create(root: Path, *, env: Mapping[str, str] | None = None) -> World:
@@ -118,7 +120,7 @@ class World:
                 organization_id=ORG_ID,
                 dataplane_token_url="http://embedded/api/v1/dataplanes/token",
                 embedded=self.plane,
-                own_user_email=self.creds.user_email,
+                own_user_email=self.own_user,
             )
 
     @asynccontextmanager

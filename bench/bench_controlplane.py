@@ -1,0 +1,89 @@
+"""Requests per second of the embedded control plane on a real socket.
+
+uvicorn runs the app in a background thread on 127.0.0.1 (a random free port); an httpx client
+with ``--concurrency`` requests in flight measures list and create throughput. ``--latency-ms``
+adds per-request latency (fault injection) to stand in for a WAN.
+
+    .venv/bin/python bench/bench_controlplane.py [--requests 2000] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+
+from reconciler.controlplane import ControlPlane, FaultConfig
+
+
+async def _measure(
+    name: str, count: int, concurrency: int, call: Callable[[int], Awaitable[httpx.Response]]
+) -> None:
+    gate = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+
+    async def one(i: int) -> None:
+        async with gate:
+            started = time.perf_counter()
+            response = await call(i)
+            latencies.append(time.perf_counter() - started)
+            if response.status_code >= 300:
+                raise RuntimeError(f"{name}: {response.status_code} {response.text}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(count)))
+    elapsed = time.perf_counter() - started
+    p50 = statistics.median(latencies) * 1000
+    p99 = statistics.quantiles(latencies, n=100)[98] * 1000
+    print(f"{name:<34} {count:>6} req  {count / elapsed:>8.0f} req/s  "
+          f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
+
+
+async def _run(root: str, cp: ControlPlane, args: argparse.Namespace) -> None:
+    creds = cp.bootstrap(Path(cp.db_path).with_suffix(".json"), url=root + "/api/public/v1")
+    limits = httpx.Limits(max_connections=args.concurrency,
+                          max_keepalive_connections=args.concurrency)
+    async with httpx.AsyncClient(base_url=creds.url + "/", limits=limits, timeout=60) as client:
+        token = (await client.post("applications/token", json={
+            "client_id": creds.client_id, "client_secret": creds.client_secret})).json()
+        client.headers["Authorization"] = f"Bearer {token['access_token']}"
+        org = creds.organization_id
+        for i in range(100):  # something to list
+            await client.post("workspaces", json={"name": f"seed-{i:03d}"})
+        n, c = args.requests, args.concurrency
+        await _measure("GET /workspaces?limit=100", n, c,
+                       lambda i: client.get("workspaces", params={"limit": 100}))
+        await _measure("GET /workspaces?limit=20", n, c,
+                       lambda i: client.get("workspaces", params={"limit": 20}))
+        await _measure("GET /regions?organizationId=", n, c,
+                       lambda i: client.get("regions", params={"organizationId": org}))
+        await _measure("POST /workspaces", n, c,
+                       lambda i: client.post("workspaces", json={"name": f"bench-{i}"}))
+        await _measure("POST /regions", n, c,
+                       lambda i: client.post("regions", json={"name": f"r-{i}",
+                                                              "organizationId": org}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    args = parser.parse_args()
+    faults = FaultConfig(latency_ms=args.latency_ms) if args.latency_ms else None
+    with tempfile.TemporaryDirectory() as tmp:
+        cp = ControlPlane(Path(tmp) / "controlplane.db", faults=faults)
+        with cp, cp.running() as root:
+            print(f"embedded control plane at {root}; {args.requests} requests per case, "
+                  f"{args.concurrency} in flight, added latency {args.latency_ms} ms")
+            asyncio.run(_run(root, cp, args))
+
+
+if __name__ == "__main__":
+    main()
