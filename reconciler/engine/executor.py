@@ -168,7 +168,7 @@ class Executor:
     ) -> str:
         """Create once: journal first; after an unknown outcome, look up before retrying."""
         for attempt in range(1, CREATE_ATTEMPTS + 1):
-            self.journal.begin(change.key)
+            await asyncio.to_thread(self.journal.begin, change.key)
             try:
                 object_id = await create()
             except (api_errors.AmbiguousWriteError, api_errors.ConflictError) as exc:
