@@ -1,4 +1,4 @@
-"""The desired state: what the config repository declares, validated, with where each part came from.
+"""The desired state: what the config declares, validated, with where each part came from.
 
 This is the value every later stage (diff, plan, render) consumes. It is built only by
 ``config.loader`` after all validation passed; it carries no secrets (references only).

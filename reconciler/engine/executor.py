@@ -9,6 +9,8 @@ Safe creates: every create is journalled before it is sent. When its outcome is 
 found means adopted, never a duplicate. A data plane found that way has lost its one-time
 secret, so it is deleted and created again: no data plane is left without stored
 credentials. A data plane counts as created only once its sink has been written and read back.
+Sink I/O runs in worker threads one call at a time: sinks share non-thread-safe state (the
+one ruamel YAML emitter of ``render.yamlout``), and two deliveries at once corrupted it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import contextlib
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from reconciler.api import errors as api_errors
 from reconciler.api.client import ApiClient
@@ -41,6 +43,7 @@ CREATE_ATTEMPTS = 4
 SinkFor = Callable[[DataPlane], CredentialSinkProtocol]
 Resolver = Callable[[Any, str], str]
 Progress = Callable[[Change, str], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,16 @@ class Executor:
         self.checkpoint = checkpoint or (lambda: None)
         self.ids = IdMap.from_snapshot(snapshot)
         self.failed: set[ResourceKey] = set()
+        self._sink_lock = threading.Lock()
+
+    async def _sink_io(self, call: Callable[[], T]) -> T:
+        """Run one sink call in a worker thread, never two at once (see the module doc)."""
+
+        def locked() -> T:
+            with self._sink_lock:
+                return call()
+
+        return await asyncio.to_thread(locked)
 
     async def run(self, plan: Plan) -> list[Outcome]:
         outcomes: list[Outcome] = []
@@ -262,9 +275,10 @@ class Executor:
             client_secret=str(made["clientSecret"]),
         )
         try:
-            await asyncio.to_thread(sink.write, creds)
-        except FlexctlError:
-            # Credentials that cannot be stored are lost for good: roll the data plane back.
+            await self._sink_io(lambda: sink.write(creds))
+        except Exception:
+            # Credentials that cannot be stored are lost for good: roll the data plane back,
+            # whatever went wrong (a sink bug must not leave a data plane nobody can use).
             await self._delete_quietly(dataplane_id, f"dataplane {dataplane_id}")
             raise
 
@@ -401,7 +415,7 @@ class Executor:
         if kind is Kind.DATAPLANE:
             doc = self._dataplane_doc_or_none(change.key)
             if doc is not None:
-                await asyncio.to_thread(self.sink_for(doc).delete)
+                await self._sink_io(self.sink_for(doc).delete)
 
     # ------------------------------------------------------------------ documents
 
