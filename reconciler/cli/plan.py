@@ -17,9 +17,10 @@ from reconciler.cli.main import EXIT_CHANGES, EXIT_OK
 from reconciler.cli.run import add_color_argument, context, run_async, use_color
 from reconciler.core.output import render
 from reconciler.core.plan import Plan
+from reconciler.core.resources import Kind, ResourceKey
 from reconciler.engine.session import connect, prepare
 from reconciler.errors import FlexctlError
-from reconciler.statedir import write_private
+from reconciler.statedir import StateDir, write_private
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -101,15 +102,31 @@ def save_plan(plan: Plan, path: Path) -> None:
 
 
 def pull_request_context(args: argparse.Namespace, loaded: Loaded, plan: Plan) -> dict[str, object]:
+    """Documents the pull request changed (against the merge base, as GitHub shows them),
+    and live drift on objects it does not touch: merging would overwrite that drift."""
     if not args.repo:
         raise FlexctlError("--base needs --repo (the repository holding both refs)")
-    from reconciler.gitops.changes import changed_documents, unexplained_drift
+    from reconciler.gitops.changes import unexplained_drift
+    from reconciler.gitops.config import pull_request
+    from reconciler.gitops.repo import open_source
 
-    base_args = argparse.Namespace(**{**vars(args), "ref": args.base})
-    base = load_config(base_args)
-    changed = changed_documents(base.desired, loaded.desired)
-    drifted = [(c.key.kind.document_kind, c.key.name) for c in plan.drift()]
+    state = StateDir(args.state_dir).ensure()
+    with open_source(args.repo, cache_dir=state.subdir("git")) as source:
+        pr = pull_request(source, base=args.base, head=args.ref, subdir=args.repo_path or "")
+    org = loaded.desired.organization.name
+    drifted = [document_of(c.key, organization=org) for c in plan.drift()]
     return {
-        "changed_documents": changed,
-        "unexplained_drift": unexplained_drift(changed, drifted),
+        "changed_documents": list(pr.changes),
+        "unexplained_drift": unexplained_drift(pr.changes, drifted),
     }
+
+
+def document_of(key: ResourceKey, *, organization: str) -> tuple[str, str]:
+    """The document that declares a resource: permissions live in their workspace's access
+    list, or the organisation's."""
+    if key.kind is Kind.PERMISSION:
+        scope = key.name.split("/", 1)[0]
+        if scope.startswith("workspace:"):
+            return ("Workspace", scope.removeprefix("workspace:"))
+        return ("Organization", organization)
+    return (key.kind.document_kind, key.name)

@@ -1,0 +1,59 @@
+"""Credentials of data planes created in the same phase are delivered concurrently: every
+one must be stored, for its own id (regression: two deliveries at once shared one YAML
+emitter and crashed apply with the secrets of the new data planes lost)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from reconciler.engine.session import sinks_for
+
+from .harness import ORG_ID, World
+
+EXTRA = 10
+
+
+@pytest.fixture
+def busy_thread_switching() -> Iterator[None]:
+    # Switch threads as often as possible so that unserialised sink I/O interleaves.
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
+def test_concurrent_deliveries_all_land(world: World, busy_thread_switching: None) -> None:
+    source = (world.config / "dataplanes/aws-us-east-1.yaml").read_text(encoding="utf-8")
+    for n in range(EXTRA):
+        (world.config / f"dataplanes/extra-{n}.yaml").write_text(
+            source.replace("name: us-east-1-primary", f"name: extra-{n}").replace(
+                "releaseName: airbyte-dataplane", f"releaseName: extra-{n}"
+            ),
+            encoding="utf-8",
+        )
+    result = asyncio.run(world.converge())
+    assert sum(o.change.key.kind.value == "dataplane" for o in result.outcomes) == EXTRA + 2
+
+    async def live_ids() -> dict[str, str]:
+        async with world.api() as client:
+            regions = {r["regionId"]: r["name"] for r in await client.list_regions(ORG_ID)}
+            own = [rid for rid, name in regions.items() if name.startswith("aws-")]
+            return {
+                f"{regions[d['regionId']]}/{d['name']}": d["dataplaneId"]
+                for d in await client.list_dataplanes(own)
+            }
+
+    desired = world.desired()
+    make = sinks_for(desired, world.ctx())
+    stored = {}
+    for dp in desired.dataplanes:
+        creds = make(dp).read()
+        assert creds is not None
+        stored[f"{dp.region}/{dp.name}"] = creds.dataplane_id
+    assert stored == asyncio.run(live_ids())
