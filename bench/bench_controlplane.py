@@ -41,33 +41,59 @@ async def _measure(
     elapsed = time.perf_counter() - started
     p50 = statistics.median(latencies) * 1000
     p99 = statistics.quantiles(latencies, n=100)[98] * 1000
-    print(f"{name:<34} {count:>6} req  {count / elapsed:>8.0f} req/s  "
-          f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
+    print(
+        f"{name:<34} {count:>6} req  {count / elapsed:>8.0f} req/s  "
+        f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms"
+    )
 
 
 async def _run(root: str, cp: ControlPlane, args: argparse.Namespace) -> None:
     creds = cp.bootstrap(Path(cp.db_path).with_suffix(".json"), url=root + "/api/public/v1")
-    limits = httpx.Limits(max_connections=args.concurrency,
-                          max_keepalive_connections=args.concurrency)
+    limits = httpx.Limits(
+        max_connections=args.concurrency, max_keepalive_connections=args.concurrency
+    )
     async with httpx.AsyncClient(base_url=creds.url + "/", limits=limits, timeout=60) as client:
-        token = (await client.post("applications/token", json={
-            "client_id": creds.client_id, "client_secret": creds.client_secret})).json()
+        token = (
+            await client.post(
+                "applications/token",
+                json={"client_id": creds.client_id, "client_secret": creds.client_secret},
+            )
+        ).json()
         client.headers["Authorization"] = f"Bearer {token['access_token']}"
         org = creds.organization_id
         for i in range(100):  # something to list
             await client.post("workspaces", json={"name": f"seed-{i:03d}"})
         n, c = args.requests, args.concurrency
-        await _measure("GET /workspaces?limit=100", n, c,
-                       lambda i: client.get("workspaces", params={"limit": 100}))
-        await _measure("GET /workspaces?limit=20", n, c,
-                       lambda i: client.get("workspaces", params={"limit": 20}))
-        await _measure("GET /regions?organizationId=", n, c,
-                       lambda i: client.get("regions", params={"organizationId": org}))
-        await _measure("POST /workspaces", n, c,
-                       lambda i: client.post("workspaces", json={"name": f"bench-{i}"}))
-        await _measure("POST /regions", n, c,
-                       lambda i: client.post("regions", json={"name": f"r-{i}",
-                                                              "organizationId": org}))
+        await _measure(
+            "GET /workspaces?limit=100",
+            n,
+            c,
+            lambda i: client.get("workspaces", params={"limit": 100}),
+        )
+        await _measure(
+            "GET /workspaces?limit=20",
+            n,
+            c,
+            lambda i: client.get("workspaces", params={"limit": 20}),
+        )
+        await _measure(
+            "GET /regions?organizationId=",
+            n,
+            c,
+            lambda i: client.get("regions", params={"organizationId": org}),
+        )
+        await _measure(
+            "POST /workspaces",
+            n,
+            c,
+            lambda i: client.post("workspaces", json={"name": f"bench-{i}"}),
+        )
+        await _measure(
+            "POST /regions",
+            n,
+            c,
+            lambda i: client.post("regions", json={"name": f"r-{i}", "organizationId": org}),
+        )
 
 
 def main() -> None:
@@ -80,8 +106,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cp = ControlPlane(Path(tmp) / "controlplane.db", faults=faults)
         with cp, cp.running() as root:
-            print(f"embedded control plane at {root}; {args.requests} requests per case, "
-                  f"{args.concurrency} in flight, added latency {args.latency_ms} ms")
+            print(
+                f"embedded control plane at {root}; {args.requests} requests per case, "
+                f"{args.concurrency} in flight, added latency {args.latency_ms} ms"
+            )
             asyncio.run(_run(root, cp, args))
 
 

@@ -21,7 +21,9 @@ def context(args: argparse.Namespace, loaded: Loaded) -> RunContext:
     return RunContext(
         state=StateDir(args.state_dir).ensure(),
         env=dict(os.environ),
-        base_dir=Path.cwd(),
+        # `{file: ...}` references are relative to the config directory (its repository
+        # root), wherever flexctl runs from; a config read from Git has no directory here.
+        base_dir=Path(loaded.source["path"]) if "path" in loaded.source else Path.cwd(),
         source=loaded.source,
     )
 

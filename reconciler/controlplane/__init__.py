@@ -2,7 +2,8 @@
 from SQLite, in-process (``ControlPlane.transport()``) or on a socket (``flexctl controlplane
 serve``). See docs/controlplane.md for what it emulates and which quirks it keeps.
 
-    server.py        ControlPlane, AdminCredentials, open_embedded: lifecycle and bootstrap
+    server.py        ControlPlane, open_embedded: lifecycle, in-process transport, serving
+    bootstrap.py     AdminCredentials and the first start (organisation, admin, 0600 file)
     app.py           the Starlette app: routes under /v1 and /api/public/v1, problem 404/405
     routes_*.py      one module per API area; status.py the embedded-only status view
     context.py       what handlers share; error rendering

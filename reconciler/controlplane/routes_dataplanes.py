@@ -11,6 +11,7 @@ times feed the embedded status view.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from typing import Any
@@ -58,7 +59,7 @@ async def list_dataplanes(request: Request) -> Response:
             "SELECT d.*, r.organization_id FROM dataplanes d JOIN regions r ON r.id = d.region_id"
             " WHERE d.tombstone = 0 AND (? = 0 OR d.region_id IN (SELECT value FROM json_each(?)))"
             " ORDER BY d.updated_us DESC, d.id",
-            (len(region_ids), _json_list(region_ids)),
+            (len(region_ids), json.dumps(region_ids)),
         ).fetchall()
         admin_of: dict[str, bool] = {}
         visible = []
@@ -69,10 +70,6 @@ async def list_dataplanes(request: Request) -> Response:
             if admin_of[org]:
                 visible.append(dataplane_read(row))
     return ok(visible)  # bare array, as the real server answers
-
-
-def _json_list(values: list[str]) -> str:
-    return "[" + ",".join(f'"{v}"' for v in values) + "]"  # values are canonical UUIDs
 
 
 @endpoint

@@ -8,38 +8,37 @@ secret: the credentials file is the only place a client secret is written.
 
 from __future__ import annotations
 
-import json
-import logging
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import uvicorn
-from filelock import FileLock
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
 from reconciler.controlplane import security
 from reconciler.controlplane.app import build_app
+from reconciler.controlplane.bootstrap import (
+    ADMIN_EMAIL,
+    EMBEDDED_URL,
+    AdminCredentials,
+    bootstrap,
+    ensure_user,
+)
 from reconciler.controlplane.context import Context
 from reconciler.controlplane.faults import IN_PROCESS_KEY, FaultConfig, FaultSwitch
 from reconciler.controlplane.routes_applications import create_application
 from reconciler.controlplane.status import DataplaneStatus, dataplane_status
 from reconciler.controlplane.store import Store, get_meta
-from reconciler.errors import FlexctlError, StateError
-from reconciler.statedir import StateDir, write_private
+from reconciler.errors import FlexctlError
+from reconciler.statedir import StateDir
 
-log = logging.getLogger("reconciler.controlplane")
-
-EMBEDDED_URL = "http://embedded/api/public/v1"
-ADMIN_EMAIL = "admin@flexctl.local"
+__all__ = ["ADMIN_EMAIL", "EMBEDDED_URL", "AdminCredentials", "ControlPlane", "open_embedded"]
 DB_NAME = "controlplane.db"
 CREDENTIALS_NAME = "admin-credentials.json"
 
@@ -48,32 +47,9 @@ class ControlPlaneError(FlexctlError):
     """A request to the embedded control plane's owner (not its API) could not be done."""
 
 
-@dataclass(frozen=True)
-class AdminCredentials:
-    url: str
-    client_id: str
-    client_secret: str = field(repr=False)
-    organization_id: str
-    user_email: str
-
-    def to_json(self) -> str:
-        return (
-            json.dumps(
-                {
-                    "url": self.url,
-                    "client_id": self.client_id,
-                    "client_secret": self.client_secret,
-                    "organization_id": self.organization_id,
-                    "user_email": self.user_email,
-                },
-                indent=2,
-                sort_keys=True,
-            )
-            + "\n"
-        )
-
-
 class ControlPlane:
+    """The embedded control plane over one SQLite file (see the module docstring)."""
+
     def __init__(
         self,
         db_path: Path,
@@ -135,51 +111,16 @@ class ControlPlane:
     def bootstrap(self, credentials_file: Path, *, url: str = EMBEDDED_URL) -> AdminCredentials:
         """Create the organisation, admin user and application once; return their credentials.
 
-        Later calls read the file back (re-issuing an application if the file is missing or
-        no longer matches the database). The database's organisation wins over the file's.
+        Later calls read ``credentials_file`` back (a new application if it is missing or
+        stale). Raises ``StateError`` if the database holds another organisation.
         """
-        credentials_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with FileLock(str(credentials_file) + ".lock", timeout=30), self._store.write() as db:
-            org_id, admin_id = self._ensure_organization(db)
-            current = _read_credentials(credentials_file)
-            if current is not None and _still_valid(db, current, org_id, admin_id):
-                if current.url != url:
-                    current = AdminCredentials(
-                        url, current.client_id, current.client_secret, org_id, ADMIN_EMAIL
-                    )
-                    write_private(credentials_file, current.to_json())
-                return current
-            read, secret = create_application(
-                db, user_id=admin_id, name="flexctl-admin", now_us=self._now_us()
-            )
-            creds = AdminCredentials(url, read["clientId"], secret, org_id, ADMIN_EMAIL)
-            write_private(credentials_file, creds.to_json())  # inside the transaction
-            log.info("embedded control plane: admin credentials written to %s", credentials_file)
-            return creds
-
-    def _ensure_organization(self, db: Any) -> tuple[str, str]:
-        org_id = get_meta(db, "organization_id")
-        if org_id is not None:
-            if self._organization_id is not None and self._organization_id != org_id:
-                raise StateError(
-                    f"{self.db_path}: the embedded control plane belongs to organization "
-                    f"{org_id}, not {self._organization_id}; use another state directory or "
-                    "delete this one"
-                )
-            return org_id, str(get_meta(db, "admin_user_id"))
-        org_id = self._organization_id or str(uuid.uuid4())
-        now = self._now_us()
-        db.execute(
-            "INSERT INTO organizations VALUES (?, 'flexctl', ?, ?)", (org_id, ADMIN_EMAIL, now)
+        return bootstrap(
+            self._store,
+            credentials_file,
+            url=url,
+            organization_id=self._organization_id,
+            now_us=self._now_us(),
         )
-        admin_id = _ensure_user(db, ADMIN_EMAIL, "flexctl admin", now)
-        db.execute(
-            "INSERT INTO permissions VALUES (?, ?, 'organization_admin', NULL, ?, ?)",
-            (str(uuid.uuid4()), admin_id, org_id, now),
-        )
-        db.execute("INSERT INTO meta VALUES ('organization_id', ?)", (org_id,))
-        db.execute("INSERT INTO meta VALUES ('admin_user_id', ?)", (admin_id,))
-        return org_id, admin_id
 
     # -- users, applications, status (owner-side helpers, no HTTP) -------------------------
 
@@ -190,7 +131,7 @@ class ControlPlane:
             raise ControlPlaneError(f"{email!r} is not an e-mail address")
         now = self._now_us()
         with self._store.write() as db:
-            user_id = _ensure_user(db, email, name or email.split("@")[0], now)
+            user_id = ensure_user(db, email, name or email.split("@")[0], now)
             org_id = get_meta(db, "organization_id")
             if org_id is not None and security.org_rank(db, user_id, org_id) == 0:
                 db.execute(
@@ -290,41 +231,3 @@ def _canonical_uuid(text: str) -> str | None:
         return str(uuid.UUID(text))
     except ValueError:
         return None
-
-
-def _ensure_user(db: Any, email: str, name: str, now_us: int) -> str:
-    row = db.execute("SELECT id FROM users WHERE email = ?", (email,)).fetchone()
-    if row is not None:
-        return str(row["id"])
-    user_id = str(uuid.uuid4())
-    db.execute("INSERT INTO users VALUES (?, ?, ?, ?)", (user_id, email, name, now_us))
-    return user_id
-
-
-def _read_credentials(path: Path) -> AdminCredentials | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return AdminCredentials(
-            url=str(data["url"]),
-            client_id=str(data["client_id"]),
-            client_secret=str(data["client_secret"]),
-            organization_id=str(data["organization_id"]),
-            user_email=str(data["user_email"]),
-        )
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError):
-        log.warning("%s is unreadable; issuing new admin credentials", path)
-        return None
-
-
-def _still_valid(db: Any, creds: AdminCredentials, org_id: str, admin_id: str) -> bool:
-    row = db.execute(
-        "SELECT secret_hash FROM applications WHERE client_id = ? AND user_id = ?",
-        (creds.client_id, admin_id),
-    ).fetchone()
-    return (
-        row is not None
-        and creds.organization_id == org_id
-        and security.matches(creds.client_secret, row["secret_hash"])
-    )

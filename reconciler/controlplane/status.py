@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from reconciler.controlplane import inputs, security
+from reconciler.controlplane import inputs, problems, security
 from reconciler.controlplane.context import ctx, endpoint, ok
 from reconciler.controlplane.store import java_timestamp
 
@@ -58,10 +58,9 @@ def _when(us: int | None) -> str | None:
 
 
 def _camel(status: DataplaneStatus) -> dict[str, object]:
-    parts = {k: v for k, v in asdict(status).items()}
     return {
         "".join(w if i == 0 else w.capitalize() for i, w in enumerate(k.split("_"))): v
-        for k, v in parts.items()
+        for k, v in asdict(status).items()
     }
 
 
@@ -75,6 +74,13 @@ async def status_view(request: Request) -> Response:
             security.require_org(db, user_id, org_id, security.ADMIN)
             statuses = dataplane_status(db, org_id)
         else:
+            admin_somewhere = db.execute(
+                "SELECT 1 FROM permissions WHERE user_id = ? AND permission_type IN"
+                " ('organization_admin', 'instance_admin')",
+                (user_id,),
+            ).fetchone()
+            if admin_somewhere is None:
+                raise problems.forbidden("the status view needs organization_admin")
             statuses = [
                 s
                 for s in dataplane_status(db, None)

@@ -75,11 +75,11 @@ def _access_guards(
         )
         if current is not None and change.id in admins and role_after != "organization_admin":
             admins.discard(change.id)
-        if (
-            change.action is Action.CREATE
-            and (change.desired or {}).get("role") == "organization_admin"
+        if role_after == "organization_admin" and (change.desired or {}).get("scope") == (
+            "organization"
         ):
-            admins.add(f"new:{change.key.name}")
+            # A grant or a promotion: handing the role over to another user is fine.
+            admins.add(change.id or f"new:{change.key.name}")
         if (
             own_user_email
             and current is not None

@@ -7,18 +7,20 @@ says no, and returns the outcomes of every change it attempted.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from reconciler.config.desired import DesiredState
 from reconciler.core import policy
 from reconciler.core.diff import match
+from reconciler.core.inventory import Inventory
 from reconciler.core.plan import Change, Plan
 from reconciler.engine.audit import AuditLog, current_actor
 from reconciler.engine.executor import Executor, Outcome
 from reconciler.engine.lock import apply_lock
 from reconciler.engine.session import Connection, Prepared, RunContext, sinks_for
-from reconciler.engine.store import Journal, save_inventory
+from reconciler.engine.store import Journal, load_inventory, save_inventory
 from reconciler.errors import RefusedError
 
 
@@ -60,6 +62,13 @@ def check_saved_plan(saved: Plan, fresh: Plan) -> None:
         )
     if saved.live_digest != fresh.live_digest:
         problems.append("the live state changed since the plan was made")
+    if not problems and _changes(saved) != _changes(fresh):
+        # Same config and live state, other options (--prune, --rotate): what would be
+        # applied is not what was reviewed, e.g. a delete the saved plan showed as blocked.
+        problems.append(
+            "apply would make changes the saved plan does not show (was it made with other "
+            "--prune or --rotate options?)"
+        )
     commit = saved.source.get("sha")
     if commit and fresh.source.get("sha") and commit != fresh.source.get("sha"):
         problems.append(
@@ -69,6 +78,23 @@ def check_saved_plan(saved: Plan, fresh: Plan) -> None:
         raise RefusedError(
             "refusing the saved plan: " + "; ".join(problems) + ". Make a new plan and review it."
         )
+
+
+def _refuse_if_state_moved(ctx: RunContext, planned: Inventory) -> None:
+    """The plan was made outside the lock: if another apply ran meanwhile, the plan is stale
+    (it would create again what that apply created, and names are not unique)."""
+    current = load_inventory(ctx.state)
+    Journal(ctx.state.path("journal.jsonl")).replay(current)
+    if current.as_json() != planned.as_json():
+        raise RefusedError(
+            "another apply changed the state directory since this plan was made; "
+            "make a new plan"
+        )
+
+
+def _changes(plan: Plan) -> str:
+    """The changes as saved JSON holds them (a saved plan went through JSON once)."""
+    return json.dumps([c.as_json() for c in plan.changes], sort_keys=True)
 
 
 async def apply_prepared(
@@ -86,6 +112,7 @@ async def apply_prepared(
     inventory = prepared.inventory
     journal = Journal(ctx.state.path("journal.jsonl"))
     with apply_lock(ctx.state, command="apply") as note:
+        _refuse_if_state_moved(ctx, inventory)
         adopted = 0
         # Adoption: live objects matching declared ones join the inventory, unchanged.
         for m in match(prepared.desired_resources.resources, prepared.live, inventory):

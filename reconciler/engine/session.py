@@ -137,7 +137,9 @@ def sinks_for(
     desired: DesiredState, ctx: RunContext
 ) -> Callable[[DataPlane], CredentialSinkProtocol]:
     def make(dp: DataPlane) -> CredentialSinkProtocol:
-        return sink_for(desired, dp, state_dir=ctx.state)
+        # The Secret's other references (storage keys...) resolve like every reference of
+        # this run: from its env mapping and config directory, not the process's.
+        return sink_for(desired, dp, state_dir=ctx.state, env=ctx.env, config_dir=ctx.base_dir)
 
     return make
 

@@ -75,8 +75,11 @@ class Api:
 async def get_token(client: httpx.AsyncClient, client_id: str, client_secret: str) -> str:
     response = await client.post(
         "applications/token",
-        json={"client_id": client_id, "client_secret": client_secret,
-              "grant_type": "client_credentials"},
+        json={
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "grant_type": "client_credentials",
+        },
     )
     assert response.status_code == 200, response.text
     token: str = response.json()["access_token"]
@@ -98,8 +101,9 @@ async def connect(
     else:
         client = httpx.AsyncClient(base_url=base_url + "/", timeout=30)
     async with client:
-        token = await get_token(client, client_id or creds.client_id,
-                                client_secret or creds.client_secret)
+        token = await get_token(
+            client, client_id or creds.client_id, client_secret or creds.client_secret
+        )
         yield Api(client, token)
 
 

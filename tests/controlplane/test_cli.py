@@ -45,17 +45,28 @@ def test_add_user_and_status(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert run("status", "--state-dir", state) == 0
     assert "(no data planes)" in capsys.readouterr().out
 
-    cp, creds = open_embedded(tmp_path / "state")
+    cp, _ = open_embedded(tmp_path / "state")
     with cp.store.write() as db:  # a data plane, as POST /dataplanes would make it
         region = db.execute("SELECT id FROM regions WHERE name = 'US'").fetchone()["id"]
-        db.execute("INSERT INTO dataplanes (id, region_id, name, enabled, client_id, secret_hash,"
-                   " created_us, updated_us, last_heartbeat_us) VALUES"
-                   " ('d1', ?, 'syd-1', 1, 'c1', 'h', 0, 0, 1767225600000000)", (region,))
+        db.execute(
+            "INSERT INTO dataplanes (id, region_id, name, enabled, client_id, secret_hash,"
+            " created_us, updated_us, last_heartbeat_us) VALUES"
+            " ('d1', ?, 'syd-1', 1, 'c1', 'h', 0, 0, 1767225600000000)",
+            (region,),
+        )
     cp.close()
     assert run("status", "--state-dir", state) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["DATAPLANE", "NAME", "REGION", "ENABLED", "LAST", "TOKEN",
-                                "LAST", "HEARTBEAT"]
+    assert lines[0].split() == [
+        "DATAPLANE",
+        "NAME",
+        "REGION",
+        "ENABLED",
+        "LAST",
+        "TOKEN",
+        "LAST",
+        "HEARTBEAT",
+    ]
     assert lines[1].split() == ["d1", "syd-1", "US", "yes", "never", "2026-01-01T00:00Z"]
 
 
@@ -65,9 +76,24 @@ def test_serve_on_a_socket(tmp_path: Path) -> None:
         port = probe.getsockname()[1]
     db = tmp_path / "elsewhere" / "cp.db"
     proc = subprocess.Popen(
-        [sys.executable, "-c", CLI, "controlplane", "serve", "--port", str(port), "--db",
-         str(db), "--token-ttl", "120", "--latency-ms", "1"],
-        cwd=REPO, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            CLI,
+            "controlplane",
+            "serve",
+            "--port",
+            str(port),
+            "--db",
+            str(db),
+            "--token-ttl",
+            "120",
+            "--latency-ms",
+            "1",
+        ],
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         credentials = db.with_name("cp-admin-credentials.json")
@@ -75,8 +101,10 @@ def test_serve_on_a_socket(tmp_path: Path) -> None:
         while True:
             try:
                 creds = json.loads(credentials.read_text())
-                response = httpx.post(f"{creds['url']}/applications/token", json={
-                    "client_id": creds["client_id"], "client_secret": creds["client_secret"]})
+                response = httpx.post(
+                    f"{creds['url']}/applications/token",
+                    json={"client_id": creds["client_id"], "client_secret": creds["client_secret"]},
+                )
                 break
             except (OSError, ValueError, httpx.TransportError):
                 assert proc.poll() is None and time.monotonic() < deadline

@@ -46,10 +46,15 @@ async def test_parallel_creates_on_a_socket(plane: Plane) -> None:
 async def test_socket_and_in_process_share_one_database(plane: Plane) -> None:
     org = plane.creds.organization_id
     with plane.cp.running() as root:
-        async with connect(plane.cp, plane.creds, base_url=root + "/v1") as remote, \
-                connect(plane.cp, plane.creds) as local:
+        async with (
+            connect(plane.cp, plane.creds, base_url=root + "/v1") as remote,
+            connect(plane.cp, plane.creds) as local,
+        ):
             responses = await asyncio.gather(
-                *(client.post("regions", json={"name": "EU-x", "organizationId": org})
-                  for client in (remote, local) for _ in range(10))
+                *(
+                    client.post("regions", json={"name": "EU-x", "organizationId": org})
+                    for client in (remote, local)
+                    for _ in range(10)
+                )
             )
             assert Counter(r.status_code for r in responses) == {200: 1, 409: 19}

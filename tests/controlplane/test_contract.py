@@ -26,14 +26,24 @@ async def test_every_endpoint_matches_the_spec(plane: Plane, prefix: str) -> Non
             {"grant-type": "client_credentials"},
             {},
         ):
-            r = await api.client.post("applications/token", json={
-                "client_id": plane.creds.client_id, "client_secret": plane.creds.client_secret,
-                **body})
+            r = await api.client.post(
+                "applications/token",
+                json={
+                    "client_id": plane.creds.client_id,
+                    "client_secret": plane.creds.client_secret,
+                    **body,
+                },
+            )
             assert r.status_code == 200
             validate("api", "PublicAccessTokenResponse", r.json())
-        r = await api.client.post("applications/token", data={
-            "grant_type": "client_credentials", "client_id": plane.creds.client_id,
-            "client_secret": plane.creds.client_secret})
+        r = await api.client.post(
+            "applications/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": plane.creds.client_id,
+                "client_secret": plane.creds.client_secret,
+            },
+        )
         assert r.status_code == 200 and r.json()["expires_in"] == 900
         validate("api", "PublicAccessTokenResponse", r.json())
 
@@ -87,8 +97,10 @@ async def test_every_endpoint_matches_the_spec(plane: Plane, prefix: str) -> Non
         validate("api", "DataplaneResponse", r.json())
 
         # the data plane's own endpoints (config.yaml)
-        r = await api.client.post("http://embedded/api/v1/dataplanes/token", json={
-            "client_id": dataplane["clientId"], "client_secret": dataplane["clientSecret"]})
+        r = await api.client.post(
+            "http://embedded/api/v1/dataplanes/token",
+            json={"client_id": dataplane["clientId"], "client_secret": dataplane["clientSecret"]},
+        )
         assert r.status_code == 200
         validate("config", "AccessToken", r.json())
         r = await api.client.post(
@@ -119,8 +131,10 @@ async def test_every_endpoint_matches_the_spec(plane: Plane, prefix: str) -> Non
         assert r.status_code == 200
         validate("api", "UsersResponse", r.json())
         assert [u["id"] for u in r.json()["data"]] == [bob]
-        r = await api.post("permissions", json={
-            "permissionType": "workspace_reader", "userId": bob, "workspaceId": workspace_id})
+        r = await api.post(
+            "permissions",
+            json={"permissionType": "workspace_reader", "userId": bob, "workspaceId": workspace_id},
+        )
         assert r.status_code == 200
         validate("api", "PermissionResponse", r.json())
         permission_id = r.json()["permissionId"]
@@ -128,8 +142,9 @@ async def test_every_endpoint_matches_the_spec(plane: Plane, prefix: str) -> Non
         validate("api", "PermissionsResponse", r.json())
         r = await api.get(f"permissions/{permission_id}")
         validate("api", "PermissionResponse", r.json())
-        r = await api.patch(f"permissions/{permission_id}",
-                            json={"permissionType": "workspace_editor"})
+        r = await api.patch(
+            f"permissions/{permission_id}", json={"permissionType": "workspace_editor"}
+        )
         validate("api", "PermissionResponse", r.json())
         r = await api.delete(f"permissions/{permission_id}")
         assert r.status_code == 204 and r.content == b""
@@ -151,8 +166,9 @@ async def test_problem_bodies_have_the_real_types_and_titles(plane: Plane) -> No
         r = await api.client.get("workspaces")
         assert r.status_code == 401
         check_problem(r.json(), "InvalidApiKeyProblemResponse")
-        r = await api.client.post("applications/token",
-                                  json={"client_id": "x", "client_secret": "y"})
+        r = await api.client.post(
+            "applications/token", json={"client_id": "x", "client_secret": "y"}
+        )
         assert r.status_code == 401
         check_problem(r.json(), "InvalidApiKeyProblemResponse")
 

@@ -64,8 +64,10 @@ async def test_dropped_connection_in_process_is_a_transport_error(plane: Plane) 
             await api.post("workspaces", json={"name": "committed"})
         assert isinstance(info.value, DroppedConnection)
         # token requests are never lost: clients can always log in again
-        r = await api.client.post("applications/token", json={
-            "client_id": plane.creds.client_id, "client_secret": plane.creds.client_secret})
+        r = await api.client.post(
+            "applications/token",
+            json={"client_id": plane.creds.client_id, "client_secret": plane.creds.client_secret},
+        )
         assert r.status_code == 200
         plane.cp.set_faults(None)
     assert await _names(plane) == ["committed"]

@@ -15,35 +15,85 @@ from hypothesis import strategies as st
 from reconciler.controlplane import open_embedded
 
 PATHS = [
-    "applications", "applications/{id}", "applications/token", "organizations", "regions",
-    "regions/{id}", "dataplanes", "dataplanes/{id}", "workspaces", "workspaces/{id}", "users",
-    "permissions", "permissions/{id}", "health", "nope/{id}",
+    "applications",
+    "applications/{id}",
+    "applications/token",
+    "organizations",
+    "regions",
+    "regions/{id}",
+    "dataplanes",
+    "dataplanes/{id}",
+    "workspaces",
+    "workspaces/{id}",
+    "users",
+    "permissions",
+    "permissions/{id}",
+    "health",
+    "nope/{id}",
 ]
-INTERNAL = ["/api/v1/dataplanes/token", "/api/v1/dataplanes/heartbeat",
-            "/_embedded/dataplanes/status"]
-KEYS = ["name", "organizationId", "regionId", "enabled", "notifications", "permissionType",
-        "userId", "workspaceId", "client_id", "client_secret", "grant_type", "grant-type"]
-QUERY_KEYS = ["organizationId", "regionIds", "workspaceIds", "limit", "offset",
-              "includeDeleted", "emails", "ids", "userId"]
+INTERNAL = [
+    "/api/v1/dataplanes/token",
+    "/api/v1/dataplanes/heartbeat",
+    "/_embedded/dataplanes/status",
+]
+KEYS = [
+    "name",
+    "organizationId",
+    "regionId",
+    "enabled",
+    "notifications",
+    "permissionType",
+    "userId",
+    "workspaceId",
+    "client_id",
+    "client_secret",
+    "grant_type",
+    "grant-type",
+]
+QUERY_KEYS = [
+    "organizationId",
+    "regionIds",
+    "workspaceIds",
+    "limit",
+    "offset",
+    "includeDeleted",
+    "emails",
+    "ids",
+    "userId",
+]
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
-                                                                  max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=8,
 )
-hostile_bytes = st.sampled_from([
-    b"", b"{", b"[" * 50_000, b'{"name": NaN}', b'{"name": 1e999999}', b"\xff\xfe\x00",
-    b'{"name": "\\ud800"}', b'{"name": "a\\u0000b", "organizationId": "x"}', b"null", b"[]",
-    b'"text"', b'{"notifications": {"failure": {"email": []}}}', b"a=1&client_id=%ff",
-])
+hostile_bytes = st.sampled_from(
+    [
+        b"",
+        b"{",
+        b"[" * 50_000,
+        b'{"name": NaN}',
+        b'{"name": 1e999999}',
+        b"\xff\xfe\x00",
+        b'{"name": "\\ud800"}',
+        b'{"name": "a\\u0000b", "organizationId": "x"}',
+        b"null",
+        b"[]",
+        b'"text"',
+        b'{"notifications": {"failure": {"email": []}}}',
+        b"a=1&client_id=%ff",
+    ]
+)
 
 
 @st.composite
 def requests(draw: st.DrawFn, ids: list[str]) -> dict[str, Any]:
     printable = st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"))
-    some_id = draw(st.sampled_from(ids) | st.uuids().map(str)
-                   | st.text(printable, min_size=1, max_size=40))
+    some_id = draw(
+        st.sampled_from(ids) | st.uuids().map(str) | st.text(printable, min_size=1, max_size=40)
+    )
     if draw(st.booleans()):
         prefix = draw(st.sampled_from(["/v1/", "/api/public/v1/"]))
         path = prefix + draw(st.sampled_from(PATHS)).replace("{id}", some_id.replace("/", ""))
@@ -63,8 +113,11 @@ def requests(draw: st.DrawFn, ids: list[str]) -> dict[str, Any]:
         content = draw(st.binary(max_size=64) | hostile_bytes)
     else:
         content = draw(st.binary(max_size=64) | hostile_bytes)
-    query = draw(st.dictionaries(st.sampled_from(QUERY_KEYS),
-                                 st.sampled_from(ids) | st.text(max_size=12), max_size=3))
+    query = draw(
+        st.dictionaries(
+            st.sampled_from(QUERY_KEYS), st.sampled_from(ids) | st.text(max_size=12), max_size=3
+        )
+    )
     return {
         "method": draw(st.sampled_from(["GET", "POST", "PATCH", "DELETE", "PUT"])),
         "url": path,
@@ -80,15 +133,26 @@ def test_random_requests_never_fail_the_server_or_corrupt_it(tmp_path: Path) -> 
 
     async def setup() -> tuple[str, list[str]]:
         async with httpx.AsyncClient(transport=cp.transport(), base_url=creds.url + "/") as c:
-            token = (await c.post("applications/token", json={
-                "client_id": creds.client_id, "client_secret": creds.client_secret})).json()
+            token = (
+                await c.post(
+                    "applications/token",
+                    json={"client_id": creds.client_id, "client_secret": creds.client_secret},
+                )
+            ).json()
             auth = {"Authorization": f"Bearer {token['access_token']}"}
-            region = (await c.post("regions", headers=auth, json={
-                "name": "R", "organizationId": creds.organization_id})).json()["regionId"]
-            dp = (await c.post("dataplanes", headers=auth, json={
-                "name": "d", "regionId": region})).json()["dataplaneId"]
-            ws = (await c.post("workspaces", headers=auth, json={
-                "name": "w"})).json()["workspaceId"]
+            region = (
+                await c.post(
+                    "regions",
+                    headers=auth,
+                    json={"name": "R", "organizationId": creds.organization_id},
+                )
+            ).json()["regionId"]
+            dp = (
+                await c.post("dataplanes", headers=auth, json={"name": "d", "regionId": region})
+            ).json()["dataplaneId"]
+            ws = (await c.post("workspaces", headers=auth, json={"name": "w"})).json()[
+                "workspaceId"
+            ]
             return token["access_token"], [creds.organization_id, region, dp, ws, creds.client_id]
 
     token, ids = asyncio.run(setup())
@@ -102,8 +166,9 @@ def test_random_requests_never_fail_the_server_or_corrupt_it(tmp_path: Path) -> 
 
     seen: set[int] = set()
 
-    @settings(max_examples=300, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    )
     @given(requests(ids))
     def check(request: dict[str, Any]) -> None:
         before = cp.store.dump()

@@ -16,10 +16,18 @@ from tests.controlplane.conftest import FakeClock, Plane, connect, get_token
 pytestmark = pytest.mark.anyio
 
 PROTECTED = [
-    ("GET", "applications"), ("POST", "applications"), ("GET", "organizations"),
-    ("GET", "regions?organizationId=00000000-0000-0000-0000-000000000000"), ("POST", "regions"),
-    ("GET", "dataplanes"), ("POST", "dataplanes"), ("GET", "workspaces"), ("POST", "workspaces"),
-    ("GET", "users"), ("GET", "permissions"), ("POST", "permissions"),
+    ("GET", "applications"),
+    ("POST", "applications"),
+    ("GET", "organizations"),
+    ("GET", "regions?organizationId=00000000-0000-0000-0000-000000000000"),
+    ("POST", "regions"),
+    ("GET", "dataplanes"),
+    ("POST", "dataplanes"),
+    ("GET", "workspaces"),
+    ("POST", "workspaces"),
+    ("GET", "users"),
+    ("GET", "permissions"),
+    ("POST", "permissions"),
     ("DELETE", "workspaces/7ea284f3-46b6-4361-801e-44b21bcf1bda"),
 ]
 
@@ -41,8 +49,10 @@ async def test_tokens_expire(tmp_path: Path) -> None:
     cp = ControlPlane(tmp_path / "cp.db", token_ttl=60, clock=clock)
     creds = cp.bootstrap(tmp_path / "creds.json")
     async with connect(cp, creds) as api:
-        r = await api.client.post("applications/token", json={
-            "client_id": creds.client_id, "client_secret": creds.client_secret})
+        r = await api.client.post(
+            "applications/token",
+            json={"client_id": creds.client_id, "client_secret": creds.client_secret},
+        )
         assert r.json()["expires_in"] == 60
         clock.now += 59
         assert (await api.get("workspaces")).status_code == 200
@@ -58,14 +68,20 @@ async def test_roles_come_from_the_applications_user(plane: Plane) -> None:
     async with connect(plane.cp, plane.creds) as admin:
         region = (await admin.post("regions", json={"name": "R", "organizationId": org})).json()
         ws = (await admin.post("workspaces", json={"name": "w"})).json()["workspaceId"]
-        async with connect(plane.cp, plane.creds, client_id=client_id,
-                           client_secret=secret) as member:
+        async with connect(
+            plane.cp, plane.creds, client_id=client_id, client_secret=secret
+        ) as member:
             # organization_member: no regions, no data planes, no workspaces
             assert (await member.get("regions", params={"organizationId": org})).status_code == 403
             assert (await member.get(f"regions/{region['regionId']}")).status_code == 403
-            assert (await member.post("dataplanes", json={
-                "name": "x", "regionId": region["regionId"]})).status_code == 403
+            assert (
+                await member.post("dataplanes", json={"name": "x", "regionId": region["regionId"]})
+            ).status_code == 403
             assert (await member.get("dataplanes")).json() == []
+            r = await member.client.get(
+                "http://embedded/_embedded/dataplanes/status", headers=member.auth
+            )
+            assert r.status_code == 403
             assert (await member.get(f"workspaces/{ws}")).status_code == 403
             assert (await member.post("workspaces", json={"name": "x"})).status_code == 403
             assert (await member.get("workspaces")).json()["data"] == []
@@ -73,20 +89,35 @@ async def test_roles_come_from_the_applications_user(plane: Plane) -> None:
             me = (await member.get("permissions")).json()["data"]
             assert [p["permissionType"] for p in me] == ["organization_member"]
 
-            reader = await admin.post("permissions", json={
-                "permissionType": "workspace_reader",
-                "userId": me[0]["userId"], "workspaceId": ws})
+            reader = await admin.post(
+                "permissions",
+                json={
+                    "permissionType": "workspace_reader",
+                    "userId": me[0]["userId"],
+                    "workspaceId": ws,
+                },
+            )
             assert (await member.get(f"workspaces/{ws}")).status_code == 200
             assert (await member.patch(f"workspaces/{ws}", json={"name": "n"})).status_code == 403
-            assert (await member.post("permissions", json={
-                "permissionType": "workspace_admin", "userId": me[0]["userId"],
-                "workspaceId": ws})).status_code == 403
-            await admin.patch(f"permissions/{reader.json()['permissionId']}",
-                              json={"permissionType": "workspace_editor"})
+            assert (
+                await member.post(
+                    "permissions",
+                    json={
+                        "permissionType": "workspace_admin",
+                        "userId": me[0]["userId"],
+                        "workspaceId": ws,
+                    },
+                )
+            ).status_code == 403
+            await admin.patch(
+                f"permissions/{reader.json()['permissionId']}",
+                json={"permissionType": "workspace_editor"},
+            )
             assert (await member.patch(f"workspaces/{ws}", json={"name": "n"})).status_code == 200
             # applications are per user
-            assert (await member.get("applications")).json()["applications"][0]["clientId"] \
-                == client_id
+            assert (await member.get("applications")).json()["applications"][0][
+                "clientId"
+            ] == client_id
             admin_apps = (await admin.get("applications")).json()["applications"]
             assert (await member.get(f"applications/{admin_apps[0]['id']}")).status_code == 404
 
@@ -95,36 +126,45 @@ async def test_dataplane_tokens_and_deleted_credentials(plane: Plane) -> None:
     org = plane.creds.organization_id
     async with connect(plane.cp, plane.creds) as api:
         region = (await api.post("regions", json={"name": "R", "organizationId": org})).json()
-        dp = (await api.post("dataplanes", json={"name": "d", "regionId": region["regionId"]}))
+        dp = await api.post("dataplanes", json={"name": "d", "regionId": region["regionId"]})
         dp_body = dp.json()
         assert plane.cp.dataplane_status()[0].last_token_at is None
         # the launcher's form: JSON {client_id, client_secret}
-        r = await api.client.post("http://embedded/api/v1/dataplanes/token", json={
-            "client_id": dp_body["clientId"], "client_secret": dp_body["clientSecret"]})
+        r = await api.client.post(
+            "http://embedded/api/v1/dataplanes/token",
+            json={"client_id": dp_body["clientId"], "client_secret": dp_body["clientSecret"]},
+        )
         dp_token = {"Authorization": f"Bearer {r.json()['access_token']}"}
         assert (await api.client.get("workspaces", headers=dp_token)).status_code == 403
-        r = await api.client.post("http://embedded/api/v1/dataplanes/heartbeat",
-                                  headers=api.auth, json={})
+        r = await api.client.post(
+            "http://embedded/api/v1/dataplanes/heartbeat", headers=api.auth, json={}
+        )
         assert r.status_code == 403  # a user token is no data-plane token
-        r = await api.client.post("http://embedded/api/v1/dataplanes/heartbeat",
-                                  headers=dp_token, json={"client_id": "someone-else"})
+        r = await api.client.post(
+            "http://embedded/api/v1/dataplanes/heartbeat",
+            headers=dp_token,
+            json={"client_id": "someone-else"},
+        )
         assert r.status_code == 403
         r = await api.client.post("http://embedded/api/v1/dataplanes/heartbeat", headers=dp_token)
         assert r.status_code == 200
         status = plane.cp.dataplane_status()
         assert status[0].last_token_at is not None and status[0].last_heartbeat_at is not None
-        view = await api.client.get("http://embedded/_embedded/dataplanes/status",
-                                    headers=api.auth)
+        view = await api.client.get("http://embedded/_embedded/dataplanes/status", headers=api.auth)
         assert view.json()["data"][0]["lastHeartbeatAt"] == status[0].last_heartbeat_at
 
-        wrong = await api.client.post("http://embedded/api/v1/dataplanes/token", json={
-            "client_id": dp_body["clientId"], "client_secret": "wrong"})
+        wrong = await api.client.post(
+            "http://embedded/api/v1/dataplanes/token",
+            json={"client_id": dp_body["clientId"], "client_secret": "wrong"},
+        )
         assert wrong.status_code == 401
         await api.delete(f"dataplanes/{dp_body['dataplaneId']}")
         r = await api.client.post("http://embedded/api/v1/dataplanes/heartbeat", headers=dp_token)
         assert r.status_code == 401
-        r = await api.client.post("http://embedded/api/v1/dataplanes/token", json={
-            "client_id": dp_body["clientId"], "client_secret": dp_body["clientSecret"]})
+        r = await api.client.post(
+            "http://embedded/api/v1/dataplanes/token",
+            json={"client_id": dp_body["clientId"], "client_secret": dp_body["clientSecret"]},
+        )
         assert r.status_code == 401
         assert plane.cp.dataplane_status() == []
 
@@ -134,16 +174,22 @@ async def test_secrets_are_stored_hashed(plane: Plane) -> None:
     async with connect(plane.cp, plane.creds) as api:
         app = (await api.post("applications", json={"name": "x"})).json()
         region = (await api.post("regions", json={"name": "R", "organizationId": org})).json()
-        dp = (await api.post("dataplanes", json={"name": "d", "regionId": region["regionId"]}))
+        dp = await api.post("dataplanes", json={"name": "d", "regionId": region["regionId"]})
         listed = (await api.get("applications")).json()["applications"]
         assert all(a["clientSecret"] == "**********" for a in listed)
-        assert (await api.get(f"applications/{app['id']}")).json()["clientSecret"] != \
-            app["clientSecret"]
-        secrets = [plane.creds.client_secret, app["clientSecret"], dp.json()["clientSecret"],
-                   api.token]
+        assert (await api.get(f"applications/{app['id']}")).json()["clientSecret"] != app[
+            "clientSecret"
+        ]
+        secrets = [
+            plane.creds.client_secret,
+            app["clientSecret"],
+            dp.json()["clientSecret"],
+            api.token,
+        ]
     plane.cp.close()
-    db_bytes = b"".join(p.read_bytes() for p in plane.state_dir.joinpath("controlplane").glob(
-        "controlplane.db*"))
+    db_bytes = b"".join(
+        p.read_bytes() for p in plane.state_dir.joinpath("controlplane").glob("controlplane.db*")
+    )
     for secret in secrets:
         assert secret.encode() not in db_bytes
 

@@ -200,3 +200,17 @@ def test_refuses_to_touch_the_applications_own_permissions(
         "the permissions of the application's own user admin@flexctl.local (flexctl would "
         "lock itself out)"
     )
+
+
+def test_handing_the_admin_role_to_another_user_is_allowed(applied: World) -> None:
+    world = applied
+    world.own_user = None
+    org = world.config / "organization.yaml"
+    edit(org, "role: organization_admin", "role: organization_editor")
+    edit(org, "role: organization_reader", "role: organization_admin")
+    assert headers(run(world.prepare()).plan) == [
+        "~ auditor@acme.example: organization_reader → organization_admin in organization",
+        "~ platform-admin@acme.example: organization_admin → organization_editor in organization",
+    ]
+    run(world.converge())
+    assert run(world.prepare()).plan.changes == ()

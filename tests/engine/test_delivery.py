@@ -5,6 +5,7 @@ emitter and crashed apply with the secrets of the new data planes lost)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Iterator
 
@@ -12,7 +13,7 @@ import pytest
 
 from reconciler.engine.session import sinks_for
 
-from .harness import ORG_ID, World
+from .harness import ORG_ID, World, edit
 
 EXTRA = 10
 
@@ -57,3 +58,23 @@ def test_concurrent_deliveries_all_land(world: World, busy_thread_switching: Non
         assert creds is not None
         stored[f"{dp.region}/{dp.name}"] = creds.dataplane_id
     assert stored == asyncio.run(live_ids())
+
+
+def test_sink_secrets_resolve_from_the_runs_environment_and_config_dir(world: World) -> None:
+    """The data plane's other secrets (storage keys) come from the RunContext, like every
+    other reference: its env mapping and the config directory, not the process's."""
+    edit(
+        world.config / "dataplanes/aws-us-east-1.yaml",
+        "    region: us-east-1\n    authenticationType: instanceProfile",
+        "    region: us-east-1\n    authenticationType: credentials\n"
+        "    accessKeyId: {env: US_EAST_1_ACCESS_KEY_ID}\n"
+        "    secretAccessKey: {file: secrets/us-east-1-secret-access-key}",
+    )
+    (world.config / "secrets").mkdir()
+    (world.config / "secrets/us-east-1-secret-access-key").write_text("sak-canary-5150\n")
+    world.env["US_EAST_1_ACCESS_KEY_ID"] = "AKIACANARY0000000001"
+    assert "US_EAST_1_ACCESS_KEY_ID" not in os.environ
+    asyncio.run(world.converge())
+    stored = world.state.path("credentials", "aws-us-east-1--us-east-1-primary.yaml").read_text()
+    assert "AKIACANARY0000000001" in stored
+    assert "sak-canary-5150" in stored

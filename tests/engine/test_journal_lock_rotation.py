@@ -19,7 +19,7 @@ from reconciler.core.resources import dataplane_key, region_key, workspace_key
 from reconciler.engine.lock import apply_lock
 from reconciler.engine.session import sinks_for
 from reconciler.engine.store import Journal, load_inventory
-from reconciler.errors import StateError
+from reconciler.errors import RefusedError, StateError
 
 from .harness import ORG_ID, World, lines, summary
 
@@ -215,4 +215,29 @@ def test_missing_credentials_block_until_rotate_then_rotation_replaces_the_datap
     inventory = load_inventory(world.state)
     assert inventory.get(old[0]) is None
     assert inventory.get(now[0]) is not None
+    assert run(world.prepare()).plan.changes == ()
+
+
+def test_a_plan_made_before_another_apply_finished_is_refused_under_the_lock(
+    world: World,
+) -> None:
+    """Two applies: B plans, A applies everything, then B takes the lock. B's plan is
+    stale (it would create the workspaces and data planes again): refused, nothing done."""
+    from reconciler.engine.apply import apply_prepared
+    from reconciler.engine.session import prepare
+
+    async def race() -> None:
+        desired = world.desired()
+        async with world.connection() as conn:
+            stale = await prepare(conn, desired, world.ctx())
+            await world.converge()  # A, start to finish
+            with pytest.raises(RefusedError) as refused:
+                await apply_prepared(conn, desired, stale, world.ctx(), max_deletes=5)
+            assert str(refused.value) == (
+                "another apply changed the state directory since this plan was made; "
+                "make a new plan"
+            )
+
+    run(race())
+    assert len(run(dataplanes(world))[US_DP]) == 1
     assert run(world.prepare()).plan.changes == ()

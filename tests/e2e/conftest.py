@@ -1,0 +1,92 @@
+"""CLI-level runs: ``reconciler.cli.main.main(argv)`` in-process, each test in its own
+working directory and state directory, with the embedded control plane (no AIRBYTE_*
+variables) and the example config copied into the test's directory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from reconciler.api.client import ApiClient
+from reconciler.cli.main import main
+from reconciler.controlplane import ControlPlane, open_embedded
+
+from ..engine.harness import CANARY_WEBHOOK, ORG_ID, WEBHOOK_ENV, copy_example, no_sleep
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@dataclass
+class Cli:
+    root: Path
+    capsys: pytest.CaptureFixture[str]
+    #: Everything every command printed, for the secret scans.
+    printed: list[str]
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config"
+
+    @property
+    def state(self) -> Path:
+        return self.root / ".flexctl"
+
+    def __call__(self, *argv: str) -> Result:
+        self.capsys.readouterr()
+        code = main(list(argv))
+        captured = self.capsys.readouterr()
+        self.printed += [captured.out, captured.err]
+        return Result(code, captured.out, captured.err)
+
+    @asynccontextmanager
+    async def api(self) -> AsyncIterator[ApiClient]:
+        """A client of the same embedded control plane, for changes made outside Git."""
+        plane, creds = open_embedded(self.state, organization_id=ORG_ID)
+        try:
+            async with ApiClient(
+                creds.url,
+                client_id=creds.client_id,
+                client_secret=creds.client_secret,
+                transport=plane.transport(),
+                sleep=no_sleep,
+            ) as client:
+                yield client
+        finally:
+            plane.close()
+
+    def plane(self) -> ControlPlane:
+        return open_embedded(self.state, organization_id=ORG_ID)[0]
+
+    def dump(self) -> list[str]:
+        """The control plane's whole database (equal dumps: nothing changed)."""
+        with self.plane() as plane:
+            return [line for line in plane.store.dump() if "INSERT INTO \"tokens\"" not in line]
+
+    def add_users(self, *emails: str) -> None:
+        with self.plane() as plane:
+            for email in emails:
+                plane.add_user(email)
+
+
+@pytest.fixture
+def cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[Cli]:
+    for name in list(os.environ):
+        if name.startswith("AIRBYTE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv(WEBHOOK_ENV, CANARY_WEBHOOK)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.chdir(tmp_path)
+    copy_example(tmp_path / "config")
+    yield Cli(tmp_path, capsys, [])
