@@ -69,7 +69,12 @@ def run(args: argparse.Namespace) -> int:
     async def go() -> ApplyResult | None:
         async with connect(loaded.desired, ctx) as conn:
             prepared = await prepare(
-                conn, loaded.desired, ctx, rotate=frozenset(args.rotate), prune=args.prune
+                conn,
+                loaded.desired,
+                ctx,
+                rotate=frozenset(args.rotate),
+                prune=args.prune,
+                unprotect=frozenset(args.unprotect),
             )
             if saved is not None:
                 check_saved_plan(saved, prepared.plan)

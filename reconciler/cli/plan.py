@@ -61,6 +61,14 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
         "delete the old); repeatable",
     )
     parser.add_argument(
+        "--unprotect",
+        action="append",
+        default=[],
+        metavar="KIND/NAME",
+        help="let this run delete a protected object whose document is gone, e.g. "
+        "workspace/old-team (still subject to --prune and the prune policy); repeatable",
+    )
+    parser.add_argument(
         "--prune",
         action="store_true",
         help="delete managed objects the config no longer declares, for the "
@@ -89,7 +97,12 @@ def make_plan(args: argparse.Namespace, loaded: Loaded) -> Plan:
     async def go() -> Plan:
         async with connect(loaded.desired, ctx) as conn:
             prepared = await prepare(
-                conn, loaded.desired, ctx, rotate=frozenset(args.rotate), prune=args.prune
+                conn,
+                loaded.desired,
+                ctx,
+                rotate=frozenset(args.rotate),
+                prune=args.prune,
+                unprotect=frozenset(args.unprotect),
             )
             return prepared.plan
 

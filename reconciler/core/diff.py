@@ -42,6 +42,8 @@ class PlanOptions:
     prune_requested: bool = True
     #: Data-plane keys (``region/name``) the user asked to rotate (``--rotate``).
     rotate: frozenset[str] = frozenset()
+    #: ``kind/name`` of protected objects whose protection this run releases (``--unprotect``).
+    unprotect: frozenset[str] = frozenset()
     #: Data-plane keys whose credential sink holds nothing (filled in by the engine).
     missing_credentials: frozenset[str] = frozenset()
     warnings: tuple[str, ...] = ()
@@ -204,12 +206,18 @@ def _delete(obj: Resource, inventory: Inventory, options: PlanOptions) -> Change
     entry = inventory.get(obj.id or "")
     blocked: str | None = None
     notes: list[str] = []
-    if entry is not None and entry.protect:
-        blocked = "protected (protect: true); release it with --unprotect"
+    released = f"{obj.key.kind.value}/{obj.key.name}".lower() in options.unprotect
+    if entry is not None and entry.protect and not released:
+        blocked = (
+            f"protected (protect: true); release it with --unprotect "
+            f"{obj.key.kind.value}/{obj.key.name}"
+        )
     elif not options.prune.get(obj.key.kind, False):
         blocked = f"pruning of {obj.key.kind.value}s is off (organization prune policy)"
     elif not options.prune_requested:
         blocked = "run with --prune to delete"
+    if entry is not None and entry.protect and released:
+        notes.append("protection released with --unprotect")
     if obj.key.kind is Kind.REGION:
         notes.append("deleting a region also deletes its data planes")
     return Change(action=Action.DELETE, key=obj.key, id=obj.id, blocked=blocked, notes=tuple(notes))

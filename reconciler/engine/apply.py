@@ -87,8 +87,7 @@ def _refuse_if_state_moved(ctx: RunContext, planned: Inventory) -> None:
     Journal(ctx.state.path("journal.jsonl")).replay(current)
     if current.as_json() != planned.as_json():
         raise RefusedError(
-            "another apply changed the state directory since this plan was made; "
-            "make a new plan"
+            "another apply changed the state directory since this plan was made; make a new plan"
         )
 
 

@@ -151,6 +151,7 @@ async def prepare(
     *,
     rotate: frozenset[str] = frozenset(),
     prune: bool = True,
+    unprotect: frozenset[str] = frozenset(),
 ) -> Prepared:
     inventory = load_inventory(ctx.state)
     unfinished = Journal(ctx.state.path("journal.jsonl")).replay(inventory)
@@ -203,6 +204,7 @@ async def prepare(
             prune=policy_prune,
             prune_requested=prune,
             rotate=rotate,
+            unprotect=frozenset(u.lower() for u in unprotect),
             missing_credentials=frozenset(missing),
             warnings=tuple(sorted(warnings + sink_warnings)),
             source=ctx.source,

@@ -138,7 +138,7 @@ def test_workspaces_paginate_and_read_back_the_residency(
                 for i in range(5)
             ]
             assert {w["dataResidency"] for w in made} == {"au-sydney"}
-            listed = await client.list_workspaces(page_size=2)
+            listed = await client.list_workspaces(page_size=2, read_ahead=1)
             assert {w["name"] for w in listed} >= {f"ws-{i}" for i in range(5)}
             pages = client.calls.by_endpoint["GET /workspaces"]
             assert pages == len(listed) // 2 + 1

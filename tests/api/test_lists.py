@@ -77,7 +77,7 @@ def test_pagination_stops_on_a_short_page_even_though_next_is_set(
 
     async def scenario() -> Any:
         async with api.client() as client:
-            return await client.list_workspaces(page_size=2)
+            return await client.list_workspaces(page_size=2, read_ahead=1)
 
     names = [w["name"] for w in run(scenario())]
     assert names == [f"ws {i}" for i in range(total)]
@@ -93,7 +93,7 @@ def test_pagination_stops_when_the_server_ignores_the_offset(api: FakeApi) -> No
 
     async def scenario() -> Any:
         async with api.client() as client:
-            return await client.list_workspaces(page_size=2)
+            return await client.list_workspaces(page_size=2, read_ahead=1)
 
     assert len(run(scenario())) == 2
     assert len(api.hits("GET", "/v1/workspaces")) == 2
@@ -138,3 +138,22 @@ def test_an_empty_filter_asks_for_nothing(api: FakeApi) -> None:
 
     assert run(scenario()) == ([], [])
     assert api.requests == []
+
+
+@pytest.mark.parametrize("total", [0, 3, 4, 9, 10, 11])
+def test_read_ahead_fetches_pages_concurrently_in_order(api: FakeApi, total: int) -> None:
+    api.on("GET", "/v1/workspaces", lambda request: workspace_pages(total, request))
+
+    async def scenario() -> Any:
+        async with api.client() as client:
+            return await client.list_workspaces(page_size=2, read_ahead=3)
+
+    names = [w["name"] for w in run(scenario())]
+    assert names == [f"ws {i}" for i in range(total)]
+    hits = api.hits("GET", "/v1/workspaces")
+    needed = total // 2 + 1
+    # The first page alone, then windows of three: at most two requests past the end.
+    assert needed <= len(hits) <= needed + 2
+    assert sorted(int(dict(query(r))["offset"]) for r in hits) == [
+        2 * i for i in range(len(hits))
+    ]

@@ -167,7 +167,11 @@ def test_random_requests_never_fail_the_server_or_corrupt_it(tmp_path: Path) -> 
     seen: set[int] = set()
 
     @settings(
-        max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+        max_examples=300,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
     )
     @given(requests(ids))
     def check(request: dict[str, Any]) -> None:

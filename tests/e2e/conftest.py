@@ -70,7 +70,7 @@ class Cli:
     def dump(self) -> list[str]:
         """The control plane's whole database (equal dumps: nothing changed)."""
         with self.plane() as plane:
-            return [line for line in plane.store.dump() if "INSERT INTO \"tokens\"" not in line]
+            return [line for line in plane.store.dump() if 'INSERT INTO "tokens"' not in line]
 
     def add_users(self, *emails: str) -> None:
         with self.plane() as plane:

@@ -99,7 +99,11 @@ def test_a_saved_plan_is_refused_when_the_config_changed(cli: Cli) -> None:
     edit(cli.config / "regions/aws-ap-southeast-2.yaml", "enabled: true", "enabled: false")
     assert cli("plan", "config", "--out", "plan.json").code == 0
     old_digest = json.loads((cli.root / "plan.json").read_text())["configDigest"]
-    edit(cli.config / "regions/aws-us-east-1.yaml", "jurisdiction: US", "jurisdiction: US\nenabled: false")
+    edit(
+        cli.config / "regions/aws-us-east-1.yaml",
+        "jurisdiction: US",
+        "jurisdiction: US\nenabled: false",
+    )
     new_digest = json.loads(cli("plan", "config", "--output", "json").out)["configDigest"]
     before = cli.dump()
     refused = cli("apply", "plan.json")
@@ -259,3 +263,35 @@ def test_file_references_are_relative_to_the_config_directory(cli: Cli) -> None:
     assert "    notifications.failure.webhookUrl: (sensitive)" in result.out.splitlines()
     assert cli("apply", "config", "--yes").code == 0
     assert cli("plan", "config", "--detailed-exitcode").code == 0
+
+
+def test_a_protected_object_is_deleted_only_once_released_with_unprotect(cli: Cli) -> None:
+    edit(cli.config / "workspaces/marketing-eu.yaml", "region: EU\n", "region: EU\nprotect: true\n")
+    edit(cli.config / "organization.yaml", "  workspaces: false", "  workspaces: true")
+    assert cli("apply", "config", "--yes").code == 0
+    (cli.config / "workspaces/marketing-eu.yaml").unlink()
+    blocked = cli("apply", "config", "--yes", "--prune")
+    assert blocked.code == 0
+    assert blocked.out.splitlines()[0] == (
+        "- workspace marketing-eu (blocked: protected (protect: true); release it with "
+        "--unprotect workspace/marketing-eu)"
+    )
+    # Protection outlives the document: still blocked on the next run.
+    again = cli("plan", "config", "--prune", "--detailed-exitcode")
+    assert again.code == 0
+    assert again.out.splitlines()[0] == blocked.out.splitlines()[0]
+    released = cli("plan", "config", "--prune", "--unprotect", "workspace/marketing-eu")
+    assert released.out.splitlines()[:3] == [
+        "- workspace marketing-eu",
+        released.out.splitlines()[1],
+        "    # protection released with --unprotect",
+    ]
+    done = cli("apply", "config", "--yes", "--prune", "--unprotect", "workspace/marketing-eu")
+    assert done.code == 0, done.err
+    assert cli("plan", "config", "--prune", "--detailed-exitcode").code == 0
+
+    async def names() -> list[str]:
+        async with cli.api() as client:
+            return sorted(w["name"] for w in await client.list_workspaces())
+
+    assert asyncio.run(names()) == ["au-analytics", "us-analytics"]

@@ -37,9 +37,7 @@ def files_under(*roots: Path) -> dict[str, bytes]:
 
 
 def log_text(records: list[logging.LogRecord]) -> str:
-    return "\n".join(
-        f"{r.getMessage()} {r.exc_text or ''} {r.args!r}" for r in records
-    )
+    return "\n".join(f"{r.getMessage()} {r.exc_text or ''} {r.args!r}" for r in records)
 
 
 def leaks(secret: str, *, texts: dict[str, str], files: dict[str, bytes]) -> list[str]:
@@ -106,8 +104,11 @@ def test_no_secret_in_journal_audit_or_logs_when_apply_fails(
     asyncio.run(world.converge())
     texts = {"log records": log_text(caplog.records)}
     texts |= {o.error or "": o.error or "" for o in failed.outcomes}
-    files = {n: d for n, d in (before | files_under(world.state.root)).items()
-             if "/controlplane/" not in n and "/credentials/" not in n}
+    files = {
+        n: d
+        for n, d in (before | files_under(world.state.root)).items()
+        if "/controlplane/" not in n and "/credentials/" not in n
+    }
     assert any(n.endswith("journal.jsonl") for n in files)
     assert leaks(CANARY_WEBHOOK, texts=texts, files=files) == []
     for secret in client_secrets(world.state.root):

@@ -71,7 +71,9 @@ def test_grant_change_role_and_revoke(applied: World) -> None:
 
     assert run(grants_of("newcomer@acme.example")) == ["organization_member"]
     assert run(grants_of("analyst@acme.example")) == [
-        "organization_member", "workspace_editor", "workspace_reader"
+        "organization_member",
+        "workspace_editor",
+        "workspace_reader",
     ]
 
 

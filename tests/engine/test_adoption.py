@@ -73,7 +73,9 @@ def test_objects_made_through_the_api_are_adopted_not_recreated(world: World) ->
 
     async def counts() -> Counter[str]:
         async with world.api() as client:
-            regions = [r for r in await client.list_regions(ORG_ID) if r["organizationId"] == ORG_ID]
+            regions = [
+                r for r in await client.list_regions(ORG_ID) if r["organizationId"] == ORG_ID
+            ]
             dps = await client.list_dataplanes([r["regionId"] for r in regions])
             names = Counter(f"region {r['name']}" for r in regions)
             names.update(f"dataplane {d['name']}" for d in dps)

@@ -61,7 +61,9 @@ async def live_inventory(world: World) -> dict[str, list[str]]:
     return {
         "region": [r["name"] for r in regions],
         "dataplane": [f"{names[d['regionId']]}/{d['name']}" for d in dataplanes],
-        "dataplane-ids": [f"{names[d['regionId']]}/{d['name']}={d['dataplaneId']}" for d in dataplanes],
+        "dataplane-ids": [
+            f"{names[d['regionId']]}/{d['name']}={d['dataplaneId']}" for d in dataplanes
+        ],
         "workspace": [w["name"] for w in workspaces],
         "permission": perms,
     }

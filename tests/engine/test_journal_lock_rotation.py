@@ -155,9 +155,10 @@ def test_a_finished_create_not_yet_checkpointed_is_folded_back_from_the_journal(
 
 
 def test_a_second_apply_while_the_lock_is_held_fails_with_owner_and_age(world: World) -> None:
-    with apply_lock(world.state, command="apply (held by the test)"), pytest.raises(
-        StateError
-    ) as busy:
+    with (
+        apply_lock(world.state, command="apply (held by the test)"),
+        pytest.raises(StateError) as busy,
+    ):
         run(world.apply())
     message = str(busy.value)
     expected = (
@@ -171,8 +172,12 @@ def test_a_second_apply_while_the_lock_is_held_fails_with_owner_and_age(world: W
 def test_a_dead_owners_record_is_taken_over_with_a_note(world: World) -> None:
     world.state.path("apply.owner.json").write_text(
         json.dumps(
-            {"pid": 4_000_000, "host": "ci-runner-7", "started": time.time() - 125.2,
-             "command": "apply"}
+            {
+                "pid": 4_000_000,
+                "host": "ci-runner-7",
+                "started": time.time() - 125.2,
+                "command": "apply",
+            }
         )
     )
     result = run(world.converge())

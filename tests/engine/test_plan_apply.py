@@ -5,6 +5,7 @@ gates, respect the caps and never touch protected objects."""
 from __future__ import annotations
 
 import asyncio
+
 import pytest
 
 from reconciler.core.output import render
@@ -46,8 +47,10 @@ def test_plan_shows_creates_apply_converges_and_the_next_plan_is_empty(world: Wo
     assert second.plan.changes == ()
     assert not second.plan.has_changes
     assert second.plan.unchanged == {"dataplane": 2, "permission": 7, "region": 2, "workspace": 3}
-    assert render(second.plan, "text").splitlines()[-1].startswith(
-        "No changes. Live state matches the config. (14 unchanged, "
+    assert (
+        render(second.plan, "text")
+        .splitlines()[-1]
+        .startswith("No changes. Live state matches the config. (14 unchanged, ")
     )
 
 
@@ -104,8 +107,14 @@ def _drift_workspace_region(client, ids):  # type: ignore[no-untyped-def]
 
 
 def _drift_notifications(client, ids):  # type: ignore[no-untyped-def]
-    events = ("failure", "success", "connectionUpdate", "connectionUpdateActionRequired",
-              "syncDisabled", "syncDisabledWarning")
+    events = (
+        "failure",
+        "success",
+        "connectionUpdate",
+        "connectionUpdateActionRequired",
+        "syncDisabled",
+        "syncDisabledWarning",
+    )
     off = {e: {"email": {"enabled": False}, "webhook": {"enabled": False}} for e in events}
     return client.update_workspace(ids["workspace au-analytics"], notifications=off)
 
@@ -135,7 +144,10 @@ def _drift_notifications(client, ids):  # type: ignore[no-untyped-def]
     ids=["region-enabled", "workspace-region", "workspace-notifications"],
 )
 def test_a_change_through_the_api_is_drift_and_apply_heals_it(
-    world: World, mutate, key: str, text: list[str]  # type: ignore[no-untyped-def]
+    world: World,
+    mutate,
+    key: str,
+    text: list[str],  # type: ignore[no-untyped-def]
 ) -> None:
     run(world.converge())
 
@@ -231,7 +243,9 @@ def test_deleting_every_managed_workspace_is_refused(world: World) -> None:
 
 
 def test_protected_objects_are_never_deleted_even_after_their_file_is_gone(world: World) -> None:
-    edit(world.config / "workspaces/marketing-eu.yaml", "region: EU\n", "region: EU\nprotect: true\n")
+    edit(
+        world.config / "workspaces/marketing-eu.yaml", "region: EU\n", "region: EU\nprotect: true\n"
+    )
     run(world.converge())
     _set_prune(world, "workspaces")
     _remove_file(world, "workspaces/marketing-eu.yaml")
@@ -240,7 +254,7 @@ def test_protected_objects_are_never_deleted_even_after_their_file_is_gone(world
         (
             "delete",
             "workspace marketing-eu",
-            "protected (protect: true); release it with --unprotect",
+            "protected (protect: true); release it with --unprotect workspace/marketing-eu",
         )
     ]
     assert run(world.apply(prune=True)).outcomes == ()
@@ -249,7 +263,9 @@ def test_protected_objects_are_never_deleted_even_after_their_file_is_gone(world
 
 def test_protection_added_to_an_existing_object_is_kept(world: World) -> None:
     run(world.converge())
-    edit(world.config / "workspaces/marketing-eu.yaml", "region: EU\n", "region: EU\nprotect: true\n")
+    edit(
+        world.config / "workspaces/marketing-eu.yaml", "region: EU\n", "region: EU\nprotect: true\n"
+    )
     # The object exists already: protection is recorded without any API change.
     run(world.converge())
     _set_prune(world, "workspaces")
@@ -258,6 +274,6 @@ def test_protection_added_to_an_existing_object_is_kept(world: World) -> None:
         (
             "delete",
             "workspace marketing-eu",
-            "protected (protect: true); release it with --unprotect",
+            "protected (protect: true); release it with --unprotect workspace/marketing-eu",
         )
     ]

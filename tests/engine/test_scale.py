@@ -36,9 +36,7 @@ def members(n: int) -> list[str]:
 def write_config(world: World) -> None:
     docs = []
     for n in range(WORKSPACES):
-        access = "".join(
-            f"  - user: {email}\n    role: workspace_reader\n" for email in members(n)
-        )
+        access = "".join(f"  - user: {email}\n    role: workspace_reader\n" for email in members(n))
         docs.append(
             f"apiVersion: flexctl/v1\nkind: Workspace\nname: scale-{n:04d}\nregion: EU\n"
             f"classification: internal\naccess:\n{access}"
