@@ -146,7 +146,9 @@ def _args_for_saved(args: argparse.Namespace, saved: Plan) -> argparse.Namespace
     source = saved.source
     values = vars(args).copy()
     if "sha" in source and "repo" in source:
-        values.update(repo=args.repo or source["repo"], ref=source["sha"])
+        # An explicit --ref names the commit to apply: the plan must have been made for it.
+        ref = args.ref if args.repo and args.ref != "HEAD" else source["sha"]
+        values.update(repo=args.repo or source["repo"], ref=ref)
     elif "path" in source:
         values.update(config=Path(source["path"]), repo=None)
     else:

@@ -142,10 +142,22 @@ def _minimal(plan: Plan) -> str:
 
 def _head(plan: Plan) -> str:
     lines = [MARKER, "## flexctl plan"]
-    keys = [k for k in _SOURCE_ORDER if k in plan.source]
-    keys += sorted(k for k in plan.source if k not in _SOURCE_ORDER)
+    source = plan.source
+    if "sha" in source:
+        # A commit (gitops.repo.CommitInfo): say it the way a reviewer reads it.
+        line = f"**Commit:** {_code(source.get('shortSha') or source['sha'][:12])}"
+        if source.get("summary"):
+            line += f" {_text(source['summary'])}"
+        if source.get("authorName"):
+            line += f" by {_text(source['authorName'])}"
+        if source.get("repo"):
+            line += f" in {_code(source['repo'])}"
+        lines += ["", line]
+        return "\n".join(lines)
+    keys = [k for k in _SOURCE_ORDER if k in source]
+    keys += sorted(k for k in source if k not in _SOURCE_ORDER)
     if keys:
-        parts = " · ".join(f"{k} {_code(plan.source[k])}" for k in keys)
+        parts = " · ".join(f"{k} {_code(source[k])}" for k in keys)
         lines += ["", f"**Source:** {parts}"]
     return "\n".join(lines)
 

@@ -1,0 +1,164 @@
+"""The three GitOps moments with the real engine and the embedded control plane:
+a pull request's plan (changed documents, drift it does not explain, the Markdown comment),
+the apply on merge of exactly that commit, and the scheduled job reporting and healing drift.
+
+Repositories are real (a bare remote and a clone, pinned author and dates, so SHAs and the
+golden comment are stable).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reconciler.api.client import ApiClient
+from reconciler.cli.main import main
+from reconciler.controlplane import open_embedded
+
+from .gitrepos import Remote
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "flex-config"
+GOLDEN = Path(__file__).parent / "golden" / "pull-request-comment.md"
+ORG_ID = "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("AIRBYTE_API_URL", "AIRBYTE_CLIENT_ID", "AIRBYTE_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("US_ANALYTICS_SLACK_WEBHOOK", "https://hooks.example.invalid/e2e")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def remote(workdir: Path) -> Iterator[Remote]:
+    repo = Remote(workdir / "git")
+    files = {str(p.relative_to(EXAMPLE)): p.read_text() for p in sorted(EXAMPLE.rglob("*.yaml"))}
+    repo.commit(files, "example organisation")
+    repo.push("main")
+    yield repo
+    repo.close()
+
+
+def flexctl(*argv: str) -> int:
+    return main([*argv, "--state-dir", ".flexctl"])
+
+
+def patch_through_api(path: str, body: dict[str, object]) -> None:
+    """A change made outside Git: straight to the control plane, as a person in the UI would."""
+    plane, creds = open_embedded(Path(".flexctl"), organization_id=ORG_ID)
+
+    async def go() -> None:
+        async with ApiClient(
+            creds.url,
+            client_id=creds.client_id,
+            client_secret=creds.client_secret,
+            transport=plane.transport(),
+        ) as client:
+            regions = await client.list_regions(ORG_ID)
+            region = next(r for r in regions if r["name"] == path)
+            await client.update_region(str(region["regionId"]), **body)  # type: ignore[arg-type]
+
+    try:
+        asyncio.run(go())
+    finally:
+        plane.close()
+
+
+def test_report_finds_drift_and_heal_converges(
+    remote: Remote, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = remote.url
+    assert flexctl("reconcile", "--repo", url, "--once", "--mode", "report") == 2
+    assert flexctl("reconcile", "--repo", url, "--once", "--mode", "heal") == 0
+    assert flexctl("reconcile", "--repo", url, "--once", "--mode", "report") == 0
+    patch_through_api("aws-us-east-1", {"enabled": False})
+    capsys.readouterr()
+    assert flexctl("reconcile", "--repo", url, "--once", "--mode", "report") == 2
+    assert "drift=1" in capsys.readouterr().out
+    assert flexctl("reconcile", "--repo", url, "--once", "--mode", "heal") == 0
+    assert flexctl("reconcile", "--repo", url, "--once", "--mode", "report") == 0
+
+
+def test_pull_request_plan_then_apply_on_merge(
+    remote: Remote, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = remote.url
+    assert flexctl("apply", "--repo", url, "--ref", "main", "--yes") == 0
+    # Someone disables a region in the UI; the pull request does not touch that region.
+    patch_through_api("aws-ap-southeast-2", {"enabled": False})
+    remote.branch("feature")
+    region = (EXAMPLE / "regions" / "aws-us-east-1.yaml").read_text()
+    head = remote.commit(
+        {
+            "regions/aws-us-east-1.yaml": region.replace("enabled: true", "enabled: false"),
+            "workspaces/marketing-eu.yaml": None,
+            "workspaces/finance-eu.yaml": (
+                "apiVersion: flexctl/v1\nkind: Workspace\nname: finance-eu\nregion: EU\n"
+            ),
+        },
+        "finance workspace, disable the US region, drop marketing",
+    )
+    remote.push("feature")
+    capsys.readouterr()
+    code = flexctl(
+        "plan", "--repo", url, "--ref", "feature", "--base", "main",
+        "--output", "markdown", "--out", "plan.json", "--detailed-exitcode",
+    )  # fmt: skip
+    comment = capsys.readouterr().out
+    assert code == 2
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(comment)
+    assert comment == GOLDEN.read_text()
+    assert "Workspace `finance-eu` | added" in comment
+    assert "Workspace `marketing-eu` | removed" in comment
+    assert "Region `aws-us-east-1` | changed" in comment
+    # The UI change to the other region is drift the pull request does not explain.
+    assert "aws-ap-southeast-2" in comment.split("### Drift")[1].split("###")[0]
+
+    # The saved plan is tied to the feature commit and to the live state it saw.
+    remote.switch("main")
+    remote.work.git.merge("--no-ff", "-q", "feature", "-m", "merge feature",
+                          env=_pinned_env())  # fmt: skip
+    remote.push("main")
+    assert flexctl("apply", "plan.json", "--repo", url, "--ref", "main", "--yes") == 1
+    assert "the plan was made for commit" in capsys.readouterr().err
+    patch_through_api("aws-ap-southeast-2", {"enabled": True})
+    assert flexctl("apply", "plan.json", "--yes") == 1
+    assert "the live state changed since the plan was made" in capsys.readouterr().err
+
+    # Apply on merge: exactly the merged commit, then nothing left to do.
+    assert flexctl("apply", "--repo", url, "--ref", "main", "--yes") == 0
+    capsys.readouterr()
+    assert flexctl("plan", "--repo", url, "--ref", "main", "--detailed-exitcode") == 0
+    assert head  # the feature commit exists in main's history
+    assert remote.work.is_ancestor(head, "main")
+
+
+def _pinned_env() -> dict[str, str]:
+    date = "1704153600 +0000"
+    return {
+        "GIT_AUTHOR_NAME": "flexctl-test",
+        "GIT_AUTHOR_EMAIL": "test@example.invalid",
+        "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_NAME": "flexctl-test",
+        "GIT_COMMITTER_EMAIL": "test@example.invalid",
+        "GIT_COMMITTER_DATE": date,
+    }
+
+
+def test_unreachable_remote_is_a_clear_error(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = (workdir / "nowhere.git").as_uri()
+    assert flexctl("plan", "--repo", missing, "--ref", "main") == 1
+    err = capsys.readouterr().err
+    assert "nowhere.git" in err and "Traceback" not in err
+    shutil.rmtree(workdir / ".flexctl", ignore_errors=True)
