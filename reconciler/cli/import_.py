@@ -141,6 +141,8 @@ def organization_document(org: Organization, snapshot: LiveSnapshot) -> dict[str
             if p.get("scope") == "organization"
             and p.get("scopeId") == snapshot.organization_id
             and str(p["userId"]) in emails
+            # Plain membership comes from SSO; listing it would make flexctl manage it.
+            and p.get("permissionType") != "organization_member"
         ),
         key=lambda g: g["user"],
     )
