@@ -31,7 +31,6 @@ def register(subparsers: Any) -> None:
     _common(serve)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--organization-id", help="organisation id to create on first start")
     serve.add_argument("--token-ttl", type=int, default=900, help="token lifetime, seconds")
     faults = serve.add_argument_group("fault injection (off by default)")
     faults.add_argument("--fault-seed", type=int, default=0)
@@ -58,6 +57,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     add_state_dir_argument(parser)
     parser.add_argument(
         "--db", type=Path, help=f"database file (default: STATE_DIR/controlplane/{DB_NAME})"
+    )
+    parser.add_argument(
+        "--organization-id",
+        help="organisation id to create on first start (use the Organization document's, so "
+        "a later plan finds it)",
     )
 
 
@@ -118,7 +122,7 @@ def _url_host(host: str) -> str:
 
 def run_add_user(args: argparse.Namespace) -> int:
     db, credentials = _paths(args)
-    with ControlPlane(db) as plane:
+    with ControlPlane(db, organization_id=args.organization_id) as plane:
         plane.bootstrap(credentials)  # the user joins the organisation, which must exist
         print(plane.add_user(args.email, args.name))
     return 0
@@ -126,7 +130,7 @@ def run_add_user(args: argparse.Namespace) -> int:
 
 def run_status(args: argparse.Namespace) -> int:
     db, credentials = _paths(args)
-    with ControlPlane(db) as plane:
+    with ControlPlane(db, organization_id=args.organization_id) as plane:
         plane.bootstrap(credentials)
         rows = [("DATAPLANE", "NAME", "REGION", "ENABLED", "LAST TOKEN", "LAST HEARTBEAT")]
         rows += [
