@@ -14,9 +14,13 @@ Layout (each owner writes only its own entry):
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from reconciler.errors import StateError
 
 
 @dataclass(frozen=True)
@@ -56,3 +60,24 @@ def write_private(path: Path, data: str) -> None:
         raise
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
+
+
+def read_json_object(path: Path, *, what: str) -> dict[str, Any] | None:
+    """A JSON object kept in the state directory; None when the file does not exist yet.
+
+    Unreadable or malformed files are a StateError naming the file (and line:col), ``what``
+    says what the file holds ("the reconcile status").
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise StateError(f"{path}: cannot read {what}: {e.strerror}") from e
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise StateError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from e
+    if not isinstance(data, dict):
+        raise StateError(f"{path}: expected a JSON object")
+    return data

@@ -15,13 +15,13 @@ from pathlib import Path
 from reconciler.cli.common import add_state_dir_argument
 from reconciler.cli.loading import Loaded, add_repo_arguments, load_config
 from reconciler.cli.main import EXIT_ERROR, EXIT_OK
-from reconciler.cli.plan import add_plan_arguments
+from reconciler.cli.plan import add_plan_arguments, prepare_from_args
 from reconciler.cli.progress import Reporter
 from reconciler.cli.run import add_color_argument, context, run_async, use_color
 from reconciler.core.output import render
 from reconciler.core.plan import Plan
 from reconciler.engine.apply import ApplyResult, apply_prepared, check_saved_plan
-from reconciler.engine.session import connect, prepare
+from reconciler.engine.session import connect
 from reconciler.errors import FlexctlError, RefusedError
 
 DEFAULT_MAX_DELETES = 5
@@ -64,18 +64,11 @@ def run(args: argparse.Namespace) -> int:
         args = _args_for_saved(args, saved)
     loaded = load_config(args)
     ctx = context(args, loaded)
-    reporter = Reporter(enabled=not args.yes or sys.stderr.isatty())
+    reporter = Reporter()
 
     async def go() -> ApplyResult | None:
         async with connect(loaded.desired, ctx) as conn:
-            prepared = await prepare(
-                conn,
-                loaded.desired,
-                ctx,
-                rotate=frozenset(args.rotate),
-                prune=args.prune,
-                unprotect=frozenset(args.unprotect),
-            )
+            prepared = await prepare_from_args(conn, loaded, ctx, args)
             if saved is not None:
                 check_saved_plan(saved, prepared.plan)
             sys.stdout.write(render(prepared.plan, "text", color=use_color(args)))

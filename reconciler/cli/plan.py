@@ -18,7 +18,7 @@ from reconciler.cli.run import add_color_argument, context, run_async, use_color
 from reconciler.core.output import render
 from reconciler.core.plan import Plan
 from reconciler.core.resources import Kind, ResourceKey
-from reconciler.engine.session import connect, prepare
+from reconciler.engine.session import Connection, Prepared, RunContext, connect, prepare
 from reconciler.errors import FlexctlError
 from reconciler.statedir import StateDir, write_private
 
@@ -96,17 +96,23 @@ def make_plan(args: argparse.Namespace, loaded: Loaded) -> Plan:
 
     async def go() -> Plan:
         async with connect(loaded.desired, ctx) as conn:
-            prepared = await prepare(
-                conn,
-                loaded.desired,
-                ctx,
-                rotate=frozenset(args.rotate),
-                prune=args.prune,
-                unprotect=frozenset(args.unprotect),
-            )
-            return prepared.plan
+            return (await prepare_from_args(conn, loaded, ctx, args)).plan
 
     return run_async(go())
+
+
+async def prepare_from_args(
+    conn: Connection, loaded: Loaded, ctx: RunContext, args: argparse.Namespace
+) -> Prepared:
+    """The plan options both `plan` and `apply` take (see add_plan_arguments)."""
+    return await prepare(
+        conn,
+        loaded.desired,
+        ctx,
+        rotate=frozenset(args.rotate),
+        prune=args.prune,
+        unprotect=frozenset(args.unprotect),
+    )
 
 
 def save_plan(plan: Plan, path: Path) -> None:

@@ -12,9 +12,6 @@ from reconciler.core.plan import Change
 
 
 class Reporter:
-    def __init__(self, *, enabled: bool = True) -> None:
-        self.enabled = enabled
-
     @contextmanager
     def track(self, total: int) -> Iterator[Callable[[Change, str], None]]:
         if not sys.stderr.isatty():

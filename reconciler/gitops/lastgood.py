@@ -14,9 +14,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.errors import GitError, StateError
+from reconciler.errors import GitError
 from reconciler.gitops.repo import CommitInfo, GitSource
-from reconciler.statedir import write_private
+from reconciler.statedir import read_json_object, write_private
 
 
 class LastGoodStore:
@@ -35,19 +35,7 @@ class LastGoodStore:
         write_private(self.path, json.dumps(entries, indent=2, sort_keys=True) + "\n")
 
     def _read(self) -> dict[str, dict[str, str]]:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
-        except OSError as e:
-            raise StateError(f"{self.path}: cannot read the last good commits: {e.strerror}") from e
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise StateError(f"{self.path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from e
-        if not isinstance(data, dict):
-            raise StateError(f"{self.path}: expected a JSON object")
-        return data
+        return read_json_object(self.path, what="the last good commits") or {}
 
 
 def _key(repo: str, ref: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from reconciler.errors import StateError
 from reconciler.gitops.outcome import CycleOutcome
-from reconciler.statedir import write_private
+from reconciler.statedir import read_json_object, write_private
 
 DEFAULT_HISTORY = 20
 
@@ -56,16 +56,4 @@ class StatusStore:
             raise StateError(f"{self.path}: unreadable reconcile history: {e}") from e
 
     def _read(self) -> dict[str, Any] | None:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
-        except OSError as e:
-            raise StateError(f"{self.path}: cannot read the reconcile status: {e.strerror}") from e
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise StateError(f"{self.path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from e
-        if not isinstance(data, dict):
-            raise StateError(f"{self.path}: expected a JSON object")
-        return data
+        return read_json_object(self.path, what="the reconcile status")
