@@ -78,9 +78,9 @@ def run(args: argparse.Namespace) -> int:
 
     verdicts = run_async(go())
     width = max([len(v.dataplane) for v in verdicts] + [9])
-    print(f"{'DATAPLANE':<{width}}  {'STATUS':<19}  {'LAST SEEN':<24}  DETAIL")
+    print(f"{'DATAPLANE':<{width}}  {'STATUS':<19}  {'LAST SEEN':<27}  DETAIL")
     for v in sorted(verdicts, key=lambda v: v.dataplane):
-        print(f"{v.dataplane:<{width}}  {v.status:<19}  {v.last_seen or '-':<24}  {v.detail}")
+        print(f"{v.dataplane:<{width}}  {v.status:<19}  {v.last_seen or '-':<27}  {v.detail}")
     bad = [v for v in verdicts if v.status != "ok"]
     print(f"{len(verdicts) - len(bad)} of {len(verdicts)} data plane(s) ok")
     return EXIT_ERROR if bad else EXIT_OK
