@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.cli.common import add_config_argument, add_state_dir_argument
-from reconciler.config.loader import load_directory
+from reconciler.cli.loading import add_repo_arguments, load_config
 from reconciler.errors import RefusedError
 from reconciler.render import check_tree, render_all, write_tree
 
@@ -26,6 +26,7 @@ def register(subparsers: Any) -> None:
     )
     add_config_argument(parser)
     add_state_dir_argument(parser)
+    add_repo_arguments(parser)
     parser.add_argument(
         "--out",
         type=Path,
@@ -52,7 +53,7 @@ def refuse_state_dir_inside(out: Path, state_dir: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     refuse_state_dir_inside(args.out, args.state_dir)
-    desired = load_directory(args.config)
+    desired = load_config(args).desired
     files = render_all(desired)
     folders = len({rel.split("/", 1)[0] for rel in files})
     if args.check:

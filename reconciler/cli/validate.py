@@ -11,9 +11,9 @@ import json
 from typing import Any
 
 from reconciler.cli.common import add_config_argument, add_state_dir_argument
+from reconciler.cli.loading import add_repo_arguments, load_config
 from reconciler.config.desired import DesiredState
 from reconciler.config.diagnostics import ConfigError
-from reconciler.config.loader import load_directory
 
 
 def register(subparsers: Any) -> None:
@@ -22,6 +22,7 @@ def register(subparsers: Any) -> None:
     )
     add_config_argument(parser)
     add_state_dir_argument(parser)
+    add_repo_arguments(parser)
     parser.add_argument("--output", choices=("text", "json"), default="text")
     parser.set_defaults(func=run)
 
@@ -49,7 +50,7 @@ def summary(state: DesiredState) -> str:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        state = load_directory(args.config)
+        state = load_config(args).desired
     except ConfigError as exc:
         if args.output == "json":
             body = {"valid": False, "diagnostics": [d.as_json() for d in exc.diagnostics]}
