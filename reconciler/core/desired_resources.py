@@ -8,7 +8,7 @@ both channels), so live and desired compare without relying on server defaults.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reconciler.config.desired import DesiredState
 from reconciler.config.models import NOTIFICATION_EVENTS, Notification, SecretRef, Workspace
@@ -89,20 +89,39 @@ def _permission(email: str, role: str, *, workspace: str | None) -> Resource:
     )
 
 
-def desired_notifications(ws: Workspace, resolve: Resolver) -> dict[str, JSON]:
-    result: dict[str, JSON] = {}
+@dataclass(frozen=True)
+class DeclaredNotification:
+    """One event's notification as the config declares it, with its webhook URL resolved."""
+
+    email: bool
+    webhook: bool
+    url: str | None = field(default=None, repr=False)
+
+
+def declared_notifications(ws: Workspace, resolve: Resolver) -> dict[str, DeclaredNotification]:
+    """Every event, undeclared ones off: the one reading of a workspace's notifications that
+    both the essence (compared) and the API payload (sent) are built from."""
+    result: dict[str, DeclaredNotification] = {}
     for event in NOTIFICATION_EVENTS:
-        attr = _ATTRS[event]
-        declared: Notification | None = getattr(ws.notifications, attr)
-        email = bool(declared and declared.email and declared.email.enabled)
+        declared: Notification | None = getattr(ws.notifications, _ATTRS[event])
         webhook = declared.webhook if declared else None
         url: str | None = None
         if webhook is not None and webhook.url is not None:
-            where = f"Workspace {ws.name}: notifications.{event}.webhook.url"
-            url = sensitive_digest(resolve(webhook.url, where))
-        result[event] = {
-            "email": email,
-            "webhook": bool(webhook and webhook.enabled),
-            "webhookUrl": url,
-        }
+            url = resolve(webhook.url, f"Workspace {ws.name}: notifications.{event}.webhook.url")
+        result[event] = DeclaredNotification(
+            email=bool(declared and declared.email and declared.email.enabled),
+            webhook=bool(webhook and webhook.enabled),
+            url=url,
+        )
     return result
+
+
+def desired_notifications(ws: Workspace, resolve: Resolver) -> dict[str, JSON]:
+    return {
+        event: {
+            "email": n.email,
+            "webhook": n.webhook,
+            "webhookUrl": sensitive_digest(n.url) if n.url is not None else None,
+        }
+        for event, n in declared_notifications(ws, resolve).items()
+    }
