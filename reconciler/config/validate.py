@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from reconciler.config.desired import dataplane_key
 from reconciler.config.diagnostics import Diagnostic, Position
 from reconciler.config.documents import FailedDocument, LoadedDocument
+from reconciler.config.roles import covers
 from reconciler.config.models import (
     MANAGED_REGIONS,
     DataPlane,
@@ -261,6 +262,26 @@ def one_role_per_user(ctx: Context) -> Iterator[Diagnostic]:
                 )
 
 
+def no_redundant_grants(ctx: Context) -> Iterator[Diagnostic]:
+    """The server refuses a workspace role the user's organisation role already covers."""
+    org_roles: dict[str, tuple[str, str]] = {}
+    for document in ctx.organizations:
+        for index, grant in enumerate(getattr(document.model, "access", [])):
+            where = str(document.source.at("access", index))
+            org_roles.setdefault(grant.user.lower(), (grant.role.value, where))
+    for document in ctx.workspaces:
+        for index, grant in enumerate(getattr(document.model, "access", [])):
+            org = org_roles.get(grant.user.lower())
+            if org is None or not covers(org[0], grant.role.value):
+                continue
+            yield Diagnostic(
+                document.source.at("access", index),
+                f"user '{grant.user}' already has {org[0]} on the organisation ({org[1]}), "
+                f"which covers {grant.role.value}: Airbyte refuses redundant workspace "
+                "permissions; remove this entry or lower the organisation role",
+            )
+
+
 def distinct_install_targets(ctx: Context) -> Iterator[Diagnostic]:
     seen: dict[tuple[str, str, str], LoadedDocument] = {}
     for document in ctx.dataplanes:
@@ -287,5 +308,6 @@ RULES: tuple[Rule, ...] = (
     storage_present,
     residency,
     one_role_per_user,
+    no_redundant_grants,
     distinct_install_targets,
 )
