@@ -63,22 +63,29 @@ class ApiClient(WorkspaceEndpoints):
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/", transport=transport, timeout=timeout
         )
-        token_call = Call(
-            "POST",
-            "/applications/token",
-            resource="API client credentials",
-            form={
-                "grant_type": "client_credentials",
-                "client_id": client_id,
-                "client_secret": client_secret,
-            },
-            bearer=False,
-            is_token=True,
-            read_only=True,
+        grant = {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": client_secret,
+        }
+        # JSON first: every server version parses it, while some self-managed servers answer
+        # 401 to the form body the Python SDK sends. The form body stays as the fallback.
+        token_calls = tuple(
+            Call(
+                "POST",
+                "/applications/token",
+                resource="API client credentials",
+                json=grant if encoding == "json" else None,
+                form=grant if encoding == "form" else None,
+                bearer=False,
+                is_token=True,
+                read_only=True,
+            )
+            for encoding in ("json", "form")
         )
         self._session = Session(
             self._http,
-            token_call=token_call,
+            token_call=token_calls,
             policy=RetryPolicy(max_attempts=max_attempts, max_elapsed=max_elapsed),
             max_concurrency=max_concurrency,
             sleep=sleep,

@@ -84,7 +84,7 @@ class Session:
         self,
         http: httpx.AsyncClient,
         *,
-        token_call: Call | None,
+        token_call: Sequence[Call] | None,
         policy: RetryPolicy,
         max_concurrency: int,
         sleep: Callable[[float], Awaitable[None]],
@@ -100,9 +100,11 @@ class Session:
         self._clock = clock
         self.redactor = redactor
         self.calls = CallCounter()
-        self._token_call = token_call
+        #: Token requests in order of preference (JSON, then form); the one that worked
+        #: moves to the front, so a fallback is paid once per client, not per refresh.
+        self._token_calls = list(token_call or ())
         self.tokens: TokenManager | None = None
-        if token_call is not None:
+        if self._token_calls:
             self.tokens = TokenManager(self._fetch_token, clock=clock, on_token=redactor.add)
 
     async def request(self, call: Call) -> httpx.Response:
@@ -188,10 +190,22 @@ class Session:
         )
 
     async def _fetch_token(self) -> TokenResponse:
-        assert self._token_call is not None
-        call = self._token_call
-        response = await self.request(call)
-        return parse_token_answer(decode_json(response, call), call)
+        first: errors.ApiError | None = None
+        for call in list(self._token_calls):
+            try:
+                response = await self.request(call)
+            except (errors.AuthError, errors.ValidationError) as error:
+                # 400/401/403/422: perhaps this server cannot parse this encoding; try the next.
+                # Both refused: the first answer is the one to report.
+                first = first or error
+                continue
+            if call is not self._token_calls[0]:
+                self._token_calls.remove(call)
+                self._token_calls.insert(0, call)
+                log.debug("token endpoint refused JSON; using a form-encoded body")
+            return parse_token_answer(decode_json(response, call), call)
+        assert first is not None
+        raise first
 
     async def _token(self) -> str:
         assert self.tokens is not None

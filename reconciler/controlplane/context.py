@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import wraps
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from reconciler.controlplane import problems, security
+from reconciler.controlplane.quirks import QuirkSwitch
 from reconciler.controlplane.store import Store
 
 log = logging.getLogger("reconciler.controlplane")
@@ -29,6 +30,7 @@ class Context:
     clock: Callable[[], float]
     token_ttl: int
     max_body_bytes: int
+    quirks: QuirkSwitch = field(default_factory=QuirkSwitch)
 
     def now_us(self) -> int:
         return int(self.clock() * 1_000_000)

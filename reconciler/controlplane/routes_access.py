@@ -3,8 +3,12 @@
 Users cannot be created through the API (``ControlPlane.add_user`` stands in for SSO).
 Permission rules follow the real server: exactly one of ``workspaceId`` / ``organizationId``
 (with its 400 messages), the role's prefix must match the scope, create/update/delete need
-admin on the scope, a second permission for the same user and scope is a 409 state conflict,
-delete answers 204, and listing another user's permissions needs ``organizationId``.
+admin on the scope, an identical create answers the existing permission, a second permission
+of another type for the same user and scope is a 409 state conflict, delete answers 204, and
+listing another user's permissions needs ``organizationId``. Redundancy follows the server's
+``PermissionRedundantException`` rule: a workspace role at most the user's organisation role is
+refused on create (a 500), deleted on update, and deleted when an organisation role is raised
+over it.
 """
 
 from __future__ import annotations
@@ -122,6 +126,41 @@ def _load(db: sqlite3.Connection, permission_id: str) -> sqlite3.Row:
     return row
 
 
+def _redundant(db: sqlite3.Connection, user_id: str, workspace_id: str, ws_type: str) -> bool:
+    """The server's rule: a workspace role at most the user's organisation role is redundant."""
+    ws = db.execute("SELECT organization_id FROM workspaces WHERE id = ?", (workspace_id,)).fetchone()
+    if ws is None:
+        return False
+    org = db.execute(
+        "SELECT permission_type FROM permissions WHERE user_id = ? AND organization_id = ?",
+        (user_id, ws["organization_id"]),
+    ).fetchone()
+    if org is None:
+        return False
+    return security.WS_RANK.get(ws_type, 0) <= security.ORG_RANK.get(org["permission_type"], 0)
+
+
+def _redundant_problem(permission_type: str, user_id: str) -> problems.ApiProblem:
+    # PermissionRedundantException is not mapped by the public API: it surfaces as a 500.
+    return problems.unexpected(
+        f"Permission type {permission_type} would be redundant for user {user_id}. "
+        "Preventing creation."
+    )
+
+
+def _delete_covered(db: sqlite3.Connection, user_id: str, org_id: str, org_type: str) -> None:
+    """Raising an organisation role deletes the workspace permissions it now covers."""
+    rank = security.ORG_RANK.get(org_type, 0)
+    rows = db.execute(
+        "SELECT p.id, p.permission_type FROM permissions p JOIN workspaces w"
+        " ON w.id = p.workspace_id WHERE p.user_id = ? AND w.organization_id = ?",
+        (user_id, org_id),
+    ).fetchall()
+    for row in rows:
+        if security.WS_RANK.get(row["permission_type"], 0) <= rank:
+            db.execute("DELETE FROM permissions WHERE id = ?", (row["id"],))
+
+
 @endpoint
 async def create_permission(request: Request) -> Response:
     c = ctx(request)
@@ -147,17 +186,24 @@ async def create_permission(request: Request) -> Response:
         if db.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is None:
             raise problems.not_found("user", user_id)
         clash = db.execute(
-            "SELECT 1 FROM permissions WHERE user_id = ? AND workspace_id IS ?"
+            "SELECT id, permission_type FROM permissions WHERE user_id = ? AND workspace_id IS ?"
             " AND organization_id IS ?",
             (user_id, workspace_id, org_id),
         ).fetchone()
         if clash is not None:
+            if clash["permission_type"] == permission_type:
+                # The real server answers an identical create with the existing permission.
+                return ok(permission_read(_load(db, clash["id"])))
             raise problems.state_conflict("the user already has a permission on this scope")
+        if workspace_id is not None and _redundant(db, user_id, workspace_id, permission_type):
+            raise _redundant_problem(permission_type, user_id)
         permission_id = str(uuid.uuid4())
         db.execute(
             "INSERT INTO permissions VALUES (?, ?, ?, ?, ?, ?)",
             (permission_id, user_id, permission_type, workspace_id, org_id, c.now_us()),
         )
+        if org_id is not None:
+            _delete_covered(db, user_id, org_id, permission_type)
         return ok(permission_read(_load(db, permission_id)))
 
 
@@ -212,10 +258,18 @@ async def patch_permission(request: Request) -> Response:
         row = _load(db, permission_id)
         _require_scope_admin(db, caller, dict(row))
         _check_type_matches_scope(permission_type, row["workspace_id"] is not None)
+        if row["workspace_id"] is not None and _redundant(
+            db, row["user_id"], row["workspace_id"], permission_type
+        ):
+            # The server deletes a workspace permission an update made redundant.
+            db.execute("DELETE FROM permissions WHERE id = ?", (permission_id,))
+            return ok({**permission_read(row), "permissionType": permission_type})
         db.execute(
             "UPDATE permissions SET permission_type = ? WHERE id = ?",
             (permission_type, permission_id),
         )
+        if row["organization_id"] is not None:
+            _delete_covered(db, row["user_id"], row["organization_id"], permission_type)
         return ok(permission_read(_load(db, permission_id)))
 
 

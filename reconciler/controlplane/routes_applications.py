@@ -47,6 +47,12 @@ def create_application(
 @endpoint
 async def token(request: Request) -> Response:
     c = ctx(request)
+    accepted = c.quirks.get().token_body
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    is_form = ctype == "application/x-www-form-urlencoded"
+    if (accepted == "json" and is_form) or (accepted == "form" and not is_form):
+        # What the public reports show: the body is not parsed, so no credentials are seen.
+        raise problems.unauthorized()
     body = await inputs.json_or_form_body(request, c.max_body_bytes)
     grant = body.get("grant_type", body.get("grant-type"))
     if grant is not None and (not isinstance(grant, str) or grant.lower() != "client_credentials"):

@@ -170,7 +170,10 @@ async def patch_workspace(request: Request) -> Response:
         org_id = row["organization_id"]
         security.require_workspace(db, user_id, workspace_id, org_id, security.EDITOR)
         region = row["region_id"] if region_id is None else _region_for(db, region_id, org_id)
-        notifications = merge(json.loads(row["notifications"]), changes)
+        stored = json.loads(row["notifications"])
+        notifications = merge(stored, changes)
+        if c.quirks.get().webhook_patch_ignored:
+            notifications = _keep_webhooks(notifications, stored)
         db.execute(
             "UPDATE workspaces SET name = ?, region_id = ?, notifications = ?, updated_us = ?"
             " WHERE id = ?",
@@ -183,6 +186,17 @@ async def patch_workspace(request: Request) -> Response:
             ),
         )
         return ok(workspace_read(load_workspace(db, workspace_id)))
+
+
+def _keep_webhooks(merged: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
+    """airbyte#65105: the answer is 200, but the webhook settings stay as they were."""
+    out = dict(merged)
+    for event, item in merged.items():
+        before = stored.get(event) or {}
+        after = dict(item or {})
+        after["webhook"] = dict(before.get("webhook") or {"enabled": False})
+        out[event] = after
+    return out
 
 
 @endpoint

@@ -32,6 +32,7 @@ from reconciler.controlplane.bootstrap import (
 )
 from reconciler.controlplane.context import Context
 from reconciler.controlplane.faults import IN_PROCESS_KEY, FaultConfig, FaultSwitch
+from reconciler.controlplane.quirks import Quirks, QuirkSwitch
 from reconciler.controlplane.routes_applications import create_application
 from reconciler.controlplane.status import DataplaneStatus, dataplane_status
 from reconciler.controlplane.store import Store, get_meta
@@ -73,8 +74,10 @@ class ControlPlane:
         self._store = Store(db_path, now_us=self._now_us())
         self._switch = FaultSwitch()
         self._switch.set(faults)
+        self._quirks = QuirkSwitch()
         self._app = build_app(
-            Context(self._store, self._clock, token_ttl, max_body_bytes), self._switch
+            Context(self._store, self._clock, token_ttl, max_body_bytes, self._quirks),
+            self._switch,
         )
 
     @property
@@ -90,6 +93,10 @@ class ControlPlane:
 
     def set_faults(self, faults: FaultConfig | None) -> None:
         self._switch.set(faults)
+
+    def set_quirks(self, quirks: Quirks | None) -> None:
+        """Switch optional real-server behaviours on (``None``: all off); see ``quirks``."""
+        self._quirks.set(quirks)
 
     async def _in_process(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._app({**scope, IN_PROCESS_KEY: True}, receive, send)
@@ -124,21 +131,41 @@ class ControlPlane:
 
     # -- users, applications, status (owner-side helpers, no HTTP) -------------------------
 
-    def add_user(self, email: str, name: str | None = None) -> str:
-        """Stand-in for SSO: the user exists and is an organization_member of the organisation."""
+    def add_user(
+        self,
+        email: str,
+        name: str | None = None,
+        *,
+        organization_id: str | None = None,
+        role: str = "organization_member",
+    ) -> str:
+        """Stand-in for SSO: the user exists and holds ``role`` (at least) in the organisation
+        (the embedded one unless ``organization_id`` names another, see ``add_organization``)."""
         email = email.strip()
         if not email or "@" not in email or any(ch.isspace() for ch in email) or len(email) > 254:
             raise ControlPlaneError(f"{email!r} is not an e-mail address")
+        if role not in security.ORG_RANK:
+            raise ControlPlaneError(f"{role!r} is not an organisation role")
         now = self._now_us()
         with self._store.write() as db:
             user_id = ensure_user(db, email, name or email.split("@")[0], now)
-            org_id = get_meta(db, "organization_id")
+            org_id = organization_id or get_meta(db, "organization_id")
             if org_id is not None and security.org_rank(db, user_id, org_id) == 0:
                 db.execute(
-                    "INSERT INTO permissions VALUES (?, ?, 'organization_member', NULL, ?, ?)",
-                    (str(uuid.uuid4()), user_id, org_id, now),
+                    "INSERT INTO permissions VALUES (?, ?, ?, NULL, ?, ?)",
+                    (str(uuid.uuid4()), user_id, role, org_id, now),
                 )
         return user_id
+
+    def add_organization(self, name: str, email: str = "owner@other.example") -> str:
+        """A second organisation in the same control plane (Cloud has many). Users reach it
+        through ``add_user(..., organization_id=...)``; its workspaces through the API."""
+        org_id = str(uuid.uuid4())
+        with self._store.write() as db:
+            db.execute(
+                "INSERT INTO organizations VALUES (?, ?, ?, ?)", (org_id, name, email, self._now_us())
+            )
+        return org_id
 
     def add_application(self, email: str, name: str = "flexctl") -> tuple[str, str]:
         """An application for an existing user (the UI's job); returns (client_id, secret)."""

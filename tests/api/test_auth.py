@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import parse_qsl
+import json
 
 import httpx
 import pytest
@@ -17,7 +17,7 @@ TOKEN_PATH = "/v1/applications/token"
 REGIONS_PATH = "/v1/regions"
 
 
-def test_token_request_is_form_encoded_client_credentials(api: FakeApi) -> None:
+def test_token_request_is_json_client_credentials(api: FakeApi) -> None:
     api.on("GET", REGIONS_PATH, ok([]))
 
     async def scenario() -> None:
@@ -26,9 +26,9 @@ def test_token_request_is_form_encoded_client_credentials(api: FakeApi) -> None:
 
     run(scenario())
     [token_request] = api.hits("POST", TOKEN_PATH)
-    assert token_request.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert token_request.headers["content-type"] == "application/json"
     assert "authorization" not in token_request.headers
-    assert dict(parse_qsl(token_request.content.decode())) == {
+    assert json.loads(token_request.content) == {
         "grant_type": "client_credentials",
         "client_id": "client-id-1",
         "client_secret": CLIENT_SECRET,
