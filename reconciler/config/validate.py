@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from reconciler.config.desired import dataplane_key
 from reconciler.config.diagnostics import Diagnostic, Position
 from reconciler.config.documents import FailedDocument, LoadedDocument
-from reconciler.config.roles import covers
 from reconciler.config.models import (
     MANAGED_REGIONS,
     DataPlane,
@@ -26,6 +25,7 @@ from reconciler.config.models import (
     Region,
     Workspace,
 )
+from reconciler.config.roles import covers
 
 _MANAGED = {name.lower(): name for name in MANAGED_REGIONS}
 _MANAGED_LIST = ", ".join(MANAGED_REGIONS)

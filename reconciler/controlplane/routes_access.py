@@ -128,7 +128,9 @@ def _load(db: sqlite3.Connection, permission_id: str) -> sqlite3.Row:
 
 def _redundant(db: sqlite3.Connection, user_id: str, workspace_id: str, ws_type: str) -> bool:
     """The server's rule: a workspace role at most the user's organisation role is redundant."""
-    ws = db.execute("SELECT organization_id FROM workspaces WHERE id = ?", (workspace_id,)).fetchone()
+    ws = db.execute(
+        "SELECT organization_id FROM workspaces WHERE id = ?", (workspace_id,)
+    ).fetchone()
     if ws is None:
         return False
     org = db.execute(

@@ -163,7 +163,8 @@ class ControlPlane:
         org_id = str(uuid.uuid4())
         with self._store.write() as db:
             db.execute(
-                "INSERT INTO organizations VALUES (?, ?, ?, ?)", (org_id, name, email, self._now_us())
+                "INSERT INTO organizations VALUES (?, ?, ?, ?)",
+                (org_id, name, email, self._now_us()),
             )
         return org_id
 

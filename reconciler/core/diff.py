@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from deepdiff import DeepDiff
 
+from reconciler.core.access_rules import apply_redundancy_rule
 from reconciler.core.desired_resources import DesiredResources
 from reconciler.core.inventory import Inventory
 from reconciler.core.plan import Action, Change, FieldChange, Plan
@@ -122,6 +123,7 @@ def build_plan(
             m.live, inventory, managed_users, managed_workspaces
         ):
             changes.append(_delete(m.live, inventory, options))
+    changes = apply_redundancy_rule(changes, desired=desired.resources, live=live)
     changes.sort(key=Change.sort_key)
     return Plan(
         changes=tuple(changes),

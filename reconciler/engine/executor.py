@@ -60,10 +60,14 @@ class ApplyFailed(FlexctlError):
 
 def phases(plan: Plan) -> list[list[Change]]:
     """Actionable changes grouped into phases that must run one after the other."""
-    groups: dict[tuple[int, int], list[Change]] = {}
+    groups: dict[tuple[int, int, int], list[Change]] = {}
     for change in plan.actionable:
-        group = change.sort_key()[:2]
-        groups.setdefault(group, []).append(change)
+        phase, order, _ = change.sort_key()
+        # Organisation roles change before workspace roles (and are revoked after them): the
+        # server refuses a workspace role the organisation role covers, so a lowered
+        # organisation role must land first; a raised one deletes what it covers.
+        step = int(change.key.kind is Kind.PERMISSION and change.key.name.startswith("workspace:"))
+        groups.setdefault((phase, order, -step if phase else step), []).append(change)
     return [groups[k] for k in sorted(groups)]
 
 
