@@ -20,7 +20,7 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class Quirks:
-    token_body: Literal["both", "json", "form"] = "both"
+    token_body: Literal["both", "json", "form"] = "both"  # noqa: S105 (an encoding name)
     webhook_patch_ignored: bool = False
 
 
