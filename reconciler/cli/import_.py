@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from reconciler.cli.run import context, run_async
 from reconciler.config.models import NOTIFICATION_EVENTS, Organization
 from reconciler.config.yamlio import dump_yaml
 from reconciler.core.live_resources import LiveSnapshot
-from reconciler.engine.live import fetch_live
+from reconciler.engine.live import Refresh, fetch_live
 from reconciler.engine.session import connect
 from reconciler.errors import FlexctlError
 
@@ -62,13 +63,21 @@ def run(args: argparse.Namespace) -> int:
     users |= {g.user for ws in desired.workspaces for g in ws.access}
     users |= {u.lower() for u in args.user}
 
-    async def go() -> LiveSnapshot:
+    async def go() -> Refresh:
         async with connect(desired, ctx) as conn:
-            return (
-                await fetch_live(conn.client, organization_id=conn.organization_id, users=users)
-            ).snapshot
+            return await fetch_live(conn.client, organization_id=conn.organization_id, users=users)
 
-    snapshot = run_async(go())
+    refresh = run_async(go())
+    snapshot = refresh.snapshot
+    if refresh.unattributed:
+        # Another organisation's workspaces look the same in GET /workspaces: never import one.
+        names = ", ".join(sorted(str(w["name"]) for w in refresh.unattributed)[:10])
+        print(
+            f"warning: {len(refresh.unattributed)} visible workspace(s) not imported: nothing "
+            f"proves they belong to organisation {desired.organization.organization_id} (the "
+            f"application's user is in several organisations): {names}",
+            file=sys.stderr,
+        )
     documents = documents_for(snapshot)
     documents["organization.yaml"] = organization_document(desired.organization, snapshot)
     written = write_documents(args.out, documents, force=args.force)

@@ -1,8 +1,16 @@
 """Read the live control plane: one list call per kind and page, never one GET per object.
 
-Calls per refresh: 1 regions + 1 data planes (all the organisation's regions at once)
-+ ceil(workspaces/100) + 1 users + 1 permissions call per managed user that exists
+Calls per refresh: 1 organisations + 1 regions + 1 data planes (all the organisation's regions
+at once) + ceil(workspaces/100) + 1 users + 1 permissions call per managed user that exists
 (the API lists another user's permissions only per user). Independent lists run concurrently.
+
+Workspaces are attributed before anything may adopt, change or prune them: ``GET
+/workspaces`` answers every workspace the application's user can reach, in every
+organisation, and its items carry no ``organizationId``. A workspace counts as the configured
+organisation's when the user belongs to that organisation only, when flexctl created or
+adopted it there (its id is in the inventory), or when a permission listed for that
+organisation names it. Any other workspace is kept apart (``unattributed``), and a declared
+workspace whose name only such a workspace has is an error, never a guess.
 """
 
 from __future__ import annotations
@@ -14,6 +22,11 @@ from typing import Any
 
 from reconciler.api.client import ApiClient
 from reconciler.core.live_resources import LiveSnapshot
+from reconciler.errors import FlexctlError
+
+
+class AttributionError(FlexctlError):
+    """A declared workspace's name matches only workspaces of unproven organisation."""
 
 
 @dataclass(frozen=True)
@@ -21,10 +34,22 @@ class Refresh:
     snapshot: LiveSnapshot
     #: E-mails named in the config that have no user yet (they arrive through SSO).
     unknown_users: tuple[str, ...]
+    #: Workspaces visible but not proven to be the organisation's (see the module doc).
+    unattributed: tuple[Any, ...] = ()
 
 
-async def fetch_live(client: ApiClient, *, organization_id: str, users: Iterable[str]) -> Refresh:
-    regions = await client.list_regions(organization_id)
+async def fetch_live(
+    client: ApiClient,
+    *,
+    organization_id: str,
+    users: Iterable[str],
+    known_ids: Iterable[str] = (),
+    workspace_names: Iterable[str] = (),
+) -> Refresh:
+    """``known_ids``: ids the inventory holds; ``workspace_names``: the declared workspaces."""
+    organizations, regions = await asyncio.gather(
+        client.list_organizations(), client.list_regions(organization_id)
+    )
     own = [r for r in regions if r.get("organizationId") == organization_id]
     # Managed regions (US, EU...) belong to the all-zero organisation: usable, never ours.
     managed = {
@@ -57,13 +82,59 @@ async def fetch_live(client: ApiClient, *, organization_id: str, users: Iterable
         )
     )
     permissions = [p for plist in permission_lists for p in plist]
+    others = [o for o in organizations if o.get("organizationId") != organization_id]
+    ours, foreign = list(workspaces), []
+    if others or len(organizations) != 1:
+        proven = set(known_ids) | {
+            str(p["scopeId"]) for p in permissions if p.get("scope") == "workspace"
+        }
+        ours = [w for w in workspaces if w["workspaceId"] in proven]
+        foreign = [w for w in workspaces if w["workspaceId"] not in proven]
+        _refuse_unproven(
+            foreign, ours, workspace_names, organization_id=organization_id, orgs=organizations
+        )
     snapshot = LiveSnapshot(
         organization_id=organization_id,
         regions=tuple(own),
         dataplanes=tuple(dps),
-        workspaces=tuple(workspaces),
+        workspaces=tuple(ours),
         users=tuple(present),
         permissions=tuple(permissions),
         managed_regions=managed,
     )
-    return Refresh(snapshot=snapshot, unknown_users=tuple(e for e in wanted if e not in by_email))
+    return Refresh(
+        snapshot=snapshot,
+        unknown_users=tuple(e for e in wanted if e not in by_email),
+        unattributed=tuple(foreign),
+    )
+
+
+def _refuse_unproven(
+    foreign: list[Any],
+    ours: list[Any],
+    names: Iterable[str],
+    *,
+    organization_id: str,
+    orgs: list[Any],
+) -> None:
+    attributed = {str(w["name"]).casefold() for w in ours}
+    declared = {n.casefold(): n for n in names}
+    clashes = sorted(
+        (declared[str(w["name"]).casefold()], str(w["workspaceId"]))
+        for w in foreign
+        if str(w["name"]).casefold() in declared and str(w["name"]).casefold() not in attributed
+    )
+    if not clashes:
+        return
+    listed = ", ".join(
+        f"{o.get('organizationName', '?')} ({o.get('organizationId', '?')})" for o in orgs
+    )
+    found = "; ".join(f"workspace '{name}' is live as {ws_id}" for name, ws_id in clashes)
+    raise AttributionError(
+        f"{found}, but GET /workspaces lists every organisation's workspaces without saying "
+        f"whose they are, and the application's user belongs to {len(orgs)} organisation(s): "
+        f"{listed}. Nothing proves these are organisation {organization_id}'s (flexctl did not "
+        "create or adopt them there), so flexctl will not adopt, change or prune them. Use an "
+        f"application whose user belongs to organisation {organization_id} only, or rename "
+        "the declared workspace"
+    )

@@ -164,7 +164,13 @@ async def prepare(
     if conn.own_user_email:
         # Seen (never managed) so the lock-out guard counts its organization_admin role.
         users.add(conn.own_user_email.lower())
-    refresh = await fetch_live(conn.client, organization_id=conn.organization_id, users=users)
+    refresh = await fetch_live(
+        conn.client,
+        organization_id=conn.organization_id,
+        users=users,
+        known_ids=inventory.ids(Kind.WORKSPACE),
+        workspace_names=[ws.name for ws in desired.workspaces],
+    )
     live = live_resources(refresh.snapshot)
     wanted = settle_auto_regions(wanted, live)
     # Users arrive through SSO: a grant for a user who does not exist yet waits (a warning).

@@ -30,6 +30,7 @@ RULE_CASES = {
         "jurisdiction-on-managed-region",
     ],
     "one_role_per_user": ["duplicate-access-entry"],
+    "no_redundant_grants": ["redundant-workspace-grant"],
     "distinct_install_targets": ["same-name-dataplanes-in-two-regions-and-same-target"],
 }
 

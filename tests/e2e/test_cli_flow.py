@@ -33,7 +33,7 @@ def test_plan_apply_and_the_second_plan_is_empty(cli: Cli) -> None:
     assert before.out.splitlines()[0] == "+ region aws-ap-southeast-2"
     assert before.out.splitlines()[-1] == (
         "Plan: 7 to create, 0 to update, 0 to delete, 0 to rotate. 0 blocked. 0 unchanged. "
-        "4 API calls."
+        "5 API calls."
     )
     cli.add_users(*EXAMPLE_USERS)
     done = cli("apply", "config", "--yes")

@@ -87,10 +87,11 @@ def test_no_op_plan_at_1000_workspaces_counts_calls_per_endpoint(world: World) -
     assert pages <= calls.pop("GET /workspaces") <= pages + 3
     assert calls == {
         "POST /applications/token": 1,
+        "GET /organizations": 1,  # to attribute workspaces (issue 13.1)
         "GET /regions": 1,
         "GET /dataplanes": 1,
         "GET /users": 1,
         "GET /permissions": distinct_users,
     }
-    assert pages + 3 + distinct_users <= api <= pages + 6 + distinct_users
+    assert pages + 4 + distinct_users <= api <= pages + 7 + distinct_users
     assert plan.unchanged["permission"] == WORKSPACES * USERS_PER_WORKSPACE + 7  # type: ignore[attr-defined]
