@@ -25,7 +25,7 @@ from deepdiff import DeepDiff
 
 from reconciler.core.access_rules import apply_redundancy_rule
 from reconciler.core.desired_resources import DesiredResources
-from reconciler.core.inventory import Inventory
+from reconciler.core.inventory import Entry, Inventory
 from reconciler.core.plan import Action, Change, FieldChange, Plan
 from reconciler.core.resources import JSON, Essence, Kind, Resource
 from reconciler.errors import FlexctlError
@@ -130,7 +130,7 @@ def build_plan(
         config_digest=config_digest,
         live_digest=live_digest(live),
         unchanged=dict(unchanged),
-        warnings=options.warnings,
+        warnings=options.warnings + not_applied_warnings(desired.resources, live, inventory),
         source=options.source,
         api_calls=options.api_calls,
     )
@@ -154,6 +154,10 @@ def _desired_change(
     entry = inventory.get(have.id or "")
     out: list[Change] = []
     fields = field_changes(have.essence, want.essence)
+    if fields and _known_not_applied(entry, have, want):
+        # airbyte#65105: sent once, accepted, not applied; sending it again would loop
+        # forever in heal mode. Reported as a warning by the caller, not planned again.
+        fields = []
     if fields:
         drift = bool(
             entry
@@ -187,6 +191,38 @@ def _desired_change(
             )
         )
     return out or None
+
+
+def essence_digest(essence: Essence) -> str:
+    return "sha256:" + hashlib.sha256(_canonical(dict(essence)).encode("utf-8")).hexdigest()
+
+
+def _known_not_applied(entry: Entry | None, have: Resource, want: Resource) -> bool:
+    return (
+        entry is not None
+        and entry.not_applied == essence_digest(want.essence)
+        and entry.last_applied is not None
+        and dict(entry.last_applied) == dict(have.essence)
+    )
+
+
+def not_applied_warnings(
+    desired: Sequence[Resource], live: Sequence[Resource], inventory: Inventory
+) -> tuple[str, ...]:
+    """One line per object whose declared change the server keeps not applying."""
+    by_id = {r.id: r for r in live if r.id}
+    out = []
+    for want in desired:
+        for entry in inventory.by_key(want.key):
+            have = by_id.get(entry.id)
+            if have is not None and _known_not_applied(entry, have, want):
+                paths = ", ".join(f.path for f in field_changes(have.essence, want.essence))
+                out.append(
+                    f"{want.key}: the server accepted but did not apply {paths} "
+                    "(airbyte#65105); not sent again until the config changes; set it in the "
+                    "Airbyte UI"
+                )
+    return tuple(sorted(out))
 
 
 def _is_managed(

@@ -22,15 +22,21 @@ class Entry:
     id: str
     protect: bool = False
     last_applied: Essence | None = None
+    #: Digest of an essence the server accepted but did not apply (airbyte#65105): the
+    #: same desired essence is not sent again; ``last_applied`` holds what the server kept.
+    not_applied: str | None = None
 
     def as_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "kind": self.key.kind.value,
             "name": self.key.name,
             "id": self.id,
             "protect": self.protect,
             "lastApplied": dict(self.last_applied) if self.last_applied is not None else None,
         }
+        if self.not_applied is not None:
+            out["notApplied"] = self.not_applied
+        return out
 
     @staticmethod
     def from_json(data: Mapping[str, object]) -> Entry:
@@ -40,6 +46,7 @@ class Entry:
             id=str(data["id"]),
             protect=bool(data.get("protect", False)),
             last_applied=dict(last) if isinstance(last, Mapping) else None,
+            not_applied=str(data["notApplied"]) if data.get("notApplied") else None,
         )
 
 
@@ -82,6 +89,7 @@ class Inventory:
         *,
         essence: Essence | None,
         protect: bool | None = None,
+        not_applied: str | None = None,
     ) -> None:
         old = self._by_id.get(object_id)
         keep_protect = old.protect if old is not None else False
@@ -91,6 +99,7 @@ class Inventory:
                 id=object_id,
                 protect=keep_protect if protect is None else (protect or keep_protect),
                 last_applied=essence,
+                not_applied=not_applied,
             )
         )
 

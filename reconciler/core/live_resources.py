@@ -73,15 +73,7 @@ def live_resources(snapshot: LiveSnapshot) -> tuple[Resource, ...]:
         workspace_names[ws["workspaceId"]] = ws["name"]
         out.append(
             Resource(
-                key=workspace_key(ws["name"]),
-                essence={
-                    "name": ws["name"],
-                    # Rule: written as regionId, read back as dataResidency (lower-cased name):
-                    # compare lower-cased names on both sides.
-                    "region": str(ws.get("dataResidency", "")).lower(),
-                    "notifications": live_notifications(ws.get("notifications") or {}),
-                },
-                id=ws["workspaceId"],
+                key=workspace_key(ws["name"]), essence=workspace_essence(ws), id=ws["workspaceId"]
             )
         )
     emails = {u["id"]: str(u["email"]).lower() for u in snapshot.users}
@@ -113,6 +105,16 @@ def live_resources(snapshot: LiveSnapshot) -> tuple[Resource, ...]:
             )
         )
     return tuple(out)
+
+
+def workspace_essence(ws: Payload) -> dict[str, JSON]:
+    return {
+        "name": ws["name"],
+        # Rule: written as regionId, read back as dataResidency (lower-cased name):
+        # compare lower-cased names on both sides.
+        "region": str(ws.get("dataResidency", "")).lower(),
+        "notifications": live_notifications(ws.get("notifications") or {}),
+    }
 
 
 def live_notifications(config: Mapping[str, Any]) -> dict[str, JSON]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -26,8 +27,9 @@ from reconciler.api import errors as api_errors
 from reconciler.api.client import ApiClient
 from reconciler.config.desired import DesiredState
 from reconciler.config.models import DataPlane, Workspace
+from reconciler.core.diff import essence_digest
 from reconciler.core.inventory import Inventory
-from reconciler.core.live_resources import LiveSnapshot
+from reconciler.core.live_resources import LiveSnapshot, workspace_essence
 from reconciler.core.plan import Action, Change, Plan
 from reconciler.core.resources import Kind, ResourceKey
 from reconciler.engine.audit import AuditLog
@@ -52,6 +54,9 @@ class Outcome:
     ok: bool
     object_id: str | None = None
     error: str | None = None
+
+
+log = logging.getLogger(__name__)
 
 
 class ApplyFailed(FlexctlError):
@@ -370,7 +375,7 @@ class Executor:
         assert change.id is not None
         ws = self._workspace_doc(change.key.name)
         changed = {f.path.split(".")[0] for f in change.fields}
-        await self.client.update_workspace(
+        answer = await self.client.update_workspace(
             change.id,
             name=ws.name if "name" in changed else None,
             region_id=self.ids.region_or_none(ws.region) if "region" in changed else None,
@@ -378,6 +383,19 @@ class Executor:
                 notifications_payload(ws, self.resolve) if "notifications" in changed else None
             ),
         )
+        kept = workspace_essence(answer)
+        if change.desired is not None and kept != dict(change.desired):
+            # airbyte#65105: 200, yet the answer shows the old value. Record what the server
+            # holds (no false drift) and what it refused to apply (not sent again).
+            log.warning("%s: the server did not apply part of the update", change.key)
+            self.inventory.record(
+                change.key,
+                change.id,
+                essence=kept,
+                protect=self._protect(change.key),
+                not_applied=essence_digest(change.desired),
+            )
+            return change.id
         return self._after_update(change)
 
     async def _update_permission(self, change: Change) -> str:
