@@ -144,7 +144,7 @@ def document_of(key: ResourceKey, *, organization: str) -> tuple[str, str]:
     """The document that declares a resource: permissions live in their workspace's access
     list, or the organisation's."""
     if key.kind is Kind.PERMISSION:
-        scope = key.name.split("/", 1)[0]
+        scope = key.name.rpartition("/")[0]  # e-mails hold no "/", workspace names may
         if scope.startswith("workspace:"):
             return ("Workspace", scope.removeprefix("workspace:"))
         return ("Organization", organization)

@@ -10,7 +10,9 @@ YAML keys are camelCase (``kubeContext``); Python attributes are snake_case.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -55,6 +57,34 @@ def _check_name(value: str) -> str:
     return value
 
 
+#: Workspace names are shown, not used as file or Kubernetes names (``slug`` is): any name
+#: the API accepts, as long as nothing in it can fool a reader or a terminal.
+WORKSPACE_NAME_MAX = 256
+
+
+def _check_workspace_name(value: str) -> str:
+    if not value.strip() or len(value) > WORKSPACE_NAME_MAX:
+        raise ValueError(f"workspace name must be 1 to {WORKSPACE_NAME_MAX} characters, not blank")
+    if value != value.strip():
+        raise ValueError(f"workspace name {value!r} starts or ends with white space")
+    bad = [ch for ch in value if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Co", "Cn")]
+    if bad:
+        raise ValueError(
+            f"workspace name {value!r} contains {'control' if bad[0] < ' ' else 'invisible'} "
+            f"character U+{ord(bad[0]):04X}"
+        )
+    return value
+
+
+def slugify(name: str) -> str:
+    """A DNS-1123 label for a display name: file names and Kubernetes names."""
+    ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:NAME_MAX].rstrip("-")
+    if not slug:
+        slug = "workspace-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    return slug
+
+
 def _check_release_name(value: str) -> str:
     # Helm refuses release names over 53 characters (it suffixes them for its own objects).
     if len(value) > RELEASE_NAME_MAX:
@@ -90,6 +120,7 @@ def _check_uuid(value: str) -> str:
 
 
 Name = Annotated[str, AfterValidator(_check_name)]
+WorkspaceName = Annotated[str, AfterValidator(_check_workspace_name)]
 ReleaseName = Annotated[str, AfterValidator(_check_release_name)]
 RegionName = Annotated[str, AfterValidator(_check_region_name)]
 Email = Annotated[str, AfterValidator(_check_email)]
@@ -510,7 +541,12 @@ class Notifications(Strict):
 
 class Workspace(DocumentBase):
     kind: Literal["Workspace"]
-    name: Name
+    #: As shown in Airbyte; matched case-insensitively, as the server compares names.
+    name: WorkspaceName
+    #: The name where it becomes a file or Kubernetes name (default: derived from ``name``).
+    slug: Name | None = None
+    #: Names this workspace had before: the live workspace is renamed, never re-created.
+    previous_names: list[WorkspaceName] = Field(default_factory=list)
     #: A declared Region, or an Airbyte-managed one (US, EU, auto).
     region: RegionName
     classification: Classification = Classification.INTERNAL
@@ -518,6 +554,10 @@ class Workspace(DocumentBase):
     jurisdiction: str | None = Field(default=None, pattern=r"^[A-Z]{2,3}$")
     notifications: Notifications = Field(default_factory=Notifications)
     access: list[WorkspaceGrant] = Field(default_factory=list)
+
+    @property
+    def safe_name(self) -> str:
+        return self.slug or slugify(self.name)
 
 
 Document = Organization | Region | DataPlane | Workspace

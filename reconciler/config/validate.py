@@ -131,6 +131,42 @@ def unique_names(ctx: Context) -> Iterator[Diagnostic]:
             )
 
 
+def workspace_slugs_and_renames(ctx: Context) -> Iterator[Diagnostic]:
+    """Slugs become file names (one per workspace); a previous name points at one workspace."""
+    slugs: dict[str, LoadedDocument] = {}
+    declared = {d.name.lower(): d for d in ctx.workspaces}
+    previous: dict[str, LoadedDocument] = {}
+    for document in ctx.workspaces:
+        assert isinstance(document.model, Workspace)
+        slug = document.model.safe_name
+        first = slugs.setdefault(slug, document)
+        if first is not document and first.name.lower() != document.name.lower():
+            field = "slug" if document.model.slug else "name"
+            yield Diagnostic(
+                document.source.at(field),
+                f"workspace '{document.name}' has the slug '{slug}' (its file and Kubernetes "
+                f"name), as workspace '{first.name}' does ({first.source.at('name')}); set a "
+                "distinct `slug:`",
+            )
+        for index, old in enumerate(document.model.previous_names):
+            where = document.source.at("previousNames", index)
+            other = declared.get(old.lower())
+            if other is not None:
+                yield Diagnostic(
+                    where,
+                    f"previous name '{old}' is the name of a declared workspace "
+                    f"({other.source.at('name')}); a rename needs the old name to be gone",
+                )
+                continue
+            earlier = previous.setdefault(old.lower(), document)
+            if earlier is not document:
+                yield Diagnostic(
+                    where,
+                    f"previous name '{old}' is also claimed by workspace '{earlier.name}' "
+                    f"({earlier.source.at('name')}); one live workspace can become only one",
+                )
+
+
 def no_managed_region_names(ctx: Context) -> Iterator[Diagnostic]:
     for document in ctx.regions:
         managed = _MANAGED.get(document.name.lower())
@@ -302,6 +338,7 @@ def distinct_install_targets(ctx: Context) -> Iterator[Diagnostic]:
 RULES: tuple[Rule, ...] = (
     exactly_one_organization,
     unique_names,
+    workspace_slugs_and_renames,
     no_managed_region_names,
     references_resolve,
     shared_secrets_manager,

@@ -13,6 +13,10 @@ RULE_CASES = {
         "duplicate-workspace-name",
         "duplicate-dataplane-in-region",
     ],
+    "workspace_slugs_and_renames": [
+        "workspace-slug-collision",
+        "workspace-previous-name-clash",
+    ],
     "no_managed_region_names": ["managed-name-collision"],
     "references_resolve": [
         "dangling-workspace-region",
