@@ -66,6 +66,7 @@ def desired_resources(desired: DesiredState, resolve: Resolver) -> DesiredResour
                     "notifications": desired_notifications(ws, resolve),
                 },
                 protect=ws.protect,
+                previous_names=tuple(ws.previous_names),
             )
         )
         for grant in ws.access:

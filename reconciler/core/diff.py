@@ -19,7 +19,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from deepdiff import DeepDiff
 
@@ -27,6 +27,7 @@ from reconciler.core.access_rules import apply_redundancy_rule
 from reconciler.core.desired_resources import DesiredResources
 from reconciler.core.inventory import Entry, Inventory
 from reconciler.core.plan import Action, Change, FieldChange, Plan
+from reconciler.core.renames import rekey, renames
 from reconciler.core.resources import JSON, Essence, Kind, Resource
 from reconciler.errors import FlexctlError
 
@@ -100,6 +101,8 @@ def build_plan(
     config_digest: str,
     options: PlanOptions,
 ) -> Plan:
+    moved = renames(desired.resources, live, inventory)
+    live = rekey(live, moved)
     matches = match(desired.resources, live, inventory)
     managed_users = desired.users | {
         str((e.last_applied or {}).get("user", ""))
@@ -123,6 +126,7 @@ def build_plan(
             m.live, inventory, managed_users, managed_workspaces
         ):
             changes.append(_delete(m.live, inventory, options))
+    changes = [_rename_note(c) if c.id in moved else c for c in changes]
     changes = apply_redundancy_rule(changes, desired=desired.resources, live=live)
     changes.sort(key=Change.sort_key)
     return Plan(
@@ -191,6 +195,16 @@ def _desired_change(
             )
         )
     return out or None
+
+
+def _rename_note(change: Change) -> Change:
+    if change.action is not Action.UPDATE:
+        return change
+    note = (
+        "renamed in place (PATCH of the name): the id, its permissions, connections, sources "
+        "and destinations are kept"
+    )
+    return replace(change, notes=(*change.notes, note))
 
 
 def essence_digest(essence: Essence) -> str:

@@ -69,6 +69,8 @@ class Resource:
     #: Live id (None for desired resources).
     id: str | None = None
     protect: bool = False
+    #: Names a desired object had before (``previousNames``): renamed in place, not re-created.
+    previous_names: tuple[str, ...] = ()
 
 
 def sensitive_digest(value: str) -> str:

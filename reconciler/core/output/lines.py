@@ -140,6 +140,11 @@ def view(change: Change) -> ChangeView:
     else:
         header = str(change.key)
         body = []
+        renamed = next((f for f in fields if f.path == "name"), None)
+        if change.action is Action.UPDATE and renamed is not None:
+            # The key is the name: a name that changes is a rename in place (same id).
+            header = f"{change.key.kind.value} {renamed.old} {ARROW} {renamed.new} (rename)"
+            fields = tuple(f for f in fields if f is not renamed)
         if change.action is Action.CREATE and change.desired is not None:
             body.extend(_essence_lines(change.key.kind, change.desired))
     if change.action in (Action.DELETE, Action.ROTATE) and change.id is not None:
