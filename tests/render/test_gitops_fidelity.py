@@ -20,5 +20,9 @@ def test_argocd_application_defaults_to_the_argocd_namespace(config_copy) -> Non
     desired = load_directory(root)
     assert desired.organization.gitops.namespace == "argocd"
     files = render_all(desired)
-    apps = [YAML(typ="safe").load(text) for name, text in files.items() if name.endswith("application.yaml")]
+    apps = [
+        YAML(typ="safe").load(text)
+        for name, text in files.items()
+        if name.endswith("application.yaml")
+    ]
     assert apps and {app["metadata"]["namespace"] for app in apps} == {"argocd"}
