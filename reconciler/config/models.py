@@ -441,8 +441,16 @@ class ExternalSecretsConfig(Strict):
 class GitOpsConfig(Strict):
     engine: GitOpsEngine = GitOpsEngine.FLUX
     helm_repository: Url = "https://airbytehq.github.io/helm-charts"
-    #: Namespace where Flux / Argo CD objects live (Argo CD's own namespace, or flux-system).
+    #: Namespace where Flux / Argo CD objects live; defaults to the engine's own namespace
+    #: (`argocd` for Argo CD, `flux-system` otherwise).
     namespace: Name = "flux-system"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _engine_namespace(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "namespace" not in data and data.get("engine") == "argocd":
+            return {**data, "namespace": "argocd"}
+        return data
 
 
 class Organization(DocumentBase):

@@ -25,7 +25,7 @@ from referencing import Registry, Resource
 KUBERNETES_VERSION = "1.30"
 
 _CUSTOM = {
-    ("external-secrets.io/v1beta1", "ExternalSecret"): "externalsecret",
+    ("external-secrets.io/v1", "ExternalSecret"): "externalsecret",
     ("helm.toolkit.fluxcd.io/v2", "HelmRelease"): "helmrelease",
     ("source.toolkit.fluxcd.io/v1", "HelmRepository"): "helmrepository",
     ("argoproj.io/v1alpha1", "Application"): "application",

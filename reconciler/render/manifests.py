@@ -62,7 +62,7 @@ def external_secret(
         data = {k: "{{ ." + k + " }}" for k in pulled} | {k: "" for k in empty}
         target["template"] = {"engineVersion": "v2", "type": "Opaque", "data": data}
     return manifest(
-        "external-secrets.io/v1beta1",
+        "external-secrets.io/v1",
         "ExternalSecret",
         _meta(spec.name, spec.namespace),
         spec={
