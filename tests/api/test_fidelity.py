@@ -10,10 +10,11 @@ from typing import Literal
 import pytest
 
 from reconciler.api import AmbiguousWriteError, ApiClient, AuthError
-from reconciler.controlplane import AdminCredentials, ControlPlane, open_embedded
+from reconciler.controlplane import open_embedded
 from reconciler.controlplane.quirks import Quirks
 
 from .fakeapi import run
+from .test_against_embedded import connect
 
 
 @pytest.mark.parametrize("accepted", ["both", "json", "form"])
@@ -24,15 +25,8 @@ def test_client_gets_a_token_whichever_encoding_the_server_parses(
     plane.set_quirks(Quirks(token_body=accepted))
 
     async def scenario() -> list[dict[str, object]]:
-        async with ApiClient(
-            creds.url,
-            client_id=creds.client_id,
-            client_secret=creds.client_secret,
-            transport=plane.transport(),
-        ) as client:
-            orgs = await client.list_organizations()
-            # A second client-level refresh reuses the encoding that worked.
-            return [dict(o) for o in orgs]
+        async with connect((plane, creds)) as client:
+            return [dict(o) for o in await client.list_organizations()]
 
     try:
         [org] = run(scenario())
@@ -62,22 +56,13 @@ def test_wrong_credentials_still_name_the_token_call(tmp_path: Path) -> None:
     assert "canary-7731" not in str(caught.value)
 
 
-def _client(plane: ControlPlane, creds: AdminCredentials) -> ApiClient:
-    return ApiClient(
-        creds.url,
-        client_id=creds.client_id,
-        client_secret=creds.client_secret,
-        transport=plane.transport(),
-    )
-
-
 def test_permission_rules_of_the_real_server(tmp_path: Path) -> None:
     plane, creds = open_embedded(tmp_path / "state")
     org = creds.organization_id
     user = plane.add_user("ana@acme.example")
 
     async def scenario() -> None:
-        async with _client(plane, creds) as client:
+        async with connect((plane, creds)) as client:
             ws = await client.create_workspace(
                 name="analytics", region_id=None, organization_id=org, notifications=None
             )

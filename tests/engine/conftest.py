@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .harness import World
+from .harness import EXAMPLE_USERS, World
 
 
 @pytest.fixture(autouse=True)
@@ -25,3 +26,11 @@ def world(tmp_path: Path) -> Iterator[World]:
         yield made
     finally:
         made.close()
+
+
+@pytest.fixture
+def applied(world: World) -> World:
+    """The example applied once, its users signed in."""
+    world.add_users(*EXAMPLE_USERS)
+    asyncio.run(world.converge())
+    return world

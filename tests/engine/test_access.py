@@ -20,13 +20,6 @@ def run(coro):  # type: ignore[no-untyped-def]
     return asyncio.run(coro)
 
 
-@pytest.fixture
-def applied(world: World) -> World:
-    world.add_users(*EXAMPLE_USERS)
-    run(world.converge())
-    return world
-
-
 def headers(plan) -> list[str]:  # type: ignore[no-untyped-def]
     return [line for line in lines(render(plan, "text")) if line[:1] in "+~-±" and line]
 

@@ -5,24 +5,10 @@ before workspace roles, and a raised organisation role says which workspace role
 
 from __future__ import annotations
 
-import asyncio
-
-import pytest
-
-from .harness import EXAMPLE_USERS, ORG_ID, World, edit, summary
+from .harness import ORG_ID, World, edit, summary
+from .test_access import run
 
 ANALYST = "analyst@acme.example"
-
-
-def run(coro):  # type: ignore[no-untyped-def]
-    return asyncio.run(coro)
-
-
-@pytest.fixture
-def applied(world: World) -> World:
-    world.add_users(*EXAMPLE_USERS)
-    run(world.converge())
-    return world
 
 
 async def _org_permission(world: World, email: str) -> tuple[str, str, str]:
