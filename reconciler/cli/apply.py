@@ -17,7 +17,7 @@ from reconciler.cli.loading import Loaded, add_repo_arguments, load_config
 from reconciler.cli.main import EXIT_ERROR, EXIT_OK
 from reconciler.cli.plan import add_plan_arguments, prepare_from_args
 from reconciler.cli.progress import Reporter
-from reconciler.cli.run import add_color_argument, context, run_async, use_color
+from reconciler.cli.run import add_color_argument, announce_state, context, run_async, use_color
 from reconciler.core.output import render
 from reconciler.core.plan import Plan
 from reconciler.engine.apply import ApplyResult, apply_prepared, check_saved_plan
@@ -53,6 +53,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="DIR",
         help="render the data-plane folders here after applying (default: <state-dir>/rendered)",
     )
+    parser.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another apply's state lock (default 0: refuse at once)",
+    )
     add_color_argument(parser)
     parser.set_defaults(func=run)
 
@@ -64,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         args = _args_for_saved(args, saved)
     loaded = load_config(args)
     ctx = context(args, loaded)
+    announce_state(ctx)
     reporter = Reporter()
 
     async def go() -> ApplyResult | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from reconciler.cli.common import add_config_argument, add_state_dir_argument
 from reconciler.cli.loading import Loaded, add_repo_arguments, load_config
 from reconciler.cli.main import EXIT_CHANGES, EXIT_OK
-from reconciler.cli.run import add_color_argument, context, run_async, use_color
+from reconciler.cli.run import add_color_argument, announce_state, context, run_async, use_color
 from reconciler.core.output import render
 from reconciler.core.plan import Plan
 from reconciler.core.resources import Kind, ResourceKey
@@ -93,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
 
 def make_plan(args: argparse.Namespace, loaded: Loaded) -> Plan:
     ctx = context(args, loaded)
+    announce_state(ctx)
 
     async def go() -> Plan:
         async with connect(loaded.desired, ctx) as conn:

@@ -37,6 +37,7 @@ from reconciler.gitops.notify import Notifier
 from reconciler.gitops.outcome import CycleOutcome
 from reconciler.gitops.repo import open_source
 from reconciler.gitops.status import DEFAULT_HISTORY, StatusStore
+from reconciler.state import open_backend, select_state_url
 from reconciler.statedir import StateDir
 
 #: ``build_cycle(args, mode) -> CycleFunction``: how the engine makes a cycle for these arguments.
@@ -121,6 +122,10 @@ def run(args: argparse.Namespace, *, build_cycle: BuildCycle | None = None) -> i
     args.stop = stop
     cycle = (build_cycle or import_build_cycle())(args, args.mode)
     state = StateDir(args.state_dir).ensure()
+    # The status and last good commit live where --state / FLEXCTL_STATE say (the config's
+    # state: block is read per cycle, for the inventory, journal, lock and audit).
+    url = select_state_url(flag=args.state, env=os.environ, configured=None)
+    backend = open_backend(url, state_dir=state.root, env=os.environ)
     notifier = _notifier(args)
     metrics = Metrics() if args.metrics_port is not None else None
     if not logging.getLogger().handlers:
@@ -137,8 +142,8 @@ def run(args: argparse.Namespace, *, build_cycle: BuildCycle | None = None) -> i
                 path=args.path,
                 cycle=cycle,
                 interval=None if args.once else args.interval,
-                status=StatusStore(state.path("reconcile", "status.json"), history=args.history),
-                last_good=LastGoodStore(state.path("git", "lastgood.json")),
+                status=StatusStore(backend, history=args.history),
+                last_good=LastGoodStore(backend),
                 metrics=metrics,
                 notifier=notifier,
                 stop=stop,

@@ -21,14 +21,27 @@ T = TypeVar("T")
 
 def context(args: argparse.Namespace, loaded: Loaded) -> RunContext:
     env = dict(os.environ)
+    state = state_dir(args, loaded.desired.organization.state, env)
+    source = dict(loaded.source)
+    if state.backend is not None and state.backend.shared:
+        source["state"] = str(state.backend.url)  # plans, PR comments and audit say where
     return RunContext(
-        state=state_dir(args, loaded.desired.organization.state, env),
+        state=state,
         env=env,
+        lock_timeout=float(getattr(args, "lock_timeout", 0.0) or 0.0),
         # `{file: ...}` references are relative to the config directory (its repository
         # root), wherever flexctl runs from; a config read from Git has no directory here.
         base_dir=Path(loaded.source["path"]) if "path" in loaded.source else Path.cwd(),
-        source=loaded.source,
+        source=source,
     )
+
+
+def announce_state(ctx: RunContext) -> None:
+    """The line plan and apply print first (stderr) when the state is not the default local
+    directory: which backend this run reads and locks."""
+    backend = ctx.state.backend
+    if backend is not None and (backend.shared or backend.url.origin != "default"):
+        print(f"State: {backend.describe()}", file=sys.stderr)
 
 
 def state_dir(

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from reconciler.config.desired import DesiredState
 from reconciler.core import policy
 from reconciler.core.diff import match
-from reconciler.core.inventory import Inventory
 from reconciler.core.plan import Change, Plan
 from reconciler.engine.audit import AuditLog, current_actor
 from reconciler.engine.executor import Executor, Outcome
 from reconciler.engine.lock import apply_lock
 from reconciler.engine.session import Connection, Prepared, RunContext, sinks_for
-from reconciler.engine.store import Journal, load_inventory, save_inventory
+from reconciler.engine.store import InventoryStore, Journal
 from reconciler.errors import RefusedError
+from reconciler.state import backend_of
 
 
 @dataclass(frozen=True)
@@ -80,14 +80,23 @@ def check_saved_plan(saved: Plan, fresh: Plan) -> None:
         )
 
 
-def _refuse_if_state_moved(ctx: RunContext, planned: Inventory) -> None:
-    """The plan was made outside the lock: if another apply ran meanwhile, the plan is stale
-    (it would create again what that apply created, and names are not unique)."""
-    current = load_inventory(ctx.state)
-    Journal(ctx.state.path("journal.jsonl")).replay(current)
-    if current.as_json() != planned.as_json():
+def _refuse_if_state_moved(prepared: Prepared, store: InventoryStore, journal: Journal) -> None:
+    """The plan was made outside the lock: if another apply ran meanwhile (from this machine
+    or any other sharing the backend), the plan is stale (it would create again what that
+    apply created, and names are not unique)."""
+    current = store.load()
+    journal.replay(current)
+    revision = f"{store.revision}/{journal.revision}"
+    moved = (
+        revision != prepared.state_revision
+        if prepared.state_revision is not None
+        else current.as_json() != prepared.inventory.as_json()
+    )
+    if moved:
+        where = f" (state {store.backend.url})" if store.backend.shared else ""
         raise RefusedError(
             "another apply changed the state directory since this plan was made; make a new plan"
+            + where
         )
 
 
@@ -109,9 +118,10 @@ async def apply_prepared(
     if refused:
         raise RefusedError("apply refused:\n  " + "\n  ".join(refused))
     inventory = prepared.inventory
-    journal = Journal(ctx.state.path("journal.jsonl"))
-    with apply_lock(ctx.state, command="apply") as note:
-        _refuse_if_state_moved(ctx, inventory)
+    backend = backend_of(ctx.state)
+    store, journal = InventoryStore(backend), Journal(backend)
+    with apply_lock(ctx.state, command="apply", env=ctx.env, wait=ctx.lock_timeout) as note:
+        _refuse_if_state_moved(prepared, store, journal)
         adopted = 0
         # Adoption: live objects matching declared ones join the inventory, unchanged.
         for m in match(prepared.desired_resources.resources, prepared.live, inventory):
@@ -130,7 +140,7 @@ async def apply_prepared(
                         protect=True,
                     )
         audit = AuditLog(
-            ctx.state.path("audit.jsonl"),
+            backend,
             actor=current_actor(ctx.env),
             config_digest=desired.digest,
             source=ctx.source,
@@ -146,10 +156,10 @@ async def apply_prepared(
             resolve=ctx.resolver(),
             progress=progress,
             stop=ctx.stop,
-            checkpoint=lambda: save_inventory(ctx.state, inventory),
+            checkpoint=lambda: store.save(inventory),
         )
         outcomes = await executor.run(prepared.plan)
-        save_inventory(ctx.state, inventory)
+        store.save(inventory)
         if all(o.ok for o in outcomes):
             journal.clear()
     return ApplyResult(outcomes=tuple(outcomes), adopted=adopted, lock_note=note)

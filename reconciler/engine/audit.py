@@ -1,23 +1,25 @@
-"""Audit log: one JSON line per applied change, in ``<state>/audit.jsonl``.
+"""Audit log: one record per applied change, in the state backend's ``audit/<run>`` document.
 
 Each record: time (UTC), run id, actor, config digest, source (repo, commit, author),
 the change (action, kind, name, id, changed field paths) and its outcome. Field *values*
 are not recorded (they may be digests of secrets, and the plan JSON has them anyway);
-error messages come from FlexctlError, which never carries secrets.
+error messages come from FlexctlError, which never carries secrets. One document per run,
+rewritten as records are added (so a killed run keeps what it did); on the git backend every
+record is a commit whose message is the record itself.
 """
 
 from __future__ import annotations
 
 import getpass
 import json
-import os
 import threading
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Any
 
 from reconciler.core.plan import Change
+from reconciler.state import StateBackend
 
 
 def current_actor(env: Mapping[str, str]) -> str:
@@ -33,16 +35,21 @@ def current_actor(env: Mapping[str, str]) -> str:
 
 class AuditLog:
     def __init__(
-        self, path: Path, *, actor: str, config_digest: str, source: Mapping[str, str]
+        self, backend: StateBackend, *, actor: str, config_digest: str, source: Mapping[str, str]
     ) -> None:
-        self.path = path
+        self.backend = backend
         self.run_id = uuid.uuid4().hex
+        started = datetime.now(UTC)
+        # Sortable by time: `flexctl state show` lists runs oldest first.
+        self.name = f"audit/{started.strftime('%Y%m%dT%H%M%S')}-{self.run_id[:12]}"
         self._base = {
             "runId": self.run_id,
             "actor": actor,
             "configDigest": config_digest,
             "source": dict(source),
         }
+        self._records: list[dict[str, Any]] = []
+        self._revision: str | None = None
         self._lock = threading.Lock()
 
     def record(
@@ -65,11 +72,13 @@ class AuditLog:
             "outcome": outcome,
             "error": error,
         }
-        line = json.dumps(entry, sort_keys=True) + "\n"
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, line.encode("utf-8"))
-            finally:
-                os.close(fd)
+            records = [*self._records, entry]
+            self._revision = self.backend.write(
+                self.name,
+                {**self._base, "records": records},
+                expect_revision=self._revision,
+                message=f"flexctl {outcome}: {change.action.value} {change.key}\n\n"
+                + json.dumps(entry, sort_keys=True, indent=1),
+            )
+            self._records = records

@@ -23,6 +23,7 @@ from reconciler.engine.apply import apply_prepared
 from reconciler.engine.session import RunContext, connect, prepare
 from reconciler.gitops.outcome import CycleResult
 from reconciler.gitops.repo import CommitInfo
+from reconciler.state import StateBackend, open_backend, select_state_url
 from reconciler.statedir import StateDir
 
 #: Deletes one heal cycle may make; more is refused and reported, never done silently.
@@ -36,11 +37,21 @@ def build_cycle(args: argparse.Namespace, mode: str) -> CycleFunction:
     stop: threading.Event = getattr(args, "stop", None) or threading.Event()
     max_deletes = int(getattr(args, "max_deletes", HEAL_MAX_DELETES) or HEAL_MAX_DELETES)
 
+    backends: dict[str, StateBackend] = {}
+
     def cycle(commit: CommitInfo, files: list[SourceFile]) -> CycleResult:
         origin = f"{commit.short_sha}:{getattr(args, 'path', '') or '.'}"
         desired = load_sources(files, origin=origin)
+        configured = desired.organization.state
+        url = select_state_url(
+            flag=getattr(args, "state", None),
+            env=os.environ,
+            configured=configured.url if configured else None,
+        )
+        if str(url) not in backends:
+            backends[str(url)] = open_backend(url, state_dir=state.root, env=os.environ)
         ctx = RunContext(
-            state=state,
+            state=StateDir(state.root, backend=backends[str(url)]),
             env=dict(os.environ),
             base_dir=Path.cwd(),
             source=commit.as_json(),

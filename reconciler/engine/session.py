@@ -27,11 +27,12 @@ from reconciler.core.diff import PlanOptions, build_plan, match
 from reconciler.core.inventory import Inventory
 from reconciler.core.live_resources import LiveSnapshot, live_resources
 from reconciler.core.plan import Plan
-from reconciler.core.resources import Kind, Resource
+from reconciler.core.resources import Kind, Resource, ResourceKey
 from reconciler.engine.live import fetch_live
-from reconciler.engine.store import Journal, load_inventory
+from reconciler.engine.store import InventoryStore, Journal
 from reconciler.errors import SinkError
 from reconciler.sinks import CredentialSinkProtocol, sink_for
+from reconciler.state import backend_of
 from reconciler.statedir import StateDir
 
 
@@ -46,6 +47,8 @@ class RunContext:
     stop: threading.Event = field(default_factory=threading.Event)
     #: Requests in flight at once (the API client's bound).
     max_concurrency: int = 16
+    #: Seconds an apply waits for another holder's lock (``--lock-timeout``; 0: refuse).
+    lock_timeout: float = 0.0
 
     def resolver(self) -> Callable[[SecretRef, str], str]:
         def resolve(ref: SecretRef, where: str) -> str:
@@ -131,6 +134,8 @@ class Prepared:
     live: tuple[Resource, ...]
     #: Creates journalled but never confirmed by an earlier run (looked up by natural key now).
     unfinished: tuple[str, ...] = ()
+    #: Revisions of the inventory and journal this plan read: apply refuses if they moved.
+    state_revision: str | None = None
 
 
 def sinks_for(
@@ -153,8 +158,7 @@ async def prepare(
     prune: bool = True,
     unprotect: frozenset[str] = frozenset(),
 ) -> Prepared:
-    inventory = load_inventory(ctx.state)
-    unfinished = Journal(ctx.state.path("journal.jsonl")).replay(inventory)
+    inventory, unfinished, state_revision = read_state(ctx)
     wanted = desired_resources(desired, ctx.resolver())
     users = set(wanted.users) | {
         str((e.last_applied or {}).get("user"))
@@ -224,7 +228,18 @@ async def prepare(
         desired_resources=wanted,
         live=live,
         unfinished=tuple(str(k) for k in unfinished),
+        state_revision=state_revision,
     )
+
+
+def read_state(ctx: RunContext) -> tuple[Inventory, list[ResourceKey], str]:
+    """The inventory with the journal replayed into it, the unfinished creates, and the
+    revision of both (what an apply compares against under the lock)."""
+    store = InventoryStore(backend_of(ctx.state))
+    inventory = store.load()
+    journal = Journal(store.backend)
+    unfinished = journal.replay(inventory)
+    return inventory, unfinished, f"{store.revision}/{journal.revision}"
 
 
 def settle_auto_regions(wanted: DesiredResources, live: tuple[Resource, ...]) -> DesiredResources:

@@ -1,47 +1,68 @@
-"""Inventory file and create journal in the state directory.
+"""Inventory and create journal, kept as documents of the run's state backend.
 
-The inventory (``inventory.json``) is the checkpoint: rewritten atomically at the end of
-each apply phase. The journal (``journal.jsonl``) is the write-ahead log: a create is
-journalled *before* its request is sent and its outcome appended right after, so a run
-that dies mid-apply leaves enough to recover: ``replay`` folds finished creates into the
-inventory, and unfinished ones are reported so the next run looks them up by natural key.
-Neither file ever holds a secret.
+The inventory (document ``inventory``) is the checkpoint: rewritten at the end of each apply
+phase, compare-and-swap against the revision this run read, so a run whose lease was taken
+over cannot write over the new holder's inventory. The journal (document ``journal``) is the
+write-ahead log: a create is journalled *before* its request is sent and its outcome appended
+right after, so a run that dies mid-apply, on any machine, leaves enough to recover:
+``replay`` folds finished creates into the inventory, and unfinished ones are reported so the
+next run looks them up by natural key. Write order: journal ``done`` before the inventory
+checkpoint, journal cleared only after the inventory holds every id; a failed write leaves
+the previous complete document. Neither document ever holds a secret.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 from reconciler.core.inventory import Inventory
 from reconciler.core.resources import Essence, Kind, ResourceKey
 from reconciler.errors import StateError
-from reconciler.statedir import StateDir, write_private
+from reconciler.state import StateBackend, backend_of
+from reconciler.statedir import StateDir
+
+INVENTORY = "inventory"
+JOURNAL = "journal"
+
+
+class InventoryStore:
+    """Reads the inventory and remembers its revision; saves compare-and-swap against it."""
+
+    def __init__(self, backend: StateBackend) -> None:
+        self.backend = backend
+        self.revision: str | None = None
+
+    def load(self) -> Inventory:
+        document, self.revision = self.backend.read(INVENTORY)
+        if document is None:
+            return Inventory()
+        try:
+            return Inventory.from_json(document)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StateError(
+                f"{self.backend.where(INVENTORY)}: inventory is unreadable ({exc}); restore it "
+                "from a backup or run `flexctl import` to rebuild it"
+            ) from exc
+
+    def save(self, inventory: Inventory) -> None:
+        self.revision = self.backend.write(
+            INVENTORY,
+            inventory.as_json(),
+            expect_revision=self.revision,
+            message=f"flexctl: inventory ({len(inventory)} objects)",
+        )
 
 
 def load_inventory(state: StateDir) -> Inventory:
-    path = state.path("inventory.json")
-    if not path.exists():
-        return Inventory()
-    try:
-        return Inventory.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise StateError(
-            f"{path}: inventory is unreadable ({exc}); restore it from a backup "
-            "or run `flexctl import` to rebuild it"
-        ) from exc
+    return InventoryStore(backend_of(state)).load()
 
 
 def save_inventory(state: StateDir, inventory: Inventory) -> None:
-    state.ensure()
-    write_private(
-        state.path("inventory.json"),
-        json.dumps(inventory.as_json(), indent=2, sort_keys=True) + "\n",
-    )
+    """Replace the inventory whatever its revision (callers hold the apply lock)."""
+    backend_of(state).update(INVENTORY, lambda _old: inventory.as_json())
 
 
 @dataclass(frozen=True)
@@ -53,23 +74,34 @@ class JournalRecord:
 
 
 class Journal:
-    """Append-only JSON lines; thread-safe; fsync on ``begin`` (the record that matters)."""
+    """A list of records in one document; thread-safe; each append is one durable write."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, target: StateBackend | StateDir) -> None:
+        self.backend = target if isinstance(target, StateBackend) else backend_of(target)
         self._lock = threading.Lock()
+        self._records: list[dict[str, Any]] | None = None
+        self._revision: str | None = None
+
+    def _load(self) -> list[dict[str, Any]]:
+        document, self._revision = self.backend.read(JOURNAL)
+        found = (document or {}).get("records", [])
+        if not isinstance(found, list):
+            raise StateError(f"{self.backend.where(JOURNAL)}: 'records' is not a list")
+        return found
 
     def _append(self, record: dict[str, object], *, sync: bool) -> None:
-        line = json.dumps(record, sort_keys=True) + "\n"
+        # ``sync`` is kept for callers: every backend write is durable when it returns.
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, line.encode("utf-8"))
-                if sync:
-                    os.fsync(fd)
-            finally:
-                os.close(fd)
+            records = self._records if self._records is not None else self._load()
+            updated = [*records, record]
+            self._revision = self.backend.write(
+                JOURNAL,
+                {"records": updated},
+                expect_revision=self._revision,
+                message=f"flexctl: journal {record.get('event')} {record.get('kind')} "
+                f"{record.get('name')}",
+            )
+            self._records = updated
 
     def begin(self, key: ResourceKey) -> None:
         self._append({"event": "begin", "kind": key.kind.value, "name": key.name}, sync=True)
@@ -90,24 +122,21 @@ class Journal:
         self._append({"event": "failed", "kind": key.kind.value, "name": key.name}, sync=False)
 
     def records(self) -> Iterator[JournalRecord]:
-        if not self.path.exists():
-            return
-        for number, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
+        with self._lock:
+            self._records = self._load()
+            found = list(self._records)
+        for number, data in enumerate(found, 1):
             try:
-                data = json.loads(line)
                 yield JournalRecord(
                     event=data["event"],
                     key=ResourceKey(Kind(data["kind"]), data["name"]),
                     id=data.get("id"),
                     essence=data.get("essence"),
                 )
-            except (ValueError, KeyError) as exc:
-                # A torn last line is what a crash mid-write leaves: skip it, keep the rest.
-                if number == sum(1 for _ in self.path.open(encoding="utf-8")):
-                    return
-                raise StateError(f"{self.path}:{number}: journal line unreadable ({exc})") from exc
+            except (ValueError, KeyError, TypeError) as exc:
+                raise StateError(
+                    f"{self.backend.where(JOURNAL)}: record {number} unreadable ({exc})"
+                ) from exc
 
     def replay(self, inventory: Inventory) -> list[ResourceKey]:
         """Fold finished creates into ``inventory``; return keys whose create never finished."""
@@ -122,6 +151,17 @@ class Journal:
                 pending.pop(record.key, None)
         return sorted(pending, key=ResourceKey.sort_key)
 
+    @property
+    def revision(self) -> str | None:
+        """The journal's revision as last read or written (None: no journal)."""
+        return self._revision
+
     def clear(self) -> None:
         with self._lock:
-            self.path.unlink(missing_ok=True)
+            if self._records is None:
+                self._load()
+            if self._revision is not None:
+                self.backend.delete(
+                    JOURNAL, expect_revision=self._revision, message="flexctl: journal cleared"
+                )
+            self._records, self._revision = [], None

@@ -2,40 +2,53 @@
 a reconcile cycle reads.
 
 A reconcile loop must keep working when the remote is down or a ref stops resolving, so it
-remembers the last good commit in ``<state>/git/lastgood.json`` (no secrets: the repository is
-stored redacted). ``select_commit`` fetches, resolves the ref and falls back to that commit when
-either fails, saying so in a warning; a force-push is reported but the new commit is used.
+remembers the last good commit in the state backend's ``git/lastgood`` document (no secrets:
+the repository is stored redacted). ``select_commit`` fetches, resolves the ref and falls back
+to that commit when either fails, saying so in a warning; a force-push is reported but the new
+commit is used.
 Must not decide what "good" means: the loop calls ``remember`` after a cycle that did not fail.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from reconciler.errors import GitError
 from reconciler.gitops.repo import CommitInfo, GitSource
-from reconciler.statedir import read_json_object, write_private
+from reconciler.state import DocumentHandle, StateBackend
 
 
-class LastGoodStore:
-    """A small JSON file: ``{"<repo>#<ref>": <CommitInfo.as_json()>}``."""
+class LastGoodStore(DocumentHandle):
+    """A small document: ``{"commits": {"<repo>#<ref>": <CommitInfo.as_json()>}}``."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, target: StateBackend | Path, *, name: str = "git/lastgood") -> None:
+        super().__init__(target, name)
 
     def get(self, repo: str, ref: str) -> CommitInfo | None:
         entry = self._read().get(_key(repo, ref))
         return CommitInfo.from_json(entry) if entry is not None else None
 
     def remember(self, ref: str, commit: CommitInfo) -> None:
-        entries = self._read()
-        entries[_key(commit.repo, ref)] = commit.as_json()
-        write_private(self.path, json.dumps(entries, indent=2, sort_keys=True) + "\n")
+        def change(document: dict[str, Any] | None) -> dict[str, Any]:
+            entries = _commits(document)
+            entries[_key(commit.repo, ref)] = commit.as_json()
+            return {"commits": entries}
+
+        self.backend.update(self.name, change, message=f"flexctl: last good {commit.sha}")
 
     def _read(self) -> dict[str, dict[str, str]]:
-        return read_json_object(self.path, what="the last good commits") or {}
+        return _commits(self.backend.read(self.name)[0])
+
+
+def _commits(document: dict[str, Any] | None) -> dict[str, dict[str, str]]:
+    if document is None:
+        return {}
+    if "commits" in document:
+        return dict(document["commits"])
+    # Written before documents were versioned: the mapping itself.
+    return {k: v for k, v in document.items() if k != "formatVersion"}
 
 
 def _key(repo: str, ref: str) -> str:

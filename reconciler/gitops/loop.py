@@ -136,7 +136,7 @@ def _publish(
     try:
         status.record(outcome)
     except (FlexctlError, OSError) as e:
-        log.warning("cannot write the reconcile status %s: %s", status.path, e)
+        log.warning("cannot write the reconcile status %s: %s", status.where, e)
     if metrics is not None:
         metrics.observe(outcome)
     if notifier is not None and notifier.should_notify(outcome, previous):

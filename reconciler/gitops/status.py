@@ -1,4 +1,5 @@
-"""The reconcile loop's status file: ``<state>/reconcile/status.json``.
+"""The reconcile loop's status: the state backend's ``reconcile/status`` document
+(``<state>/reconcile/status.json`` with the local backend).
 
 Holds the last outcome and the last N outcomes (oldest first), rewritten atomically after every
 cycle so a reader (an operator, a liveness probe, the next ``--once`` run) never sees half a file.
@@ -7,22 +8,27 @@ History survives restarts: a CronJob runs one cycle per process.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import StateError
 from reconciler.gitops.outcome import CycleOutcome
-from reconciler.statedir import read_json_object, write_private
+from reconciler.state import DocumentHandle, StateBackend
 
 DEFAULT_HISTORY = 20
 
 
-class StatusStore:
-    def __init__(self, path: Path, *, history: int = DEFAULT_HISTORY) -> None:
+class StatusStore(DocumentHandle):
+    def __init__(
+        self,
+        target: StateBackend | Path,
+        *,
+        history: int = DEFAULT_HISTORY,
+        name: str = "reconcile/status",
+    ) -> None:
         if history < 1:
             raise ValueError("history must keep at least one outcome")
-        self.path = path
+        super().__init__(target, name)
         self.history = history
 
     def outcomes(self) -> list[CycleOutcome]:
@@ -35,7 +41,7 @@ class StatusStore:
         return found[-1] if found else None
 
     def record(self, outcome: CycleOutcome) -> None:
-        previous = self._read()
+        previous, revision = self.backend.read(self.name)
         history = [*self._outcomes(previous), outcome][-self.history :]
         last_success = (previous or {}).get("lastSuccessAt")
         if outcome.result != "failed":
@@ -45,7 +51,12 @@ class StatusStore:
             "lastSuccessAt": last_success,
             "history": [o.as_json() for o in history],
         }
-        write_private(self.path, json.dumps(body, indent=2, sort_keys=True) + "\n")
+        self.backend.write(
+            self.name,
+            body,
+            expect_revision=revision,
+            message=f"flexctl reconcile: {outcome.result}",
+        )
 
     def _outcomes(self, data: dict[str, Any] | None) -> list[CycleOutcome]:
         if data is None:
@@ -53,7 +64,9 @@ class StatusStore:
         try:
             return [CycleOutcome.from_json(item) for item in data.get("history", [])]
         except (KeyError, TypeError, ValueError) as e:
-            raise StateError(f"{self.path}: unreadable reconcile history: {e}") from e
+            raise StateError(
+                f"{self.backend.where(self.name)}: unreadable reconcile history: {e}"
+            ) from e
 
     def _read(self) -> dict[str, Any] | None:
-        return read_json_object(self.path, what="the reconcile status")
+        return self.backend.read(self.name)[0]

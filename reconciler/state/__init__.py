@@ -23,9 +23,11 @@ __all__ = [
     "FORMAT_VERSION",
     "ConflictError",
     "Document",
+    "DocumentHandle",
     "StateBackend",
     "StateUrl",
     "backend_of",
+    "document_at",
     "is_shared",
     "open_backend",
     "parse_state_url",
@@ -57,3 +59,30 @@ def backend_of(state: StateDir) -> StateBackend:
     from reconciler.state.local import LocalBackend
 
     return LocalBackend(state.root)
+
+
+def document_at(target: StateBackend | Path, name: str) -> tuple[StateBackend, str]:
+    """A backend and document name; a path ``DIR/NAME.json`` is document NAME of DIR (the
+    local form the reconcile loop's stores took before backends existed)."""
+    if isinstance(target, StateBackend):
+        return target, name
+    from reconciler.state.local import LocalBackend
+
+    return LocalBackend(target.parent), target.name.removesuffix(".json")
+
+
+class DocumentHandle:
+    """Base of the small stores that own one document (reconcile status, last good commit)."""
+
+    def __init__(self, target: StateBackend | Path, name: str) -> None:
+        self.backend, self.name = document_at(target, name)
+
+    @property
+    def where(self) -> str:
+        """The backend URL and object, for messages."""
+        return self.backend.where(self.name)
+
+    @property
+    def path(self) -> Path:
+        """The document's file (meaningful with the local backend)."""
+        return Path(self.where)

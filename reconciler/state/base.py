@@ -39,6 +39,10 @@ class ConflictError(StateError):
 
 
 class StateBackend(ABC):
+    #: The formatVersion assumed for a document without one (local files written before
+    #: documents were versioned); None: such a document is an error.
+    unversioned: int | None = None
+
     def __init__(self, url: StateUrl, *, clock: Callable[[], float] = time.time) -> None:
         self.url = url
         self.clock = clock
@@ -92,7 +96,7 @@ class StateBackend(ABC):
             ) from e
         if not isinstance(document, dict):
             raise StateError(f"{self.where(name)}: expected a JSON object")
-        version = document.get("formatVersion")
+        version = document.get("formatVersion", self.unversioned)
         if not isinstance(version, int) or isinstance(version, bool):
             raise StateError(
                 f"{self.where(name)}: no integer formatVersion; not a flexctl state document"

@@ -24,6 +24,8 @@ from reconciler.statedir import StateDir, write_private
 
 
 class LocalBackend(StateBackend):
+    unversioned = 1  # state directories written by flexctl before formatVersion existed
+
     def __init__(
         self, root: Path, *, url: StateUrl | None = None, clock: Callable[[], float] | None = None
     ) -> None:

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from reconciler.core.inventory import Inventory
+from reconciler.core.resources import Kind, ResourceKey
+from reconciler.engine.store import Journal
 from reconciler.errors import StateError
 from reconciler.state import ConflictError
 from reconciler.state.lease import LeaseOwner, LockBusyError, hold
@@ -12,6 +20,14 @@ from .conftest import Clock, MakeBackend
 
 OWNER_A = LeaseOwner(user="alice", host="runner-a", pid=1, command="apply", ci_run="github run 7")
 OWNER_B = LeaseOwner(user="bob", host="runner-b", pid=2, command="apply")
+
+
+def region_key(name: str) -> ResourceKey:
+    return ResourceKey(Kind.REGION, name)
+
+
+def workspace_key(name: str) -> ResourceKey:
+    return ResourceKey(Kind.WORKSPACE, name)
 
 
 def test_round_trip(make_backend: MakeBackend) -> None:
@@ -99,3 +115,57 @@ def test_future_and_corrupted_documents_are_named(make_backend: MakeBackend) -> 
     a._put("journal.json", b"{not json", expect=None, message="test")
     with pytest.raises(StateError, match=r"journal.json: not valid JSON"):
         a.read("journal")
+
+
+def test_journal_replay_from_another_runner(make_backend: MakeBackend) -> None:
+    """A run killed mid-apply leaves its journal in the backend; any runner replays it."""
+    a, b = make_backend(), make_backend()
+    journal = Journal(a)
+    journal.begin(region_key("eu"))
+    journal.done(region_key("eu"), "r-1", {"name": "eu", "enabled": True})
+    journal.begin(workspace_key("team"))  # killed here: the create never confirmed
+    inventory = Inventory()
+    assert Journal(b).replay(inventory) == [workspace_key("team")]
+    entry = inventory.get("r-1")
+    assert entry is not None and entry.last_applied == {"name": "eu", "enabled": True}
+    replayed = Journal(b)
+    replayed.replay(Inventory())
+    replayed.clear()
+    assert a.read("journal") == (None, None)
+
+
+def test_a_write_interrupted_half_way_leaves_the_previous_document(
+    make_backend: MakeBackend, url: str, tmp_path: Path
+) -> None:
+    """SIGKILL a writer in the middle of its writes: what is left is one whole document, and
+    the next compare-and-swap against what a reader sees succeeds."""
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, url, str(tmp_path / "killed-runner")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout is not None
+    for _ in range(3):
+        assert writer.stdout.readline().strip().isdigit()
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    writer.stdout.close()
+    b = make_backend()
+    document, revision = b.read("inventory")
+    assert document is not None and document["formatVersion"] == 1
+    assert document["entries"] == ["x" * 2000] * len(document["entries"])
+    b.write("inventory", {"entries": []}, expect_revision=revision)
+    assert b.read("inventory")[0] == {"entries": [], "formatVersion": 1}
+
+
+#: Writes ever larger inventories as fast as it can, printing each count once written.
+WRITER = """
+import os, sys
+from pathlib import Path
+from reconciler.state import open_backend, parse_state_url
+backend = open_backend(parse_state_url(sys.argv[1]), state_dir=Path(sys.argv[2]), env=os.environ)
+revision = None
+for n in range(1, 10_000):
+    revision = backend.write("inventory", {"entries": ["x" * 2000] * n}, expect_revision=revision)
+    print(n, flush=True)
+"""
