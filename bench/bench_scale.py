@@ -31,14 +31,12 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_plan import ORG_ID, plan_and_apply, write_config  # noqa: E402
+from bench_plan import ORG_ID, plan_and_apply, terraform_refresh, write_config
 
-from reconciler.controlplane import ControlPlane  # noqa: E402
-from reconciler.engine.session import RunContext  # noqa: E402
-from reconciler.statedir import StateDir  # noqa: E402
+from reconciler.controlplane import ControlPlane
+from reconciler.engine.session import RunContext
+from reconciler.statedir import StateDir
 
 
 def prepare(size: int, work: Path) -> None:
@@ -64,32 +62,13 @@ def prepare(size: int, work: Path) -> None:
     print(f"prepared {size} workspaces in {time.perf_counter() - started:.1f} s: {result}")
 
 
-async def get_each(work: Path, url: str, parallelism: int) -> None:
+def get_each(work: Path, url: str) -> None:
     db = sqlite3.connect(f"file:{work / 'cp.db'}?mode=ro", uri=True)
     ids = [str(row[0]) for row in db.execute("SELECT id FROM workspaces WHERE tombstone = 0")]
     db.close()
-    async with httpx.AsyncClient(timeout=60) as http:
-        token = (
-            await http.post(
-                f"{url}/applications/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": os.environ["AIRBYTE_CLIENT_ID"],
-                    "client_secret": os.environ["AIRBYTE_CLIENT_SECRET"],
-                },
-            )
-        ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        gate = asyncio.Semaphore(parallelism)
-
-        async def get(workspace_id: str) -> None:
-            async with gate:
-                answer = await http.get(f"{url}/workspaces/{workspace_id}", headers=headers)
-                answer.raise_for_status()
-
-        started = time.perf_counter()
-        await asyncio.gather(*(get(i) for i in ids))
-    print(f"{len(ids)} GETs at parallelism {parallelism}: {time.perf_counter() - started:.2f} s")
+    client_id, secret = os.environ["AIRBYTE_CLIENT_ID"], os.environ["AIRBYTE_CLIENT_SECRET"]
+    seconds = asyncio.run(terraform_refresh(url, client_id, secret, ids))
+    print(f"{len(ids)} GETs at parallelism 10: {seconds:.2f} s")
 
 
 def apply_fresh(size: int, url: str) -> None:
@@ -123,7 +102,6 @@ def main() -> None:
     p.add_argument("--dir", type=Path, required=True)
     g = sub.add_parser("get-each")
     g.add_argument("--dir", type=Path, required=True)
-    g.add_argument("--parallelism", type=int, default=10)
     a = sub.add_parser("apply")
     a.add_argument("--size", type=int, default=1000)
     args = parser.parse_args()
@@ -132,7 +110,7 @@ def main() -> None:
         os.environ.pop("AIRBYTE_API_URL", None)
         prepare(args.size, args.dir)
     elif args.step == "get-each":
-        asyncio.run(get_each(args.dir, os.environ["AIRBYTE_API_URL"], args.parallelism))
+        get_each(args.dir, os.environ["AIRBYTE_API_URL"])
     else:
         apply_fresh(args.size, os.environ["AIRBYTE_API_URL"])
 

@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     field_validator,
     model_validator,
 )
@@ -266,7 +267,7 @@ class AzureStorage(Strict):
 
 class MinioStorage(Strict):
     endpoint: Url
-    s3_path_style_access: bool = True
+    s3_path_style_access: StrictBool = True
     access_key_id: Secret | None = None
     secret_access_key: Secret | None = None
 
@@ -399,7 +400,7 @@ WorkspaceGrant = Annotated[Grant, _scoped("workspace")]
 class DocumentBase(Strict):
     api_version: Literal["flexctl/v1"]
     #: A protected object is never deleted by flexctl, even after its file is removed.
-    protect: bool = False
+    protect: StrictBool = False
 
 
 class ControlPlane(Strict):
@@ -413,10 +414,10 @@ class ControlPlane(Strict):
 class PrunePolicy(Strict):
     """Per kind: may flexctl delete live objects it manages that the config no longer declares."""
 
-    regions: bool = False
-    data_planes: bool = False
-    workspaces: bool = False
-    permissions: bool = False
+    regions: StrictBool = False
+    data_planes: StrictBool = False
+    workspaces: StrictBool = False
+    permissions: StrictBool = False
 
 
 class ResidencyPolicy(Strict):
@@ -480,7 +481,7 @@ class Organization(DocumentBase):
 class Region(DocumentBase):
     kind: Literal["Region"]
     name: RegionName
-    enabled: bool = True
+    enabled: StrictBool = True
     #: Legal jurisdiction of the infrastructure behind this region (ISO-like code: US, AU, EU).
     jurisdiction: str = Field(pattern=r"^[A-Z]{2,3}$")
 
@@ -511,7 +512,7 @@ class DataPlane(DocumentBase):
     kind: Literal["DataPlane"]
     name: Name
     region: RegionName
-    enabled: bool = True
+    enabled: StrictBool = True
     cluster: Cluster
     chart_version: str = Field(default="1.8.1", pattern=r"^\d+\.\d+\.\d+$")
     #: Absent: the organisation's default storage.
@@ -524,11 +525,11 @@ class DataPlane(DocumentBase):
 
 
 class EmailNotification(Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class WebhookNotification(Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
     #: Webhook URLs (Slack, Teams) carry a token: they are secrets.
     url: Secret | None = None
 

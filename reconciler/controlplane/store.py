@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS tokens (
 CREATE INDEX IF NOT EXISTS tokens_expiry ON tokens (expires_us);
 -- One index per list query, so no page sorts or scans the whole table (created on every open,
 -- so databases made before an index existed get it too).
-CREATE INDEX IF NOT EXISTS workspaces_by_name ON workspaces (name, id);
+CREATE INDEX IF NOT EXISTS workspaces_by_name
+    ON workspaces (name, id, tombstone, organization_id, region_id);
 CREATE INDEX IF NOT EXISTS workspaces_by_org ON workspaces (organization_id);
 CREATE INDEX IF NOT EXISTS workspaces_by_region ON workspaces (region_id);
 CREATE INDEX IF NOT EXISTS dataplanes_by_region ON dataplanes (region_id);
