@@ -454,6 +454,26 @@ class GitOpsConfig(Strict):
         return data
 
 
+class StateConfig(Strict):
+    """Where flexctl keeps its inventory, journal, lock and audit log, shared by every runner:
+    ``local`` (the state directory), ``s3://BUCKET/PREFIX`` or ``git+URL#REF``.
+    ``--state`` and ``FLEXCTL_STATE`` override it."""
+
+    url: str = Field(min_length=1)
+
+    @field_validator("url")
+    @classmethod
+    def _parse(cls, value: str) -> str:
+        from reconciler.errors import StateError
+        from reconciler.state.url import parse_state_url
+
+        try:
+            parse_state_url(value, origin="state.url")
+        except StateError as e:
+            raise ValueError(str(e).removeprefix("state.url: ")) from e
+        return value
+
+
 class Organization(DocumentBase):
     kind: Literal["Organization"]
     name: Name
@@ -464,6 +484,7 @@ class Organization(DocumentBase):
     secrets_manager: SecretsManager
     default_storage: Storage | None = None
     prune: PrunePolicy = Field(default_factory=PrunePolicy)
+    state: StateConfig | None = None
     residency: ResidencyPolicy = Field(default_factory=ResidencyPolicy)
     external_secrets: ExternalSecretsConfig | None = None
     gitops: GitOpsConfig = Field(default_factory=GitOpsConfig)
