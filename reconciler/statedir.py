@@ -16,16 +16,22 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import StateError
+
+if TYPE_CHECKING:
+    from reconciler.state.base import StateBackend
 
 
 @dataclass(frozen=True)
 class StateDir:
     root: Path
+    #: Where inventory, journal, lock, audit and status live (``reconciler.state``); None:
+    #: this directory (the local backend). The directory stays the working/cache directory.
+    backend: StateBackend | None = field(default=None, compare=False, repr=False)
 
     def ensure(self) -> StateDir:
         """Create the directory (0700) with its ``.gitignore``; idempotent."""

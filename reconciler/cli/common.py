@@ -23,5 +23,12 @@ def add_state_dir_argument(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=Path(".flexctl"),
         help="where inventory, credentials, journal, audit log and the embedded control plane live "
-        "(default: .flexctl)",
+        "(default: .flexctl); with a shared --state, the local working and cache directory",
+    )
+    parser.add_argument(
+        "--state",
+        metavar="URL",
+        default=None,
+        help="where the inventory, journal, lock and audit log live: local, s3://BUCKET/PREFIX "
+        "or git+URL#REF (default: $FLEXCTL_STATE, else the Organization's state.url, else local)",
     )

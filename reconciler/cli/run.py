@@ -6,26 +6,42 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 from reconciler.cli.loading import Loaded
+from reconciler.config.models import StateConfig
 from reconciler.engine.session import RunContext
+from reconciler.state import open_backend, select_state_url
 from reconciler.statedir import StateDir
 
 T = TypeVar("T")
 
 
 def context(args: argparse.Namespace, loaded: Loaded) -> RunContext:
+    env = dict(os.environ)
     return RunContext(
-        state=StateDir(args.state_dir).ensure(),
-        env=dict(os.environ),
+        state=state_dir(args, loaded.desired.organization.state, env),
+        env=env,
         # `{file: ...}` references are relative to the config directory (its repository
         # root), wherever flexctl runs from; a config read from Git has no directory here.
         base_dir=Path(loaded.source["path"]) if "path" in loaded.source else Path.cwd(),
         source=loaded.source,
     )
+
+
+def state_dir(
+    args: argparse.Namespace, configured: StateConfig | None, env: Mapping[str, str]
+) -> StateDir:
+    """The state directory with the backend this run uses attached (``reconciler.state``)."""
+    root = Path(args.state_dir)
+    url = select_state_url(
+        flag=getattr(args, "state", None),
+        env=env,
+        configured=configured.url if configured else None,
+    )
+    return StateDir(root, backend=open_backend(url, state_dir=root, env=env)).ensure()
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:

@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     field_validator,
     model_validator,
 )
@@ -277,7 +278,7 @@ class AzureStorage(Strict):
 
 class MinioStorage(Strict):
     endpoint: Url
-    s3_path_style_access: bool = True
+    s3_path_style_access: StrictBool = True
     access_key_id: Secret | None = None
     secret_access_key: Secret | None = None
 
@@ -410,7 +411,7 @@ WorkspaceGrant = Annotated[Grant, _scoped("workspace")]
 class DocumentBase(Strict):
     api_version: Literal["flexctl/v1"]
     #: A protected object is never deleted by flexctl, even after its file is removed.
-    protect: bool = False
+    protect: StrictBool = False
 
 
 class ControlPlane(Strict):
@@ -424,10 +425,10 @@ class ControlPlane(Strict):
 class PrunePolicy(Strict):
     """Per kind: may flexctl delete live objects it manages that the config no longer declares."""
 
-    regions: bool = False
-    data_planes: bool = False
-    workspaces: bool = False
-    permissions: bool = False
+    regions: StrictBool = False
+    data_planes: StrictBool = False
+    workspaces: StrictBool = False
+    permissions: StrictBool = False
 
 
 class ResidencyPolicy(Strict):
@@ -464,6 +465,26 @@ class GitOpsConfig(Strict):
         return data
 
 
+class StateConfig(Strict):
+    """Where flexctl keeps its inventory, journal, lock and audit log, shared by every runner:
+    ``local`` (the state directory), ``s3://BUCKET/PREFIX`` or ``git+URL#REF``.
+    ``--state`` and ``FLEXCTL_STATE`` override it."""
+
+    url: str = Field(min_length=1)
+
+    @field_validator("url")
+    @classmethod
+    def _parse(cls, value: str) -> str:
+        from reconciler.errors import StateError
+        from reconciler.state.url import parse_state_url
+
+        try:
+            parse_state_url(value, origin="state.url")
+        except StateError as e:
+            raise ValueError(str(e).removeprefix("state.url: ")) from e
+        return value
+
+
 class Organization(DocumentBase):
     kind: Literal["Organization"]
     name: Name
@@ -474,6 +495,7 @@ class Organization(DocumentBase):
     secrets_manager: SecretsManager
     default_storage: Storage | None = None
     prune: PrunePolicy = Field(default_factory=PrunePolicy)
+    state: StateConfig | None = None
     residency: ResidencyPolicy = Field(default_factory=ResidencyPolicy)
     external_secrets: ExternalSecretsConfig | None = None
     gitops: GitOpsConfig = Field(default_factory=GitOpsConfig)
@@ -493,7 +515,7 @@ class Organization(DocumentBase):
 class Region(DocumentBase):
     kind: Literal["Region"]
     name: RegionName
-    enabled: bool = True
+    enabled: StrictBool = True
     #: Legal jurisdiction of the infrastructure behind this region (ISO-like code: US, AU, EU).
     jurisdiction: str = Field(pattern=r"^[A-Z]{2,3}$")
 
@@ -605,7 +627,7 @@ class DataPlane(DocumentBase):
     kind: Literal["DataPlane"]
     name: Name
     region: RegionName
-    enabled: bool = True
+    enabled: StrictBool = True
     cluster: Cluster
     chart_version: str = Field(default="1.8.1", pattern=r"^\d+\.\d+\.\d+$")
     #: Absent: the organisation's default storage.
@@ -619,11 +641,11 @@ class DataPlane(DocumentBase):
 
 
 class EmailNotification(Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class WebhookNotification(Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
     #: Webhook URLs (Slack, Teams) carry a token: they are secrets.
     url: Secret | None = None
 

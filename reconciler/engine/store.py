@@ -10,6 +10,7 @@ Neither file ever holds a secret.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -40,7 +41,7 @@ def save_inventory(state: StateDir, inventory: Inventory) -> None:
     state.ensure()
     write_private(
         state.path("inventory.json"),
-        json.dumps(inventory.as_json(), indent=2, sort_keys=True) + "\n",
+        json.dumps(inventory.as_json(), separators=(",", ":"), sort_keys=True) + "\n",
     )
 
 
@@ -53,23 +54,51 @@ class JournalRecord:
 
 
 class Journal:
-    """Append-only JSON lines; thread-safe; fsync on ``begin`` (the record that matters)."""
+    """Append-only JSON lines; thread-safe; ``begin`` (the record that matters) is durable.
+
+    The file stays open for the run. ``begin`` returns only once its line is on disk, but
+    begins from concurrent threads share one fsync (group commit): whoever finds no fsync
+    running syncs everything written so far, the others wait for the fsync that covers theirs.
+    ``done`` and ``failed`` are written without a sync of their own.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.Lock()
+        self._cond = threading.Condition(threading.Lock())
+        self._fd: int | None = None
+        self._written = 0  # lines written (sequence numbers 1..n)
+        self._durable = 0  # lines known to be on disk
+        self._syncing = False
 
     def _append(self, record: dict[str, object], *, sync: bool) -> None:
-        line = json.dumps(record, sort_keys=True) + "\n"
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, line.encode("utf-8"))
-                if sync:
+        line = (json.dumps(record, sort_keys=True) + "\n").encode("utf-8")
+        with self._cond:
+            if self._fd is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = self._fd
+            os.write(fd, line)
+            self._written += 1
+            seq = self._written
+            while sync and self._durable < seq:
+                if self._syncing:
+                    self._cond.wait()
+                    continue
+                self._syncing, target = True, self._written
+                self._cond.release()
+                try:
                     os.fsync(fd)
-            finally:
-                os.close(fd)
+                finally:
+                    self._cond.acquire()
+                    self._syncing = False
+                    self._cond.notify_all()
+                # Reached only when the fsync succeeded (an error propagates to the caller).
+                self._durable = max(self._durable, target)
+
+    def __del__(self) -> None:
+        if getattr(self, "_fd", None) is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)  # type: ignore[arg-type]
 
     def begin(self, key: ResourceKey) -> None:
         self._append({"event": "begin", "kind": key.kind.value, "name": key.name}, sync=True)
@@ -123,5 +152,8 @@ class Journal:
         return sorted(pending, key=ResourceKey.sort_key)
 
     def clear(self) -> None:
-        with self._lock:
+        with self._cond:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
             self.path.unlink(missing_ok=True)
