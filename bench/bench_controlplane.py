@@ -5,15 +5,23 @@ with ``--concurrency`` requests in flight measures list and create throughput. `
 adds per-request latency (fault injection) to stand in for a WAN.
 
     .venv/bin/python bench/bench_controlplane.py [--requests 2000] [--concurrency 16]
+    .venv/bin/python bench/bench_controlplane.py --pages 100000   # page latency by offset
+
+``--pages N`` writes N workspaces straight into the database, then reads a page of 100
+(``GET /workspaces?limit=100&offset=X``, one request at a time) at offsets 0, N/2 and N - 100
+and prints the median and worst latency of each: a page far down the list must cost about as
+much as the first (an index serves the order; nothing sorts the whole table per page).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -96,12 +104,55 @@ async def _run(root: str, cp: ControlPlane, args: argparse.Namespace) -> None:
         )
 
 
+def _seed_workspaces(cp: ControlPlane, org: str, count: int) -> None:
+    with cp.store.write() as db:
+        region = db.execute("SELECT id FROM regions WHERE name = 'EU'").fetchone()["id"]
+        db.executemany(
+            "INSERT INTO workspaces (id, organization_id, region_id, name, notifications,"
+            " created_us, updated_us) VALUES (?, ?, ?, ?, '{}', 1, 1)",
+            ((str(uuid.uuid4()), org, region, f"ws-{i:06d}") for i in range(count)),
+        )
+
+
+async def _pages(root: str, cp: ControlPlane, count: int, repeat: int) -> None:
+    creds = cp.bootstrap(Path(cp.db_path).with_suffix(".json"), url=root + "/api/public/v1")
+    _seed_workspaces(cp, creds.organization_id, count)
+    async with httpx.AsyncClient(base_url=creds.url + "/", timeout=60) as client:
+        token = (
+            await client.post(
+                "applications/token",
+                json={"client_id": creds.client_id, "client_secret": creds.client_secret},
+            )
+        ).json()
+        client.headers["Authorization"] = f"Bearer {token['access_token']}"
+        for offset in (0, count // 2, max(0, count - 100)):
+            latencies = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                answer = await client.get("workspaces", params={"limit": 100, "offset": offset})
+                latencies.append((time.perf_counter() - started) * 1000)
+                if answer.status_code != 200 or len(json.loads(answer.text)["data"]) != 100:
+                    raise RuntimeError(f"offset {offset}: {answer.status_code} {answer.text}")
+            print(
+                f"GET /workspaces?limit=100&offset={offset:<7} of {count}: "
+                f"median {statistics.median(latencies):6.1f} ms, max {max(latencies):6.1f} ms"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--pages", type=int, default=0, metavar="N")
+    parser.add_argument("--repeat", type=int, default=20, help="requests per offset (--pages)")
     args = parser.parse_args()
+    if args.pages:
+        with tempfile.TemporaryDirectory() as tmp:
+            cp = ControlPlane(Path(tmp) / "controlplane.db")
+            with cp, cp.running() as root:
+                asyncio.run(_pages(root, cp, args.pages, args.repeat))
+        return
     faults = FaultConfig(latency_ms=args.latency_ms) if args.latency_ms else None
     with tempfile.TemporaryDirectory() as tmp:
         cp = ControlPlane(Path(tmp) / "controlplane.db", faults=faults)

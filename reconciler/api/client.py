@@ -60,6 +60,7 @@ class ApiClient(WorkspaceEndpoints):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = normalise_base_url(base_url)
+        self.max_concurrency = max_concurrency
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/", transport=transport, timeout=timeout
         )

@@ -35,6 +35,9 @@ _PERMISSION = ("permissionId", "permissionType", "userId")
 
 
 class WorkspaceEndpoints(ABC):
+    #: Requests the client keeps in flight at most (set by ``ApiClient``).
+    max_concurrency: int = 16
+
     @abstractmethod
     async def _send(self, call: Call) -> httpx.Response: ...
 
@@ -47,14 +50,17 @@ class WorkspaceEndpoints(ABC):
     # workspaces ---------------------------------------------------------------------
 
     async def list_workspaces(
-        self, *, page_size: int = MAX_PAGE_SIZE, read_ahead: int = 4
+        self, *, page_size: int = MAX_PAGE_SIZE, read_ahead: int | None = None
     ) -> list[WorkspaceRead]:
         """Every workspace the caller can see, page by page with our own offset.
 
-        After a full first page, ``read_ahead`` pages are requested at once (the offsets are
-        ours to choose), so a WAN's latency is paid once per window, not once per page. Pages
-        are consumed in order; at most ``read_ahead - 1`` requests past the end are wasted.
+        After a full first page, ``read_ahead`` pages (default: the client's concurrency) are
+        requested at once (the offsets are ours to choose), so a WAN's latency is paid once per
+        window, not once per page. Pages are consumed in order; at most ``read_ahead - 1``
+        requests past the end are wasted.
         """
+        if read_ahead is None:
+            read_ahead = self.max_concurrency
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, not {page_size}")
         found: list[dict[str, Any]] = []

@@ -56,6 +56,24 @@ def yaml_type(value: Any) -> str:
     return "a value"
 
 
+#: YAML 1.1 (and other) spellings of a boolean that YAML 1.2 reads as strings or numbers.
+_TRUE_WORDS = frozenset({"y", "yes", "on", "true", "1"})
+_FALSE_WORDS = frozenset({"n", "no", "off", "false", "0"})
+
+
+def _not_a_boolean(value: Any) -> str:
+    """What stood where a boolean belongs, and the boolean it probably meant."""
+    word = str(value).lower() if isinstance(value, str | int) else None
+    meant = "true" if word in _TRUE_WORDS else "false" if word in _FALSE_WORDS else None
+    if meant is None:
+        return yaml_type(value)
+    shown = repr(value) if isinstance(value, str) else str(value)
+    return (
+        f"{yaml_type(value)} {shown} (YAML 1.2: only true and false are booleans); "
+        f"did you mean {meant}?"
+    )
+
+
 def _choices(expected: str) -> str:
     # pydantic writes "'a', 'b' or 'c'"; a list reads better in a YAML error.
     return expected.replace(" or ", ", ")
@@ -89,7 +107,7 @@ def phrase(error: ErrorDetails, *, model: type[BaseModel]) -> Phrased:
         hint = " (quote it)" if isinstance(value, int | float | bool) else ""
         return Phrased(f"expected a string, found {yaml_type(value)}{hint}", "value")
     if kind in ("bool_type", "bool_parsing"):
-        return Phrased(f"expected true or false, found {yaml_type(value)}", "value")
+        return Phrased(f"expected true or false, found {_not_a_boolean(value)}", "value")
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return Phrased(f"expected a whole number, found {yaml_type(value)}", "value")
     if kind in ("dict_type", "model_type", "model_attributes_type", "mapping_type"):

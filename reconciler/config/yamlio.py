@@ -103,10 +103,11 @@ class YamlProblem(Exception):
 
 # --------------------------------------------------------------------------- scalars
 
-# YAML 1.2 core schema (what ruamel uses by default): no timestamps, no yes/no booleans.
+# YAML 1.2 core schema, with booleans strictly as in YAML 1.2's JSON schema: true and false
+# only (True, yes, on, ... stay strings, and a boolean field refuses them with a hint).
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-_TRUE = frozenset({"true", "True", "TRUE"})
-_FALSE = frozenset({"false", "False", "FALSE"})
+_TRUE = frozenset({"true"})
+_FALSE = frozenset({"false"})
 _INT_RE = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
 _FLOAT_RE = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _SPECIAL_FLOATS = {
@@ -310,6 +311,14 @@ def read_documents(text: str) -> list[RawDocument]:
             if kind is not DocumentStartEvent:
                 raise YamlProblem(
                     event.start_mark.line, event.start_mark.column, "unexpected event"
+                )
+            version = getattr(event, "version", None)
+            if version is not None and tuple(version) != (1, 2):
+                raise YamlProblem(
+                    event.start_mark.line,
+                    event.start_mark.column,
+                    f"%YAML {'.'.join(map(str, version))} directive: flexctl reads YAML 1.2 "
+                    "only (true/false are the only booleans); remove the directive",
                 )
             doc = _compose_document(next_event, budget)
             if doc.data is not None:

@@ -60,6 +60,19 @@ CREATE TABLE IF NOT EXISTS tokens (
     token_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, subject_id TEXT NOT NULL,
     expires_us INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS tokens_expiry ON tokens (expires_us);
+-- One index per list query, so no page sorts or scans the whole table (created on every open,
+-- so databases made before an index existed get it too).
+CREATE INDEX IF NOT EXISTS workspaces_by_name
+    ON workspaces (name, id, tombstone, organization_id, region_id);
+CREATE INDEX IF NOT EXISTS workspaces_by_org ON workspaces (organization_id);
+CREATE INDEX IF NOT EXISTS workspaces_by_region ON workspaces (region_id);
+CREATE INDEX IF NOT EXISTS dataplanes_by_region ON dataplanes (region_id);
+CREATE INDEX IF NOT EXISTS dataplanes_by_update ON dataplanes (updated_us DESC, id);
+CREATE INDEX IF NOT EXISTS regions_by_update ON regions (updated_us DESC, id);
+CREATE INDEX IF NOT EXISTS permissions_by_user ON permissions (user_id, created_us, id);
+CREATE INDEX IF NOT EXISTS permissions_by_workspace ON permissions (workspace_id);
+CREATE INDEX IF NOT EXISTS permissions_by_org ON permissions (organization_id);
+CREATE INDEX IF NOT EXISTS applications_by_user ON applications (user_id, created_ms, id);
 """
 
 

@@ -1,25 +1,29 @@
-"""Audit log: one record per applied change, in the state backend's ``audit/<run>`` document.
+"""Audit log: one record per applied change: ``<state>/audit.jsonl`` (one JSON line each) with
+the local backend, the ``audit/<time>-<run>`` document of a shared backend.
 
 Each record: time (UTC), run id, actor, config digest, source (repo, commit, author),
 the change (action, kind, name, id, changed field paths) and its outcome. Field *values*
 are not recorded (they may be digests of secrets, and the plan JSON has them anyway);
-error messages come from FlexctlError, which never carries secrets. One document per run,
-rewritten as records are added (so a killed run keeps what it did); on the git backend every
-record is a commit whose message is the record itself.
+error messages come from FlexctlError, which never carries secrets. Shared: one document
+per run, rewritten as records are added (so a killed run keeps what it did); on the git
+backend every record is a commit whose message is the record itself.
 """
 
 from __future__ import annotations
 
 import getpass
 import json
+import os
 import threading
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from reconciler.core.plan import Change
 from reconciler.state import StateBackend
+from reconciler.state.local import LocalBackend
 
 
 def current_actor(env: Mapping[str, str]) -> str:
@@ -72,6 +76,9 @@ class AuditLog:
             "outcome": outcome,
             "error": error,
         }
+        if isinstance(self.backend, LocalBackend):
+            self._append_line(self.backend.root / "audit.jsonl", entry)
+            return
         with self._lock:
             records = [*self._records, entry]
             self._revision = self.backend.write(
@@ -82,3 +89,13 @@ class AuditLog:
                 + json.dumps(entry, sort_keys=True, indent=1),
             )
             self._records = records
+
+    def _append_line(self, path: Path, entry: dict[str, Any]) -> None:
+        line = json.dumps(entry, sort_keys=True) + "\n"
+        with self._lock:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line.encode("utf-8"))
+            finally:
+                os.close(fd)

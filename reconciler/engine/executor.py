@@ -106,6 +106,16 @@ class Executor:
         self.ids = IdMap.from_snapshot(snapshot)
         self.failed: set[ResourceKey] = set()
         self._sink_lock = threading.Lock()
+        # Declared documents by key, built once (a scan per change was O(N^2) at scale); the
+        # first document of a name wins, as the scans did.
+        self._workspaces: dict[str, Workspace] = {}
+        self._workspaces_exact: dict[str, Workspace] = {}
+        for ws in desired.workspaces:
+            self._workspaces.setdefault(ws.name.lower(), ws)
+            self._workspaces_exact.setdefault(ws.name, ws)
+        self._dataplanes: dict[str, DataPlane] = {}
+        for dp in desired.dataplanes:
+            self._dataplanes.setdefault(f"{dp.region}/{dp.name}".lower(), dp)
 
     async def _sink_io(self, call: Callable[[], T]) -> T:
         """Run one sink call in a worker thread, never two at once (see the module doc)."""
@@ -222,7 +232,7 @@ class Executor:
         if key.kind is Kind.REGION:
             doc = self.desired.region(key.name)
         elif key.kind is Kind.WORKSPACE:
-            doc = next((w for w in self.desired.workspaces if w.name == key.name), None)
+            doc = self._workspaces_exact.get(key.name)
         elif key.kind is Kind.DATAPLANE:
             doc = self._dataplane_doc(key)
         return bool(doc is not None and doc.protect)
@@ -442,10 +452,7 @@ class Executor:
     # ------------------------------------------------------------------ documents
 
     def _dataplane_doc_or_none(self, key: ResourceKey) -> DataPlane | None:
-        for dp in self.desired.dataplanes:
-            if f"{dp.region}/{dp.name}".lower() == key.name.lower():
-                return dp
-        return None
+        return self._dataplanes.get(key.name.lower())
 
     def _dataplane_doc(self, key: ResourceKey) -> DataPlane:
         doc = self._dataplane_doc_or_none(key)
@@ -454,7 +461,7 @@ class Executor:
         return doc
 
     def _workspace_doc(self, name: str) -> Workspace:
-        for ws in self.desired.workspaces:
-            if ws.name.lower() == name.lower():
-                return ws
+        ws = self._workspaces.get(name.lower())
+        if ws is not None:
+            return ws
         raise ApplyFailed(f"workspace {name}: not declared in the config")

@@ -6,26 +6,27 @@ over cannot write over the new holder's inventory. The journal (document ``journ
 write-ahead log: a create is journalled *before* its request is sent and its outcome appended
 right after, so a run that dies mid-apply, on any machine, leaves enough to recover:
 ``replay`` folds finished creates into the inventory, and unfinished ones are reported so the
-next run looks them up by natural key. Write order: journal ``done`` before the inventory
+next run looks them up by natural key (``journallog``: a JSON-lines file in a local state
+directory, a document in a shared backend). Write order: journal ``done`` before the inventory
 checkpoint, journal cleared only after the inventory holds every id; a failed write leaves
 the previous complete document. Neither document ever holds a secret.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 from reconciler.core.inventory import Inventory
 from reconciler.core.resources import Essence, Kind, ResourceKey
+from reconciler.engine.journallog import DocumentLog, FileLog, JournalLog
 from reconciler.errors import StateError
 from reconciler.state import StateBackend, backend_of
+from reconciler.state.local import LocalBackend
 from reconciler.statedir import StateDir
 
 INVENTORY = "inventory"
-JOURNAL = "journal"
 
 
 class InventoryStore:
@@ -74,34 +75,23 @@ class JournalRecord:
 
 
 class Journal:
-    """A list of records in one document; thread-safe; each append is one durable write."""
+    """The create journal; thread-safe. Where its records go is a ``journallog``: a JSON-lines
+    file with group-committed fsyncs (local backend), or the backend's ``journal`` document."""
 
-    def __init__(self, target: StateBackend | StateDir) -> None:
-        self.backend = target if isinstance(target, StateBackend) else backend_of(target)
-        self._lock = threading.Lock()
-        self._records: list[dict[str, Any]] | None = None
+    def __init__(self, target: StateBackend | StateDir | Path) -> None:
         self._revision: str | None = None
-
-    def _load(self) -> list[dict[str, Any]]:
-        document, self._revision = self.backend.read(JOURNAL)
-        found = (document or {}).get("records", [])
-        if not isinstance(found, list):
-            raise StateError(f"{self.backend.where(JOURNAL)}: 'records' is not a list")
-        return found
+        if isinstance(target, Path):  # the local file itself
+            self.log: JournalLog = FileLog(target)
+            return
+        backend = target if isinstance(target, StateBackend) else backend_of(target)
+        self.log = (
+            FileLog(backend.root / "journal.jsonl")
+            if isinstance(backend, LocalBackend)
+            else DocumentLog(backend)
+        )
 
     def _append(self, record: dict[str, object], *, sync: bool) -> None:
-        # ``sync`` is kept for callers: every backend write is durable when it returns.
-        with self._lock:
-            records = self._records if self._records is not None else self._load()
-            updated = [*records, record]
-            self._revision = self.backend.write(
-                JOURNAL,
-                {"records": updated},
-                expect_revision=self._revision,
-                message=f"flexctl: journal {record.get('event')} {record.get('kind')} "
-                f"{record.get('name')}",
-            )
-            self._records = updated
+        self.log.append(record, sync=sync)
 
     def begin(self, key: ResourceKey) -> None:
         self._append({"event": "begin", "kind": key.kind.value, "name": key.name}, sync=True)
@@ -122,9 +112,7 @@ class Journal:
         self._append({"event": "failed", "kind": key.kind.value, "name": key.name}, sync=False)
 
     def records(self) -> Iterator[JournalRecord]:
-        with self._lock:
-            self._records = self._load()
-            found = list(self._records)
+        found, self._revision = self.log.read()
         for number, data in enumerate(found, 1):
             try:
                 yield JournalRecord(
@@ -135,7 +123,7 @@ class Journal:
                 )
             except (ValueError, KeyError, TypeError) as exc:
                 raise StateError(
-                    f"{self.backend.where(JOURNAL)}: record {number} unreadable ({exc})"
+                    f"{self.log.where(number)}: journal record unreadable ({exc})"
                 ) from exc
 
     def replay(self, inventory: Inventory) -> list[ResourceKey]:
@@ -153,15 +141,9 @@ class Journal:
 
     @property
     def revision(self) -> str | None:
-        """The journal's revision as last read or written (None: no journal)."""
+        """The journal's revision when ``records`` last read it (None: no journal)."""
         return self._revision
 
     def clear(self) -> None:
-        with self._lock:
-            if self._records is None:
-                self._load()
-            if self._revision is not None:
-                self.backend.delete(
-                    JOURNAL, expect_revision=self._revision, message="flexctl: journal cleared"
-                )
-            self._records, self._revision = [], None
+        self.log.clear()
+        self._revision = None

@@ -112,7 +112,7 @@ class StateBackend(ABC):
         self, name: str, document: Document, *, expect_revision: str | None, message: str = ""
     ) -> str:
         body = {**document, "formatVersion": FORMAT_VERSION}
-        data = (json.dumps(body, indent=1, sort_keys=True) + "\n").encode("utf-8")
+        data = (json.dumps(body, separators=(",", ":"), sort_keys=True) + "\n").encode("utf-8")
         return self._put(
             _key(name), data, expect=expect_revision, message=message or f"flexctl: write {name}"
         )

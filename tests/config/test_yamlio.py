@@ -15,7 +15,9 @@ from reconciler.config.yamlio import MAX_DEPTH, MAX_NODES, YamlProblem, read_doc
         ("v: plain", "plain"),
         ("v: 'true'", "true"),
         ("v: true", True),
-        ("v: False", False),
+        ("v: false", False),
+        ("v: False", "False"),  # booleans strictly as YAML 1.2 writes them: true/false only
+        ("v: TRUE", "TRUE"),
         ("v: no", "no"),  # YAML 1.2: not a boolean
         ("v: on", "on"),
         ("v: ~", None),
@@ -36,6 +38,18 @@ from reconciler.config.yamlio import MAX_DEPTH, MAX_NODES, YamlProblem, read_doc
 )
 def test_scalars_follow_yaml_1_2_core(text: str, expected: Any) -> None:
     assert read_documents(text)[0].data == {"v": expected}
+
+
+@pytest.mark.parametrize("version", ["1.1"])  # libyaml itself refuses other majors
+def test_a_yaml_directive_other_than_1_2_is_refused(version: str) -> None:
+    with pytest.raises(YamlProblem) as caught:
+        read_documents(f"a: 1\n---\n%YAML {version}\n---\nb: yes\n")
+    assert (caught.value.line, caught.value.column) == (2, 0)
+    assert f"%YAML {version} directive" in caught.value.message
+
+
+def test_a_yaml_1_2_directive_is_accepted() -> None:
+    assert read_documents("%YAML 1.2\n---\nb: true\n")[0].data == {"b": True}
 
 
 def test_positions_of_keys_and_values() -> None:

@@ -75,8 +75,7 @@ def test_no_secret_reaches_any_output_of_the_cli(
         if "/controlplane/" in name:
             del files[name]
     state_files = sorted(Path(n).name for n in files)
-    assert {"inventory.json", "values.yaml", "plan.json"} <= set(state_files)
-    assert any("/audit/" in n for n in files)
+    assert {"audit.jsonl", "inventory.json", "values.yaml", "plan.json"} <= set(state_files)
     for canary in (CANARY_WEBHOOK, CANARY_WEBHOOK + "-rotated"):
         assert leaks(canary, texts=texts, files=files) == []
     secrets = client_secrets(cli.state)
@@ -98,7 +97,8 @@ def test_no_secret_in_journal_audit_or_logs_when_apply_fails(
     assert {str(o.change.key) for o in failed.failed} >= {
         "dataplane aws-us-east-1/us-east-1-primary"
     }
-    assert [r.event for r in Journal(world.state).records()].count("begin") >= 8
+    journal = world.state.path("journal.jsonl")
+    assert [r.event for r in Journal(journal).records()].count("begin") >= 8
     before = files_under(world.state.root)
     world.plane.set_faults(None)
     asyncio.run(world.converge())
@@ -109,7 +109,7 @@ def test_no_secret_in_journal_audit_or_logs_when_apply_fails(
         for n, d in (before | files_under(world.state.root)).items()
         if "/controlplane/" not in n and "/credentials/" not in n
     }
-    assert any(n.endswith("journal.json") for n in files)
+    assert any(n.endswith("journal.jsonl") for n in files)
     assert leaks(CANARY_WEBHOOK, texts=texts, files=files) == []
     for secret in client_secrets(world.state.root):
         assert leaks(secret, texts=texts, files=files) == []

@@ -31,7 +31,7 @@ def run(coro):  # type: ignore[no-untyped-def]
 
 
 def journal(world: World) -> Journal:
-    return Journal(world.state)
+    return Journal(world.state.path("journal.jsonl"))
 
 
 async def dataplanes(world: World) -> dict[str, list[str]]:
@@ -90,7 +90,7 @@ def test_unfinished_region_and_workspace_creates_are_adopted_not_duplicated(
     inventory = load_inventory(world.state)
     assert inventory.get(region_id) is not None
     assert inventory.get(workspace_id) is not None
-    assert not world.state.path("journal.json").exists()
+    assert not world.state.path("journal.jsonl").exists()
     assert run(world.prepare()).plan.changes == ()
     assert run(world.prepare()).unfinished == ()
     assert sorted(run(dataplanes(world))) == [
