@@ -46,6 +46,8 @@ class RunContext:
     stop: threading.Event = field(default_factory=threading.Event)
     #: Requests in flight at once (the API client's bound).
     max_concurrency: int = 16
+    #: Seconds from the start during which throttled (429) reads keep being retried.
+    timeout: float = 3600.0
 
     def resolver(self) -> Callable[[SecretRef, str], str]:
         def resolve(ref: SecretRef, where: str) -> str:
@@ -90,6 +92,7 @@ async def connect(desired: DesiredState, ctx: RunContext) -> AsyncIterator[Conne
             client_id=settings.client_id,
             client_secret=settings.client_secret,
             max_concurrency=ctx.max_concurrency,
+            timeout_total=ctx.timeout,
         ) as client:
             yield Connection(
                 client=client,
@@ -108,6 +111,7 @@ async def connect(desired: DesiredState, ctx: RunContext) -> AsyncIterator[Conne
             client_secret=creds.client_secret,
             transport=plane.transport(),
             max_concurrency=ctx.max_concurrency,
+            timeout_total=ctx.timeout,
         ) as client:
             yield Connection(
                 client=client,
