@@ -154,6 +154,4 @@ def test_read_ahead_fetches_pages_concurrently_in_order(api: FakeApi, total: int
     needed = total // 2 + 1
     # The first page alone, then windows of three: at most two requests past the end.
     assert needed <= len(hits) <= needed + 2
-    assert sorted(int(dict(query(r))["offset"]) for r in hits) == [
-        2 * i for i in range(len(hits))
-    ]
+    assert sorted(int(dict(query(r))["offset"]) for r in hits) == [2 * i for i in range(len(hits))]

@@ -7,15 +7,13 @@ is reached without waiting for it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from reconciler.api import ApiClient, RateLimitedError
-from reconciler.controlplane import AdminCredentials, ControlPlane, FaultConfig, open_embedded
+from reconciler.api import RateLimitedError
+from reconciler.controlplane import AdminCredentials, ControlPlane, FaultConfig
 
 from .fakeapi import run
+from .test_against_embedded import connect
 
 
 class FakeTime:
@@ -31,27 +29,6 @@ class FakeTime:
         self.now += seconds
 
 
-@pytest.fixture
-def embedded(tmp_path: Path) -> Iterator[tuple[ControlPlane, AdminCredentials]]:
-    plane, creds = open_embedded(tmp_path / "state")
-    try:
-        yield plane, creds
-    finally:
-        plane.close()
-
-
-def client(creds: AdminCredentials, plane: ControlPlane, time: FakeTime, **kw: float) -> ApiClient:
-    return ApiClient(
-        creds.url,
-        client_id=creds.client_id,
-        client_secret=creds.client_secret,
-        transport=plane.transport(),
-        sleep=time.sleep,
-        clock=time.clock,
-        **kw,  # type: ignore[arg-type]
-    )
-
-
 def test_reads_converge_through_an_80_percent_429_storm(
     embedded: tuple[ControlPlane, AdminCredentials],
 ) -> None:
@@ -59,7 +36,7 @@ def test_reads_converge_through_an_80_percent_429_storm(
     time = FakeTime()
 
     async def scenario() -> tuple[int, int]:
-        async with client(creds, plane, time) as api:
+        async with connect(embedded, sleep=time.sleep, clock=time.clock) as api:
             await api.create_workspace(
                 name="storm",
                 region_id=None,
@@ -85,7 +62,9 @@ def test_a_read_throttled_past_the_deadline_fails_with_the_count(
     plane.set_faults(FaultConfig(seed=1, rate_429=1.0))
 
     async def scenario() -> None:
-        async with client(creds, plane, time, timeout_total=600.0) as api:
+        async with connect(
+            embedded, sleep=time.sleep, clock=time.clock, timeout_total=600.0
+        ) as api:
             await api.list_regions(creds.organization_id)
 
     with pytest.raises(RateLimitedError) as caught:
