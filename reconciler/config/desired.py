@@ -10,7 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from reconciler.config.diagnostics import Position
-from reconciler.config.models import DataPlane, Organization, Region, Storage, Workspace
+from reconciler.config.models import (
+    CredentialSink,
+    DataPlane,
+    Organization,
+    Region,
+    Storage,
+    Workspace,
+)
 
 #: Path of keys inside a document, as written in YAML (camelCase keys, list indexes).
 KeyPath = tuple[str | int, ...]
@@ -54,6 +61,10 @@ class DesiredState:
 
     def storage_for(self, dataplane: DataPlane) -> Storage | None:
         return dataplane.storage or self.organization.default_storage
+
+    def credentials_for(self, dataplane: DataPlane) -> CredentialSink:
+        """The data plane's sink: its own, else the Organization's default, else ``file``."""
+        return dataplane.credentials or self.organization.credentials or CredentialSink()
 
 
 def dataplane_key(dataplane: DataPlane) -> str:

@@ -218,6 +218,17 @@ class SinkType(StrEnum):
     FILE = "file"
     KUBERNETES = "kubernetes"
     ENV_FILE = "env-file"
+    VAULT = "vault"
+    AWS_SECRETS_MANAGER = "aws-secrets-manager"
+
+    @property
+    def local(self) -> bool:
+        """Written only to this machine's disk: lost with a CI runner's file system."""
+        return self in (SinkType.FILE, SinkType.ENV_FILE)
+
+    @property
+    def secrets_manager(self) -> bool:
+        return self in (SinkType.VAULT, SinkType.AWS_SECRETS_MANAGER)
 
 
 class GitOpsEngine(StrEnum):
@@ -489,6 +500,8 @@ class Organization(DocumentBase):
     external_secrets: ExternalSecretsConfig | None = None
     gitops: GitOpsConfig = Field(default_factory=GitOpsConfig)
     access: list[OrganizationGrant] = Field(default_factory=list)
+    #: The credential sink of every data plane that names none.
+    credentials: CredentialSink | None = None
 
     @field_validator("airbyte_url")
     @classmethod
@@ -513,10 +526,82 @@ class Cluster(Strict):
     release_name: ReleaseName
 
 
+#: Placeholders a secrets-manager path template may use (folded into a unique path each).
+SINK_PATH_TEMPLATE = "airbyte/dataplanes/{region}/{dataplane}"
+
+
+def _check_template(value: str) -> str:
+    unknown = set(re.findall(r"\{([^}]*)\}", value)) - {"region", "dataplane"}
+    if unknown:
+        raise ValueError(
+            f"unknown placeholder(s) {', '.join(sorted('{' + u + '}' for u in unknown))}; "
+            "use {region} and {dataplane}"
+        )
+    if value.startswith("/") or value.endswith("/") or "//" in value:
+        raise ValueError("the path must not start or end with '/' nor contain '//'")
+    return value
+
+
+PathTemplate = Annotated[str, Field(min_length=1), AfterValidator(_check_template)]
+
+
+class VaultAuth(Strict):
+    """How flexctl logs in to Vault: every credential by reference, never literal."""
+
+    method: Literal["token", "approle", "kubernetes"] = "token"
+    token: Secret | None = None
+    role_id: Secret | None = None
+    secret_id: Secret | None = None
+    #: kubernetes: the Vault role, and the service account token (default: the pod's own).
+    role: str | None = None
+    jwt: Secret | None = None
+    #: Where the auth method is mounted (default: its name, ``approle`` / ``kubernetes``).
+    mount: str | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_method(self) -> VaultAuth:
+        needs = {"token": ["token"], "approle": ["role_id", "secret_id"], "kubernetes": ["role"]}
+        missing = [to_camel(f) for f in needs[self.method] if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"vault auth {self.method!r} needs {', '.join(missing)}")
+        return self
+
+
+class VaultSink(Strict):
+    address: Url
+    #: The KV v2 secrets engine's mount.
+    mount: str = Field(default="secret", pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+    path: PathTemplate = SINK_PATH_TEMPLATE
+    #: Vault Enterprise / OpenBao namespace.
+    namespace: str | None = None
+    auth: VaultAuth
+
+
+class AwsSecretsManagerSink(Strict):
+    region: str = Field(min_length=1)
+    name: PathTemplate = SINK_PATH_TEMPLATE
+    #: For a local or private endpoint; absent: the standard one (or ``AWS_ENDPOINT_URL``).
+    endpoint_url: Url | None = None
+    kms_key_id: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class SecretStoreRef(Strict):
+    """The SecretStore the rendered ExternalSecret reads the sink's secret through."""
+
+    name: str = Field(min_length=1)
+    kind: Literal["SecretStore", "ClusterSecretStore"] = "ClusterSecretStore"
+
+
 class CredentialSink(Strict):
     type: SinkType = SinkType.FILE
     #: Only for `env-file`: where to write it (relative to the state directory).
     path: str | None = None
+    vault: VaultSink | None = None
+    aws_secrets_manager: AwsSecretsManagerSink | None = None
+    #: Secrets-manager sinks: the store the ExternalSecret uses (default: the Organization's
+    #: ``externalSecrets`` store, else ClusterSecretStore ``flexctl-<type>``).
+    store: SecretStoreRef | None = None
 
     @model_validator(mode="after")
     def _path_only_for_env_file(self) -> CredentialSink:
@@ -526,6 +611,15 @@ class CredentialSink(Strict):
             raise ValueError(f"a {self.type.value} sink takes no 'path'")
         if self.path is not None and (self.path.startswith("/") or ".." in self.path.split("/")):
             raise ValueError("the env-file path must stay inside the state directory")
+        for block in ("vault", "aws_secrets_manager"):
+            wanted = block.replace("_", "-") == self.type.value
+            present = getattr(self, block) is not None
+            if wanted and not present:
+                raise ValueError(f"a {self.type.value} sink needs the '{to_camel(block)}' block")
+            if present and not wanted:
+                raise ValueError(f"a {self.type.value} sink takes no '{to_camel(block)}' block")
+        if self.store is not None and not self.type.secrets_manager:
+            raise ValueError(f"a {self.type.value} sink takes no 'store'")
         return self
 
 
@@ -540,7 +634,8 @@ class DataPlane(DocumentBase):
     storage: Storage | None = None
     #: Absent: the organisation's. Present: must equal it (control and data planes share it).
     secrets_manager: SecretsManager | None = None
-    credentials: CredentialSink = Field(default_factory=CredentialSink)
+    #: Absent: the Organization's ``credentials`` (default sink), else ``file``.
+    credentials: CredentialSink | None = None
     #: Free-form chart values merged on top of what flexctl renders; checked against the chart.
     values: dict[str, Any] = Field(default_factory=dict)
 

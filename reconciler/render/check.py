@@ -85,7 +85,7 @@ def check_document(desired: DesiredState, dataplane: DataPlane) -> list[Diagnost
             )
         )
     external = desired.organization.external_secrets
-    if external is not None and dataplane.credentials.type is SinkType.KUBERNETES:
+    if external is not None and desired.credentials_for(dataplane).type is SinkType.KUBERNETES:
         out.append(
             problem(
                 desired,

@@ -12,16 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.config.desired import DesiredState
-from reconciler.config.models import DataPlane, ExternalSecretsConfig, GitOpsEngine
+from reconciler.config.models import DataPlane, GitOpsEngine
 from reconciler.render.names import (
     CHART_NAME,
     MANAGED_BY_LABEL,
     gitops_name,
     helm_repository_name,
-    remote_key,
     values_configmap_name,
 )
-from reconciler.render.secretspec import SecretSpec
+from reconciler.render.secretspec import ExternalSource, SecretSpec
 from reconciler.render.yamlout import manifest
 
 VALUES_FILE = "values.yaml"
@@ -46,15 +45,14 @@ def namespace(dataplane: DataPlane) -> dict[str, Any]:
     return manifest("v1", "Namespace", _meta(dataplane.cluster.namespace))
 
 
-def external_secret(
-    dataplane: DataPlane, spec: SecretSpec, external: ExternalSecretsConfig
-) -> dict[str, Any]:
-    """Pulls every key of the data plane's Secret from ``<keyPrefix>/<region>/<dataplane>``.
+def external_secret(spec: SecretSpec, source: ExternalSource) -> dict[str, Any]:
+    """Pulls every key of the data plane's Secret from the source's remote key: where the
+    secrets-manager sink wrote them, else ``<keyPrefix>/<region>/<dataplane>``.
 
     Keys that must exist but stay empty (instance profiles) cannot come from the store:
     they are written by a template, which then has to name the pulled keys as well.
     """
-    key = remote_key(external, dataplane)
+    key = source.key
     pulled = [e.key for e in spec.entries if e.source != "empty"]
     empty = [e.key for e in spec.entries if e.source == "empty"]
     target: dict[str, Any] = {"name": spec.name, "creationPolicy": "Owner"}
@@ -66,8 +64,8 @@ def external_secret(
         "ExternalSecret",
         _meta(spec.name, spec.namespace),
         spec={
-            "refreshInterval": external.refresh_interval,
-            "secretStoreRef": {"name": external.store_name, "kind": external.store_kind},
+            "refreshInterval": source.refresh_interval,
+            "secretStoreRef": {"name": source.store_name, "kind": source.store_kind},
             "target": target,
             "data": [
                 {"secretKey": k, "remoteRef": {"key": key, "property": k}} for k in sorted(pulled)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from reconciler.config.desired import DesiredState, dataplane_key
 from reconciler.config.models import DataPlane, GitOpsEngine, SinkType
-from reconciler.render.names import CHART_NAME, folder_name, remote_key
-from reconciler.render.secretspec import SecretSpec
+from reconciler.render.names import CHART_NAME, folder_name
+from reconciler.render.secretspec import SecretSpec, external_source
 
 
 def readme(desired: DesiredState, dataplane: DataPlane, spec: SecretSpec, files: list[str]) -> str:
@@ -42,7 +42,8 @@ def readme(desired: DesiredState, dataplane: DataPlane, spec: SecretSpec, files:
 
 
 def _secret_step(desired: DesiredState, dataplane: DataPlane, spec: SecretSpec) -> str:
-    external = desired.organization.external_secrets
+    external = external_source(desired, dataplane)
+    sink = desired.credentials_for(dataplane)
     stem = folder_name(dataplane)
     pulled = [e for e in spec.entries if e.source != "empty"]
     empty = [e.key for e in spec.entries if e.source == "empty"]
@@ -53,15 +54,23 @@ def _secret_step(desired: DesiredState, dataplane: DataPlane, spec: SecretSpec) 
     )
     if external is not None:
         where = ", ".join(f"`{e.key}`" for e in pulled)
-        return (
+        source = (
             f"`externalsecret.yaml` makes External Secrets Operator build it from "
-            f"{external.store_kind} `{external.store_name}`, remote key "
-            f"`{remote_key(external, dataplane)}`, one property per key: {where}. Store them "
-            "there first (the data-plane client id and secret are in flexctl's credential "
-            f"sink after `flexctl apply`).{empty_note}"
+            f"{external.store_kind} `{external.store_name}`, remote key `{external.key}`, one "
+            f"property per key: {where}."
+        )
+        if external.store_note is not None:
+            return (
+                f"{source} `flexctl apply` writes them there ({sink.type.value} sink): nothing "
+                f"to copy. The cluster needs {external.store_kind} `{external.store_name}` "
+                f"using {external.store_note}, with read access to that key.{empty_note}"
+            )
+        return (
+            f"{source} Store them there first (the data-plane client id and secret are in "
+            f"flexctl's credential sink after `flexctl apply`).{empty_note}"
         )
     ctx = f"kubectl --context {dataplane.cluster.kube_context}"
-    match dataplane.credentials.type:
+    match sink.type:
         case SinkType.KUBERNETES:
             how = (
                 "`flexctl apply` writes it into the cluster itself (kubernetes sink): "
@@ -69,11 +78,10 @@ def _secret_step(desired: DesiredState, dataplane: DataPlane, spec: SecretSpec) 
             )
         case SinkType.ENV_FILE:
             how = (
-                "`flexctl apply` writes the client id and secret to "
-                f"`{dataplane.credentials.path}` in its state directory (env-file sink). "
-                "Create the Secret from it with every "
-                f"key listed above: `{ctx} -n {dataplane.cluster.namespace} create secret "
-                f"generic {spec.name} --from-env-file=...`."
+                "`flexctl apply` writes every key listed above (and `DATAPLANE_ID`) to "
+                f"`{sink.path}` in its state directory (env-file sink). "
+                f"Create the Secret from it: `{ctx} -n {dataplane.cluster.namespace} create "
+                f"secret generic {spec.name} --from-env-file=<state-dir>/{sink.path}`."
             )
         case _:
             how = (

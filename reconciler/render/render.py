@@ -19,7 +19,7 @@ from reconciler.render.kube_schema import validate_manifest
 from reconciler.render.names import folder_name
 from reconciler.render.problems import RenderProblems, problem
 from reconciler.render.readme import readme
-from reconciler.render.secretspec import secret_spec
+from reconciler.render.secretspec import external_source, secret_spec
 from reconciler.render.values import base_values, merge
 from reconciler.render.yamlout import dump, sorted_tree
 
@@ -68,12 +68,10 @@ def render_dataplane(
     problems += check.check_overrides(desired, dataplane, keys)
     problems += check.check_merged(desired, dataplane, merged=merged, base=base, spec=spec)
 
-    external = desired.organization.external_secrets
+    external = external_source(desired, dataplane)
     objects: dict[str, dict[str, Any]] = {manifests.NAMESPACE_FILE: manifests.namespace(dataplane)}
     if external is not None:
-        objects[manifests.EXTERNAL_SECRET_FILE] = manifests.external_secret(
-            dataplane, spec, external
-        )
+        objects[manifests.EXTERNAL_SECRET_FILE] = manifests.external_secret(spec, external)
     engine = desired.organization.gitops.engine
     if engine is GitOpsEngine.FLUX:
         objects[manifests.HELM_REPOSITORY_FILE] = manifests.helm_repository(desired, dataplane)

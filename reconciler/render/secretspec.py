@@ -16,14 +16,16 @@ from typing import Literal
 
 from reconciler.config.desired import DesiredState
 from reconciler.config.models import (
+    CredentialSink,
     DataPlane,
     SecretRef,
     SecretsManager,
     SecretsManagerType,
+    SinkType,
     Storage,
     StorageType,
 )
-from reconciler.render.names import CLIENT_ID_KEY, CLIENT_SECRET_KEY, secret_name
+from reconciler.render.names import CLIENT_ID_KEY, CLIENT_SECRET_KEY, remote_key, secret_name
 
 Source = Literal["client_id", "client_secret", "reference", "empty"]
 
@@ -97,6 +99,59 @@ _REF_FIELDS = {
     "clientSecretSecretKey": "client_secret",
     "authTokenSecretKey": "auth_token",
 }
+
+
+@dataclass(frozen=True)
+class ExternalSource:
+    """Where the rendered ExternalSecret reads the data plane's keys (one property each)."""
+
+    store_name: str
+    store_kind: str
+    #: The remote key: the sink's path (secrets-manager sink) or ``<keyPrefix>/<region>/<dp>``.
+    key: str
+    refresh_interval: str
+    #: What the store must be, in words, when the sink writes there; None: a person stores it.
+    store_note: str | None = None
+
+
+def sink_path(template: str, dataplane: DataPlane) -> str:
+    """A sink path template with ``{region}`` and ``{dataplane}`` filled in."""
+    return template.replace("{region}", dataplane.region).replace("{dataplane}", dataplane.name)
+
+
+def external_source(desired: DesiredState, dataplane: DataPlane) -> ExternalSource | None:
+    """The ExternalSecret's source; None when no ExternalSecret is rendered (kubernetes sink,
+    or a local sink without an Organization ``externalSecrets`` store)."""
+    sink = desired.credentials_for(dataplane)
+    external = desired.organization.external_secrets
+    refresh = external.refresh_interval if external is not None else "1h"
+    if sink.type.secrets_manager:
+        if sink.store is not None:
+            name, kind = sink.store.name, sink.store.kind
+        elif external is not None:
+            name, kind = external.store_name, external.store_kind
+        else:
+            name, kind = f"flexctl-{sink.type.value}", "ClusterSecretStore"
+        key, note = _sink_location(sink, dataplane)
+        return ExternalSource(name, kind, key, refresh, store_note=note)
+    if external is None or sink.type is SinkType.KUBERNETES:
+        return None
+    key = remote_key(external, dataplane)
+    return ExternalSource(external.store_name, external.store_kind, key, refresh)
+
+
+def _sink_location(sink: CredentialSink, dataplane: DataPlane) -> tuple[str, str]:
+    if sink.vault is not None:
+        vault = sink.vault
+        return sink_path(vault.path, dataplane), (
+            f"the `vault` provider with `server: {vault.address}`, `path: {vault.mount}`, "
+            "`version: v2`" + (f", `namespace: {vault.namespace}`" if vault.namespace else "")
+        )
+    assert sink.aws_secrets_manager is not None
+    aws = sink.aws_secrets_manager
+    return sink_path(aws.name, dataplane), (
+        f"the `aws` provider with `service: SecretsManager`, `region: {aws.region}`"
+    )
 
 
 def secrets_manager_for(desired: DesiredState, dataplane: DataPlane) -> SecretsManager:

@@ -4,6 +4,11 @@ Secret) are delivered, chosen per data plane by ``DataPlane.credentials.type``:
     file        0600 Secret manifest, state dir ``credentials/<region>--<dataplane>.yaml`` (default)
     kubernetes  the Secret itself, in the data plane's cluster (kube context, namespace)
     env-file    ``DATAPLANE_CLIENT_ID=...`` lines, 0600, at ``credentials.path`` in the state dir
+    vault       one KV v2 secret (JSON object) in Vault / OpenBao, ``sinks.vault``
+    aws-secrets-manager  one JSON SecretString in AWS Secrets Manager, ``sinks.aws_sm``
+
+The sink is the data plane's ``credentials``, else the Organization's default
+(``DesiredState.credentials_for``).
 
 Every write is read back; every failure is a ``SinkError`` that never contains a value.
 The Secret's name and keys come from ``render.names`` / ``render.secretspec``, shared with
@@ -58,10 +63,22 @@ def sink_for(
         config_dir=config_dir or Path.cwd(),
     )
     stem = folder_name(dataplane)
-    sink = dataplane.credentials
+    sink = desired.credentials_for(dataplane)
+    if sink.type is SinkType.VAULT:
+        from reconciler.sinks.managed import ManagedSink
+        from reconciler.sinks.vault import VaultBackend
+
+        assert sink.vault is not None  # the model requires it
+        return ManagedSink(ctx, VaultBackend(ctx, sink.vault))
+    if sink.type is SinkType.AWS_SECRETS_MANAGER:
+        from reconciler.sinks.aws_sm import AwsSecretsManagerBackend
+        from reconciler.sinks.managed import ManagedSink
+
+        assert sink.aws_secrets_manager is not None  # the model requires it
+        return ManagedSink(ctx, AwsSecretsManagerBackend(ctx, sink.aws_secrets_manager))
     if sink.type is SinkType.ENV_FILE:
         assert sink.path is not None  # the model requires it
-        return EnvFileSink(state_dir.path(sink.path), label=ctx.label, state_dir=state_dir)
+        return EnvFileSink(ctx, state_dir.path(sink.path), state_dir=state_dir)
     if sink.type is SinkType.KUBERNETES:
         from reconciler.sinks.kube import KubeconfigClientFactory, KubernetesSink
 

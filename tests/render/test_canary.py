@@ -38,7 +38,7 @@ def test_no_secret_under_out(tmp_path: Path, monkeypatch) -> None:  # type: igno
                 f"{CANARY}-id", f"{CANARY}-client-id", f"{CANARY}-client-secret"
             )
             sink = sink_for(desired, dataplane, state_dir=state, env=ENV)
-            if dataplane.credentials.type.value != "kubernetes":
+            if desired.credentials_for(dataplane).type.value != "kubernetes":
                 sink.write(creds)
                 written_somewhere += 1
         write_tree(out / name, render_all(desired))

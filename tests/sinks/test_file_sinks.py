@@ -68,16 +68,24 @@ def test_env_file_sink(tmp_path: Path) -> None:
     desired = load("eso-argocd")
     dataplane = next(dp for dp in desired.dataplanes if dp.name == "primary")
     state = StateDir(tmp_path / "state")
-    sink = sink_for(desired, dataplane, state_dir=state, env={})
+    env = {"GLOBEX_GCS_CREDENTIALS": '{\n "type": "gcs"}', "GLOBEX_GSM_CREDENTIALS": "gsm-x"}
+    sink = sink_for(desired, dataplane, state_dir=state, env=env)
     path = state.path("airbox", "primary.env")
     assert sink.describe() == f"env-file {path}"
-    sink.write(CREDS)
+    with pytest.raises(SinkError) as info:
+        sink.write(CREDS)
+    assert str(info.value).endswith(
+        "but the Secret is incomplete: key GOOGLE_APPLICATION_CREDENTIALS_JSON left out: its "
+        "value has a line break"
+    )
     assert path.stat().st_mode & 0o777 == 0o600
     lines = path.read_text().splitlines()
+    # every key of the Secret the chart reads, so --from-env-file builds a complete one
     assert lines[1:] == [
         "DATAPLANE_ID=dp-id",
         "DATAPLANE_CLIENT_ID=client-id-x",
         "DATAPLANE_CLIENT_SECRET=client-secret-x",
+        "SECRET_STORE_GCP_CREDENTIALS=gsm-x",
     ]
     assert sink.read() == CREDS
     with pytest.raises(SinkError, match="contains a line break"):

@@ -1,0 +1,109 @@
+"""apply with the vault sink on the embedded control plane and a real OpenBao server: the
+credentials land at the sink's path, the rendered ExternalSecret reads exactly there, they
+work against the control plane; a refused write rolls the data plane back, naming the sink
+and the path, with no value in any message."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import hvac
+from ruamel.yaml import YAML
+
+from reconciler.engine.session import sinks_for
+from reconciler.render.render import render_dataplane
+from reconciler.sinks.managed import ManagedSink
+from tests.servers.conftest_plugin import OpenBao
+from tests.servers.vaultadmin import READ_ONLY, token_with_policy
+
+from .harness import ORG_ID, World, edit
+
+DP_FILE = "dataplanes/aws-us-east-1.yaml"
+
+
+def _use_vault(world: World, address: str, base: str) -> None:
+    edit(
+        world.config / DP_FILE,
+        "credentials:\n  type: file\n",
+        "credentials:\n  type: vault\n  vault:\n"
+        f"    address: {address}\n    path: {base}/{{region}}/{{dataplane}}\n"
+        "    auth: {method: token, token: {env: BAO_TOKEN}}\n"
+        "  store: {name: openbao, kind: ClusterSecretStore}\n",
+    )
+
+
+async def _live_dataplanes(world: World) -> list[str]:
+    async with world.api() as client:
+        regions = [
+            r["regionId"] for r in await client.list_regions(ORG_ID) if r["name"].startswith("aws-")
+        ]
+        return sorted(d["name"] for d in await client.list_dataplanes(regions))
+
+
+def test_vault_sink_end_to_end(world: World, openbao: OpenBao) -> None:
+    base = f"e2e-{uuid.uuid4().hex[:8]}"
+    _use_vault(world, openbao.url, base)
+    world.env["BAO_TOKEN"] = openbao.root_token
+    result = asyncio.run(world.converge())
+    created = [
+        o
+        for o in result.outcomes
+        if str(o.change.key) == "dataplane aws-us-east-1/us-east-1-primary"
+    ]
+    assert len(created) == 1 and created[0].ok
+    path = f"{base}/aws-us-east-1/us-east-1-primary"
+    raw = hvac.Client(url=openbao.url, token=openbao.root_token).secrets.kv.v2
+    stored = raw.read_secret_version(path=path, mount_point="secret", raise_on_deleted_version=True)
+    data = stored["data"]["data"]
+    assert data["DATAPLANE_ID"] == created[0].object_id
+    # nothing local holds the secret
+    assert not list(world.state.root.glob("credentials/aws-us-east-1*"))
+
+    desired = world.desired()
+    dataplane = next(dp for dp in desired.dataplanes if dp.name == "us-east-1-primary")
+    files, problems = render_dataplane(desired, dataplane)
+    assert problems == []
+    es = YAML(typ="safe", pure=True).load(files["externalsecret.yaml"])
+    assert es["spec"]["secretStoreRef"] == {"name": "openbao", "kind": "ClusterSecretStore"}
+    refs = {d["secretKey"]: d["remoteRef"] for d in es["spec"]["data"]}
+    # every pulled key is a property the sink wrote, at the path it wrote
+    assert set(refs) == set(data) - {"DATAPLANE_ID"}
+    assert {r["key"] for r in refs.values()} == {path}
+    assert all(r["property"] == k for k, r in refs.items())
+    assert (
+        f"using the `vault` provider with `server: {openbao.url}`, `path: secret`"
+        in files["README.md"]
+    )
+    assert data["DATAPLANE_CLIENT_SECRET"] not in "".join(files.values())
+
+    async def token_ok() -> bool:
+        async with world.connection() as conn:
+            return await conn.client.dataplane_token(
+                conn.dataplane_token_url,
+                client_id=data["DATAPLANE_CLIENT_ID"],
+                client_secret=data["DATAPLANE_CLIENT_SECRET"],
+            )
+
+    assert asyncio.run(token_ok())
+
+
+def test_refused_write_rolls_the_dataplane_back(world: World, openbao: OpenBao) -> None:
+    token = token_with_policy(openbao, READ_ONLY)
+    base = f"ro-{uuid.uuid4().hex[:8]}"
+    _use_vault(world, openbao.url, base)
+    world.env["BAO_TOKEN"] = token
+    result = asyncio.run(world.apply())
+    failed = {str(o.change.key): o.error for o in result.failed}
+    assert failed["dataplane aws-us-east-1/us-east-1-primary"] == (
+        f"DataPlane aws-us-east-1/us-east-1-primary: vault {openbao.url} "
+        f"secret/{base}/aws-us-east-1/us-east-1-primary: cannot write: permission denied"
+    )
+    live = asyncio.run(_live_dataplanes(world))
+    assert "us-east-1-primary" not in live  # rolled back: nobody could ever use it
+    assert token not in str(failed)
+    # the sink reads nothing; the next plan creates it again
+    desired = world.desired()
+    dataplane = next(dp for dp in desired.dataplanes if dp.name == "us-east-1-primary")
+    sink = sinks_for(desired, world.ctx())(dataplane)
+    assert isinstance(sink, ManagedSink) and sink.read() is None
