@@ -21,6 +21,8 @@ class CallCounter:
     total: int = 0
     token: int = 0
     retries: int = 0
+    #: Answers that were 429 (throttled), retried or not.
+    throttled: int = 0
     by_endpoint: Counter[str] = field(default_factory=Counter)
 
     def record(self, method: str, template: str, *, is_token: bool = False) -> None:

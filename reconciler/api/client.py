@@ -56,6 +56,7 @@ class ApiClient(WorkspaceEndpoints):
         timeout: float = 30.0,
         max_attempts: int = 6,
         max_elapsed: float = 120.0,
+        timeout_total: float = 3600.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -87,7 +88,11 @@ class ApiClient(WorkspaceEndpoints):
         self._session = Session(
             self._http,
             token_call=token_calls,
-            policy=RetryPolicy(max_attempts=max_attempts, max_elapsed=max_elapsed),
+            policy=RetryPolicy(
+                max_attempts=max_attempts,
+                max_elapsed=max_elapsed,
+                throttle_deadline=timeout_total,
+            ),
             max_concurrency=max_concurrency,
             sleep=sleep,
             clock=clock,

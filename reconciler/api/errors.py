@@ -72,6 +72,8 @@ class ApiError(FlexctlError):
         self.attempts = attempts
         # Seconds the server asked us to wait (Retry-After); read by the retry policy only.
         self.retry_after: float | None = None
+        #: Said after the message (e.g. how long a throttled read was retried).
+        self.note = ""
         super().__init__(self._message())
 
     def _where(self) -> str:
@@ -88,6 +90,8 @@ class ApiError(FlexctlError):
         message = f"{self._where()}: {self._what()}"
         if self.attempts > 1:
             message += f" (gave up after {self.attempts} attempts)"
+        if self.note:
+            message += f"; {self.note}"
         return message
 
     def __str__(self) -> str:

@@ -13,6 +13,10 @@ certainly was not processed):
                                      most 3 tries
     anything else (4xx)              raised as its typed error at once
 
+A 429 on a read is retried past `max_attempts` and `max_elapsed`: a throttled read changes
+nothing, so it keeps trying (jittered exponential backoff) until the run's overall
+`throttle_deadline` (``--timeout``, counted from the client's start) has passed.
+
 A read is a GET or a token request (a POST that changes nothing).
 A 500 on a read is the server's "unexpected-problem": sometimes transient, so
 worth two more tries; on a PATCH/DELETE it is usually a deterministic clash
@@ -30,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tenacity import RetryCallState, wait_exponential_jitter
+from tenacity import RetryCallState, wait_exponential, wait_random
 
 from reconciler.api import errors
 
@@ -47,6 +51,8 @@ class RetryPolicy:
     max_wait: float = 30.0
     backoff_initial: float = 1.0
     jitter: float = 1.0
+    #: Seconds from the client's start during which throttled (429) reads keep being retried.
+    throttle_deadline: float = 3600.0
 
     def should_retry(self, error: BaseException, *, read: bool, create: bool, attempt: int) -> bool:
         """Whether `error` from attempt number `attempt` (1-based) deserves another try."""
@@ -61,11 +67,13 @@ class RetryPolicy:
         return error.status == 500 and read and attempt < GET_500_MAX_ATTEMPTS
 
     def stop(
-        self, *, clock: Callable[[], float], started: float
+        self, *, clock: Callable[[], float], started: float, read: bool = False, run_started: float
     ) -> Callable[[RetryCallState], bool]:
-        """tenacity stop condition: out of attempts or out of time."""
+        """tenacity stop condition: out of attempts or out of time (a throttled read: the run's)."""
 
         def _stop(state: RetryCallState) -> bool:
+            if read and _throttled(state):
+                return clock() - run_started >= self.throttle_deadline
             return (
                 state.attempt_number >= self.max_attempts or clock() - started >= self.max_elapsed
             )
@@ -73,19 +81,31 @@ class RetryPolicy:
         return _stop
 
     def wait(
-        self, *, clock: Callable[[], float], started: float
+        self, *, clock: Callable[[], float], started: float, read: bool = False, run_started: float
     ) -> Callable[[RetryCallState], float]:
         """tenacity wait: Retry-After if given, else exponential backoff with jitter."""
-        backoff = wait_exponential_jitter(max=self.max_wait, jitter=self.jitter)
+        # 2**n + uniform(0, jitter), the jitter added after the cap: waits at the cap still
+        # differ, so throttled clients do not come back in step.
+        backoff = wait_exponential(
+            multiplier=self.backoff_initial, max=self.max_wait - self.jitter
+        ) + wait_random(0, self.jitter)
 
         def _wait(state: RetryCallState) -> float:
             error = state.outcome.exception() if state.outcome is not None else None
             asked = error.retry_after if isinstance(error, errors.ApiError) else None
             seconds = min(asked, self.max_wait) if asked is not None else backoff(state)
-            remaining = self.max_elapsed - (clock() - started)
+            if read and _throttled(state):
+                remaining = self.throttle_deadline - (clock() - run_started)
+            else:
+                remaining = self.max_elapsed - (clock() - started)
             return max(0.0, min(seconds, remaining))
 
         return _wait
+
+
+def _throttled(state: RetryCallState) -> bool:
+    error = state.outcome.exception() if state.outcome is not None else None
+    return isinstance(error, errors.RateLimitedError)
 
 
 def outcome_unknown(error: errors.ApiError) -> bool:

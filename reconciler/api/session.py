@@ -100,6 +100,7 @@ class Session:
         self._clock = clock
         self.redactor = redactor
         self.calls = CallCounter()
+        self._run_started = clock()
         #: Token requests in order of preference (JSON, then form); the one that worked
         #: moves to the front, so a fallback is paid once per client, not per refresh.
         self._token_calls = list(token_call or ())
@@ -111,9 +112,14 @@ class Session:
         """Send `call` with retries; the 2xx answer, or the typed `ApiError`."""
         progress = _Progress()
         started = self._clock()
+        clock, read, run_started = self._clock, call.is_read, self._run_started
         retrying = AsyncRetrying(
-            stop=self._policy.stop(clock=self._clock, started=started),
-            wait=self._policy.wait(clock=self._clock, started=started),
+            stop=self._policy.stop(
+                clock=clock, started=started, read=read, run_started=run_started
+            ),
+            wait=self._policy.wait(
+                clock=clock, started=started, read=read, run_started=run_started
+            ),
             retry=lambda state: self._should_retry(call, state),
             sleep=self._sleep,
             before_sleep=lambda state: self._before_sleep(call, state),
@@ -126,6 +132,11 @@ class Session:
             raise final.error from final.error.__cause__
         except errors.ApiError as error:
             error.attempts = progress.attempts
+            if call.is_read and isinstance(error, errors.RateLimitedError):
+                error.note = (
+                    f"still throttled when the --timeout of {self._policy.throttle_deadline:g} s "
+                    f"passed; {self.calls.throttled} throttled answers (429) in this run"
+                )
             if call.create and outcome_unknown(error):
                 raise self._ambiguous(call, error) from error
             raise
@@ -157,6 +168,20 @@ class Session:
             if isinstance(error, errors.ApiError)
             else ""
         )
+        if call.is_read and isinstance(error, errors.RateLimitedError):
+            left = self._policy.throttle_deadline - (self._clock() - self._run_started)
+            log.warning(
+                "%s %s: %s; retrying in %.1f s (attempt %d; %d throttled answers so far, "
+                "giving up in %.0f s)",
+                call.method,
+                call.path,
+                why,
+                state.upcoming_sleep,
+                state.attempt_number + 1,
+                self.calls.throttled,
+                max(0.0, left),
+            )
+            return
         log.warning(
             "%s %s: %s; retrying in %.1f s (attempt %d of %d)",
             call.method,
@@ -181,6 +206,8 @@ class Session:
                 response = await self._send(call, await self._token())
         if response.is_success:
             return response
+        if response.status_code == 429:
+            self.calls.throttled += 1
         raise error_for_response(
             response,
             method=call.method,

@@ -32,3 +32,15 @@ def add_state_dir_argument(parser: argparse.ArgumentParser) -> None:
         help="where the inventory, journal, lock and audit log live: local, s3://BUCKET/PREFIX "
         "or git+URL#REF (default: $FLEXCTL_STATE, else the Organization's state.url, else local)",
     )
+
+
+def add_timeout_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="overall deadline for a run that is throttled (429): reads keep being retried with "
+        "jittered backoff until it passes, then the run fails with the count of throttled "
+        "answers (default: 3600)",
+    )

@@ -33,6 +33,7 @@ def context(args: argparse.Namespace, loaded: Loaded) -> RunContext:
         # root), wherever flexctl runs from; a config read from Git has no directory here.
         base_dir=Path(loaded.source["path"]) if "path" in loaded.source else Path.cwd(),
         source=source,
+        timeout=getattr(args, "timeout", 3600.0),
     )
 
 

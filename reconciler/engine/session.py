@@ -49,6 +49,8 @@ class RunContext:
     max_concurrency: int = 16
     #: Seconds an apply waits for another holder's lock (``--lock-timeout``; 0: refuse).
     lock_timeout: float = 0.0
+    #: Seconds from the start during which throttled (429) reads keep being retried.
+    timeout: float = 3600.0
 
     def resolver(self) -> Callable[[SecretRef, str], str]:
         def resolve(ref: SecretRef, where: str) -> str:
@@ -93,6 +95,7 @@ async def connect(desired: DesiredState, ctx: RunContext) -> AsyncIterator[Conne
             client_id=settings.client_id,
             client_secret=settings.client_secret,
             max_concurrency=ctx.max_concurrency,
+            timeout_total=ctx.timeout,
         ) as client:
             yield Connection(
                 client=client,
@@ -111,6 +114,7 @@ async def connect(desired: DesiredState, ctx: RunContext) -> AsyncIterator[Conne
             client_secret=creds.client_secret,
             transport=plane.transport(),
             max_concurrency=ctx.max_concurrency,
+            timeout_total=ctx.timeout,
         ) as client:
             yield Connection(
                 client=client,

@@ -7,9 +7,8 @@ emulator drifting apart.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, Literal
 
 import pytest
@@ -20,20 +19,11 @@ from reconciler.api import (
     ApiError,
     NotFoundError,
 )
-from reconciler.controlplane import AdminCredentials, ControlPlane, FaultConfig, open_embedded
+from reconciler.controlplane import AdminCredentials, ControlPlane, FaultConfig
 
 from .fakeapi import run
 
 MANAGED_ORG = "00000000-0000-0000-0000-000000000000"
-
-
-@pytest.fixture
-def embedded(tmp_path: Path) -> Iterator[tuple[ControlPlane, AdminCredentials]]:
-    plane, creds = open_embedded(tmp_path / "state")
-    try:
-        yield plane, creds
-    finally:
-        plane.close()
 
 
 class NoWait:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -38,7 +39,7 @@ def test_429_without_retry_after_backs_off_exponentially_with_jitter(api: FakeAp
 
     assert run(list_regions(api)) == [REGION]
     assert len(api.hits("GET", "/v1/regions")) == 4
-    # wait_exponential_jitter: 2**n + uniform(0, 1) for n = 0, 1, 2
+    # 2**n + uniform(0, 1) for n = 0, 1, 2
     assert len(api.sleeps) == 3
     for n, slept in enumerate(api.sleeps):
         assert 2**n <= slept <= 2**n + 1
@@ -77,26 +78,62 @@ def test_503_retry_after_is_honoured_too(api: FakeApi) -> None:
 
 
 def test_attempts_are_bounded_and_the_error_says_so(api: FakeApi) -> None:
-    api.on("GET", "/v1/regions", RATE_LIMITED)
+    api.on("GET", "/v1/regions", problem(503, "service-unavailable", "Try later."))
 
-    with pytest.raises(RateLimitedError) as caught:
+    with pytest.raises(ServerError) as caught:
         run(list_regions(api))
     assert len(api.hits("GET", "/v1/regions")) == 6
     assert caught.value.attempts == 6
     assert str(caught.value) == (
-        f"GET /regions (regions of organization {ORG}): 429 Too Many Requests: "
-        "You are being rate limited. (gave up after 6 attempts)"
+        f"GET /regions (regions of organization {ORG}): 503 service-unavailable: "
+        "Try later. (gave up after 6 attempts)"
     )
 
 
 def test_total_retry_time_is_bounded(api: FakeApi) -> None:
-    slow = httpx.Response(429, headers={"retry-after": "25"})
+    slow = problem(503, "service-unavailable")
+    slow.headers["retry-after"] = "25"
     api.on("GET", "/v1/regions", slow)
 
-    with pytest.raises(RateLimitedError):
+    with pytest.raises(ServerError):
         run(list_regions(api, max_elapsed=60.0))
     assert api.sleeps == [25.0, 25.0, 10.0]  # the last wait is cut to the deadline
     assert len(api.hits("GET", "/v1/regions")) == 4
+
+
+def test_a_throttled_read_is_retried_past_the_attempt_limit_until_it_succeeds(
+    api: FakeApi,
+) -> None:
+    api.on("GET", "/v1/regions", *([RATE_LIMITED] * 20), ok([REGION]))
+
+    assert run(list_regions(api)) == [REGION]
+    assert len(api.hits("GET", "/v1/regions")) == 21
+    waits = api.sleeps[-10:]
+    assert all(0 < w <= 31.0 for w in waits)
+    assert len(set(waits)) > 1  # jittered
+
+
+def test_a_throttled_read_gives_up_at_the_overall_deadline_with_the_count(api: FakeApi) -> None:
+    api.on("GET", "/v1/regions", RATE_LIMITED)
+
+    with pytest.raises(RateLimitedError) as caught:
+        run(list_regions(api, timeout_total=300.0))
+    hits = len(api.hits("GET", "/v1/regions"))
+    assert hits > 6  # more than the attempts any other failure gets
+    assert sum(api.sleeps) == pytest.approx(300.0)  # the last wait is cut to the deadline
+    assert str(caught.value).endswith(
+        f"(gave up after {hits} attempts); still throttled when the --timeout of 300 s "
+        f"passed; {hits} throttled answers (429) in this run"
+    )
+
+
+def test_a_throttled_create_still_gives_up_after_the_attempt_limit(api: FakeApi) -> None:
+    api.on("POST", "/v1/regions", RATE_LIMITED)
+
+    with pytest.raises(RateLimitedError) as caught:
+        run(create_region(api))
+    assert len(api.hits("POST", "/v1/regions")) == 6
+    assert "--timeout" not in str(caught.value)
 
 
 @pytest.mark.parametrize("status", [502, 503, 504, 408])
@@ -228,4 +265,7 @@ def test_retries_are_logged_without_bodies(api: FakeApi, caplog: pytest.LogCaptu
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1
     assert warnings[0].startswith("GET /regions: 429 Too Many Requests; retrying in ")
-    assert warnings[0].endswith("s (attempt 2 of 6)")
+    # A throttled read reports its progress: attempts, throttled answers, time left.
+    assert re.search(
+        r"s \(attempt 2; 1 throttled answers so far, giving up in 3600 s\)$", warnings[0]
+    )
