@@ -4,6 +4,8 @@ Each subcommand lives in its own module exposing ``register(subparsers)``, which
 parser and sets ``func`` to a ``run(args) -> int``. This module owns exit codes and the
 single error handler: a ``FlexctlError`` is printed as its ``render()`` with exit 1, an
 interrupt exits 130, and nothing else is caught so that real bugs stay visible in tests.
+A usage error exits 1 with the usage line (argparse's own 2 is the code ``--detailed-exitcode``
+gives to "changes pending").
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from reconciler import __version__
 from reconciler.errors import FlexctlError
@@ -34,8 +37,16 @@ COMMANDS = (
 )
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error exits 1 (2 means "changes pending")."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="flexctl",
         description="Declarative GitOps reconciler for Airbyte Enterprise Flex and self-managed "
         "Airbyte.",
@@ -54,8 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors; subparsers inherit Parser
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     try:
         return int(args.func(args))
     except FlexctlError as exc:

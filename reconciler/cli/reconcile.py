@@ -23,12 +23,12 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any, cast
 
-from reconciler.cli.common import add_state_dir_argument
+from reconciler.cli.common import add_embedded_argument, add_state_dir_argument, announce_target
 from reconciler.errors import FlexctlError
 from reconciler.gitops.lastgood import LastGoodStore
 from reconciler.gitops.loop import CycleFunction, run_loop
@@ -91,6 +91,7 @@ def register(
         help=f"outcomes kept in the status file (default: {DEFAULT_HISTORY})",
     )
     add_state_dir_argument(parser)
+    add_embedded_argument(parser)
     parser.set_defaults(func=lambda args: run(args, build_cycle=build_cycle))
 
 
@@ -147,7 +148,7 @@ def run(args: argparse.Namespace, *, build_cycle: BuildCycle | None = None) -> i
                 metrics=metrics,
                 notifier=notifier,
                 stop=stop,
-                on_outcome=lambda outcome: print(outcome.summary(), flush=True),
+                on_outcome=_printer(),
             )
     finally:
         if metrics is not None:
@@ -157,6 +158,20 @@ def run(args: argparse.Namespace, *, build_cycle: BuildCycle | None = None) -> i
     if not args.once:
         return 0  # the loop only ends on a signal: a clean stop
     return exit_code(last, mode=args.mode)
+
+
+def _printer() -> Callable[[CycleOutcome], None]:
+    """One line per cycle, preceded by the control plane whenever it is not the last one named
+    (once at the top, in practice)."""
+    named: list[Mapping[str, str]] = []
+
+    def show(outcome: CycleOutcome) -> None:
+        if outcome.target and (not named or named[-1] != outcome.target):
+            announce_target(outcome.target)
+            named.append(outcome.target)
+        print(outcome.summary(), flush=True)
+
+    return show
 
 
 def exit_code(outcome: CycleOutcome | None, *, mode: str) -> int:

@@ -13,7 +13,12 @@ import argparse
 import asyncio
 from dataclasses import dataclass
 
-from reconciler.cli.common import add_config_argument, add_state_dir_argument
+from reconciler.cli.common import (
+    add_config_argument,
+    add_embedded_argument,
+    add_state_dir_argument,
+    announce_target,
+)
 from reconciler.cli.loading import add_repo_arguments, load_config
 from reconciler.cli.main import EXIT_ERROR, EXIT_OK
 from reconciler.cli.run import context, run_async
@@ -36,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_config_argument(parser)
     add_state_dir_argument(parser)
+    add_embedded_argument(parser)
     add_repo_arguments(parser)
     parser.set_defaults(func=run)
 
@@ -67,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
     async def go() -> list[Verdict]:
         async with connect(desired, ctx) as conn:
+            announce_target(conn.target)
             verdicts = list(await asyncio.gather(*(check(conn, dp) for dp in desired.dataplanes)))
             if conn.embedded is not None:
                 seen = {

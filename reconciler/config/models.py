@@ -415,11 +415,32 @@ class DocumentBase(Strict):
 
 
 class ControlPlane(Strict):
-    """How flexctl reaches the control plane's public API. Absent: environment or embedded."""
+    """How flexctl reaches the control plane's public API. Absent: the environment, else (only
+    outside CI) the embedded control plane; ``embedded: true`` chooses the embedded one always."""
 
     url: Url | None = None
     client_id: Secret | None = None
     client_secret: Secret | None = None
+    #: Use the embedded control plane in the state directory, in CI too (demos, tests).
+    embedded: StrictBool = False
+
+    @model_validator(mode="after")
+    def _embedded_alone(self) -> ControlPlane:
+        given = [
+            name
+            for name, value in (
+                ("url", self.url),
+                ("clientId", self.client_id),
+                ("clientSecret", self.client_secret),
+            )
+            if value is not None
+        ]
+        if self.embedded and given:
+            raise ValueError(
+                f"embedded: true uses the embedded control plane, so {', '.join(given)} "
+                "cannot be set with it; remove one or the other"
+            )
+        return self
 
 
 class PrunePolicy(Strict):

@@ -14,13 +14,14 @@ import asyncio
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from reconciler.config.desired import DesiredState
 from reconciler.config.loader import load_sources
 from reconciler.config.sources import SourceFile
 from reconciler.engine.apply import apply_prepared
-from reconciler.engine.session import RunContext, connect, prepare
+from reconciler.engine.session import Connection, RunContext, connect, prepare
 from reconciler.gitops.outcome import CycleResult
 from reconciler.gitops.repo import CommitInfo
 from reconciler.state import StateBackend, open_backend, select_state_url
@@ -56,6 +57,7 @@ def build_cycle(args: argparse.Namespace, mode: str) -> CycleFunction:
             base_dir=Path.cwd(),
             source=commit.as_json(),
             stop=stop,
+            embedded=bool(getattr(args, "embedded", False)),
         )
         return asyncio.run(_run(desired, ctx, heal=mode == "heal", max_deletes=max_deletes))
 
@@ -66,22 +68,29 @@ async def _run(
     desired: DesiredState, ctx: RunContext, *, heal: bool, max_deletes: int
 ) -> CycleResult:
     async with connect(desired, ctx) as conn:
-        prepared = await prepare(conn, desired, ctx, prune=heal)
-        plan = prepared.plan
-        drift = len(plan.drift())
-        changes = len(plan.actionable)
-        if not plan.has_changes:
-            return CycleResult(
-                "in-sync", drift_count=drift, change_count=0, message=_warnings(plan.warnings)
-            )
-        if not heal:
-            return CycleResult(
-                "drift",
-                drift_count=drift,
-                change_count=changes,
-                message=f"{changes} change(s) pending",
-            )
-        result = await apply_prepared(conn, desired, prepared, ctx, max_deletes=max_deletes)
+        result = await _cycle(conn, desired, ctx, heal=heal, max_deletes=max_deletes)
+        return replace(result, target=dict(conn.target))
+
+
+async def _cycle(
+    conn: Connection, desired: DesiredState, ctx: RunContext, *, heal: bool, max_deletes: int
+) -> CycleResult:
+    prepared = await prepare(conn, desired, ctx, prune=heal)
+    plan = prepared.plan
+    drift = len(plan.drift())
+    changes = len(plan.actionable)
+    if not plan.has_changes:
+        return CycleResult(
+            "in-sync", drift_count=drift, change_count=0, message=_warnings(plan.warnings)
+        )
+    if not heal:
+        return CycleResult(
+            "drift",
+            drift_count=drift,
+            change_count=changes,
+            message=f"{changes} change(s) pending",
+        )
+    result = await apply_prepared(conn, desired, prepared, ctx, max_deletes=max_deletes)
     applied = sum(1 for o in result.outcomes if o.ok)
     if result.failed:
         first = result.failed[0].error or "unknown error"

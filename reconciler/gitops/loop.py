@@ -76,6 +76,7 @@ def run_cycle(
         applied_count=result.applied_count,
         message=redact(result.message),
         fetch_warning=warning,
+        target=result.target,
     )
 
 

@@ -7,7 +7,8 @@ status file, the metrics and the webhook all read. Messages never hold a secret.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, cast
 
@@ -31,6 +32,8 @@ class CycleResult:
     #: Changes applied this cycle (heal mode only).
     applied_count: int = 0
     message: str = ""
+    #: Which control plane the cycle talked to (``engine.session.Connection.target``).
+    target: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class CycleOutcome:
     message: str = ""
     #: Set when the commit was not the ref's newest: fetch failed, ref unreadable, force-push.
     fetch_warning: str | None = None
+    #: Which control plane the cycle talked to (empty when it failed before connecting).
+    target: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def sha(self) -> str | None:
