@@ -19,6 +19,7 @@ from pathlib import Path
 from reconciler.config.desired import DesiredState
 from reconciler.config.loader import load_sources
 from reconciler.config.sources import SourceFile
+from reconciler.core.plan import Plan
 from reconciler.engine.apply import apply_prepared
 from reconciler.engine.session import RunContext, connect, prepare
 from reconciler.gitops.outcome import CycleResult
@@ -70,16 +71,17 @@ async def _run(
         plan = prepared.plan
         drift = len(plan.drift())
         changes = len(plan.actionable)
-        if not plan.has_changes:
+        waiting = _waiting(plan)
+        if not plan.out_of_sync:
             return CycleResult(
                 "in-sync", drift_count=drift, change_count=0, message=_warnings(plan.warnings)
             )
-        if not heal:
+        if not heal or not plan.has_changes:
             return CycleResult(
                 "drift",
                 drift_count=drift,
                 change_count=changes,
-                message=f"{changes} change(s) pending",
+                message="; ".join(filter(None, [f"{changes} change(s) pending", waiting])),
             )
         result = await apply_prepared(conn, desired, prepared, ctx, max_deletes=max_deletes)
     applied = sum(1 for o in result.outcomes if o.ok)
@@ -92,7 +94,24 @@ async def _run(
             applied_count=applied,
             message=f"{len(result.failed)} change(s) failed; first: {first}",
         )
+    if waiting:
+        # Healed what it could; what waits for a flag is still drift, by name.
+        return CycleResult(
+            "drift",
+            drift_count=drift,
+            change_count=changes,
+            applied_count=applied,
+            message=waiting,
+        )
     return CycleResult("healed", drift_count=drift, change_count=changes, applied_count=applied)
+
+
+def _waiting(plan: Plan) -> str:
+    """Drift heal cannot fix by itself, by name (e.g. a data plane without credentials)."""
+    blocked = [c for c in plan.drift() if c.blocked is not None]
+    return "; ".join(
+        f"{c.key}: {c.notes[0] if c.notes else c.action}: {c.blocked}" for c in blocked
+    )
 
 
 def _warnings(warnings: tuple[str, ...]) -> str:
