@@ -84,9 +84,10 @@ def register(
     parser.add_argument("--metrics-port", type=int, metavar="N", help="serve Prometheus metrics")
     parser.add_argument(
         "--metrics-addr",
-        default="0.0.0.0",  # noqa: S104 - scraped from inside the cluster
+        default="127.0.0.1",
         metavar="ADDR",
-        help="address of the metrics endpoint (default: 0.0.0.0)",
+        help="address of the metrics endpoint (default: 127.0.0.1, this machine only; "
+        "--metrics-addr 0.0.0.0 lets a Prometheus in the cluster scrape it)",
     )
     parser.add_argument(
         "--metrics-file",

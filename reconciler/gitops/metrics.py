@@ -102,8 +102,12 @@ class Metrics:
                 }
             )
 
-    def serve(self, port: int, *, addr: str = "0.0.0.0") -> int:  # noqa: S104 - scraped in-cluster
-        """Serve ``/metrics`` on a daemon thread; returns the bound port (``0`` picks one)."""
+    def serve(self, port: int, *, addr: str = "127.0.0.1") -> int:
+        """Serve ``/metrics`` on a daemon thread; returns the bound port (``0`` picks one).
+
+        Loopback unless told otherwise: the counters name the repository and the commit
+        author, which is not for every host on the network.
+        """
         server, _thread = start_http_server(port, addr=addr, registry=self.registry)
         self._server = server
         return int(server.server_address[1])
