@@ -35,6 +35,8 @@ def context(args: argparse.Namespace, loaded: Loaded) -> RunContext:
         source=source,
         timeout=getattr(args, "timeout", 3600.0),
         embedded=bool(getattr(args, "embedded", False)),
+        interactive=sys.stdin.isatty(),
+        allow_local_credentials=bool(getattr(args, "allow_local_credentials", False)),
     )
 
 

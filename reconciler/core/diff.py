@@ -190,6 +190,9 @@ def _desired_change(
                 key=want.key,
                 id=have.id,
                 desired=want.essence,
+                # A data plane nobody holds credentials for is drift even while the rotation
+                # waits for --rotate: automation must see it (plan exit 2, reconcile report).
+                drift=True,
                 blocked=None if asked else f"run with --rotate {want.key.name}",
                 notes=(
                     "no stored credentials for this data plane: create a new one, deliver its "

@@ -118,6 +118,12 @@ class Plan:
     def has_changes(self) -> bool:
         return bool(self.actionable)
 
+    @property
+    def out_of_sync(self) -> bool:
+        """Changes to apply, or drift that waits for a flag (a data plane without stored
+        credentials, blocked until --rotate): either way live does not match the config."""
+        return self.has_changes or bool(self.drift())
+
     def counts(self) -> dict[str, int]:
         counts = {a.value: 0 for a in Action}
         for change in self.actionable:

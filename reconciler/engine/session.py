@@ -31,6 +31,7 @@ from reconciler.core.inventory import Inventory
 from reconciler.core.live_resources import LiveSnapshot, live_resources
 from reconciler.core.plan import Plan
 from reconciler.core.resources import Kind, Resource, ResourceKey
+from reconciler.engine.guards import refuse_local_credentials
 from reconciler.engine.live import fetch_live
 from reconciler.engine.store import InventoryStore, Journal
 from reconciler.errors import SinkError
@@ -56,6 +57,12 @@ class RunContext:
     timeout: float = 3600.0
     #: ``--embedded``: use the embedded control plane whatever else is configured.
     embedded: bool = False
+    #: Someone at a terminal runs this (stdin is a TTY): local credential files are theirs.
+    interactive: bool = False
+    #: ``--allow-local-credentials``: create data planes with file/env-file sinks in CI too.
+    allow_local_credentials: bool = False
+    #: Do not repeat calls that could not connect (``flexctl verify``: fail fast, name the URL).
+    fail_fast: bool = False
 
     def resolver(self) -> Callable[[SecretRef, str], str]:
         def resolve(ref: SecretRef, where: str) -> str:
@@ -114,6 +121,7 @@ async def connect(desired: DesiredState, ctx: RunContext) -> AsyncIterator[Conne
             client_secret=settings.client_secret,
             max_concurrency=ctx.max_concurrency,
             timeout_total=ctx.timeout,
+            retry_unreachable=not ctx.fail_fast,
         ) as client:
             yield Connection(
                 client=client,
@@ -257,6 +265,15 @@ async def prepare(
             api_calls=conn.client.calls.api,
             target=conn.target,
         ),
+    )
+    backend = ctx.state.backend
+    refuse_local_credentials(
+        plan,
+        desired,
+        env=ctx.env,
+        interactive=ctx.interactive,
+        shared_state=str(backend.url) if backend is not None and backend.shared else None,
+        allowed=ctx.allow_local_credentials,
     )
     return Prepared(
         plan=plan,

@@ -5,6 +5,7 @@ variables, chosen with ``--embedded``) and the example config copied into the te
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -99,3 +100,34 @@ def cli(
     monkeypatch.chdir(tmp_path)
     copy_example(tmp_path / "config")
     yield Cli(tmp_path, capsys, [])
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound once, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Served:
+    """The embedded control plane on a real socket, the config pointed at it (remote mode)."""
+
+    plane: ControlPlane
+    root: str
+
+
+@pytest.fixture
+def served(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    plane, creds = open_embedded(cli.root / "served", organization_id=ORG_ID)
+    try:
+        with plane.running() as root:
+            monkeypatch.setenv("AIRBYTE_API_URL", f"{root}/api/public/v1")
+            monkeypatch.setenv("AIRBYTE_CLIENT_ID", creds.client_id)
+            monkeypatch.setenv("AIRBYTE_CLIENT_SECRET", creds.client_secret)
+            org = cli.config / "organization.yaml"
+            text = org.read_text(encoding="utf-8")
+            org.write_text(text.replace("https://airbyte.acme.example", root), encoding="utf-8")
+            yield Served(plane, root)
+    finally:
+        plane.close()

@@ -215,9 +215,11 @@ def test_verify_rotation_and_the_lock(cli: Cli) -> None:
     assert [line.split()[:2] for line in rejected.body.splitlines()[2:3]] == [[US_DP, "rejected"]]
     creds.unlink()
     blocked = cli("plan", "config", "--embedded", "--detailed-exitcode")
-    assert blocked.code == 0  # a blocked rotation is not a pending change
+    # No stored credentials is drift even while the rotation waits for --rotate (issue 17).
+    assert blocked.code == 2
     assert blocked.body.splitlines()[0] == (
-        f"± dataplane {US_DP} (rotate) (blocked: run with --rotate {US_DP})"
+        f"± dataplane {US_DP} (rotate) (drift: no stored credentials) "
+        f"(blocked: run with --rotate {US_DP})"
     )
     # The lock: a second apply while one runs fails with owner and age.
     with apply_lock(StateDir(cli.state), command="apply config --yes"):

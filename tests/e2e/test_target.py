@@ -101,7 +101,8 @@ def test_reconcile_in_ci_never_falls_back(
 def test_an_explicit_choice_works_in_ci(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CI", "true")
     monkeypatch.setenv("AIRBYTE_API_URL", "")
-    flag = cli("plan", "config", "--embedded")
+    # --allow-local-credentials: the example's file sinks are refused in CI (issue 11).
+    flag = cli("plan", "config", "--embedded", "--allow-local-credentials")
     assert flag.code == 0, flag.err
     assert flag.body.startswith("+ region ")
     edit(
@@ -109,7 +110,7 @@ def test_an_explicit_choice_works_in_ci(cli: Cli, monkeypatch: pytest.MonkeyPatc
         "controlPlane: {}",
         "controlPlane: {embedded: true}",
     )
-    document = cli("plan", "config")
+    document = cli("plan", "config", "--allow-local-credentials")
     assert document.code == 0, document.err
     assert document.out.splitlines()[0] == (
         "Control plane: embedded control plane in .flexctl (controlPlane.embedded: true)"
@@ -150,12 +151,13 @@ def test_a_remote_control_plane_is_named_with_its_url_and_organization(
     monkeypatch.setenv("AIRBYTE_API_URL", server["url"])
     monkeypatch.setenv("AIRBYTE_CLIENT_ID", server["id"])
     monkeypatch.setenv("AIRBYTE_CLIENT_SECRET", server["secret"])
-    text = cli("plan", "config")
+    text = cli("plan", "config", "--allow-local-credentials")
     assert text.code == 0, text.err
     assert text.out.splitlines()[0] == (
         f"Control plane: {server['url']}, organization {ORG_ID} (from AIRBYTE_API_URL)"
     )
-    assert json.loads(cli("plan", "config", "--output", "json").out)["target"] == {
+    as_json = cli("plan", "config", "--output", "json", "--allow-local-credentials").out
+    assert json.loads(as_json)["target"] == {
         "controlPlane": "remote",
         "organizationId": ORG_ID,
         "url": server["url"],

@@ -124,7 +124,9 @@ def _labels(change: Change) -> str:
         labels.append("rotate")
     if change.adopt:
         labels.append(f"adopt existing {change.id}")
-    if change.drift:
+    if change.drift and change.action is Action.ROTATE:
+        labels.append("drift: no stored credentials")
+    elif change.drift:
         what = "deleted" if change.action is Action.CREATE else "changed"
         labels.append(f"drift: {what} outside Git")
     if change.blocked is not None:
