@@ -23,12 +23,11 @@ from reconciler.cli.plan import add_plan_arguments, prepare_from_args
 from reconciler.cli.progress import Reporter
 from reconciler.cli.run import add_color_argument, announce_state, context, run_async, use_color
 from reconciler.core.output import render
+from reconciler.core.output.lines import not_done_lines
 from reconciler.core.plan import Plan
 from reconciler.engine.apply import ApplyResult, apply_prepared, check_saved_plan
 from reconciler.engine.session import connect
 from reconciler.errors import FlexctlError, RefusedError
-
-DEFAULT_MAX_DELETES = 5
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,12 +46,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_repo_arguments(parser)
     add_plan_arguments(parser)
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    parser.add_argument(
-        "--max-deletes",
-        type=int,
-        default=DEFAULT_MAX_DELETES,
-        help=f"refuse plans deleting more objects (default {DEFAULT_MAX_DELETES})",
-    )
     parser.add_argument(
         "--render-out",
         type=Path,
@@ -80,20 +73,20 @@ def run(args: argparse.Namespace) -> int:
     announce_state(ctx)
     reporter = Reporter()
 
-    async def go() -> ApplyResult | None:
+    async def go() -> tuple[Plan, ApplyResult]:
         async with connect(loaded.desired, ctx) as conn:
             prepared = await prepare_from_args(conn, loaded, ctx, args)
             if saved is not None:
                 check_saved_plan(saved, prepared.plan)
             sys.stdout.write(render(prepared.plan, "text", color=use_color(args)))
             if not prepared.plan.has_changes and not prepared.unfinished:
-                return await apply_prepared(
+                return prepared.plan, await apply_prepared(
                     conn, loaded.desired, prepared, ctx, max_deletes=args.max_deletes
                 )
             if not args.yes and saved is None and not confirm():
                 raise RefusedError("apply cancelled: nothing was changed")
             with reporter.track(len(prepared.plan.actionable)) as progress:
-                return await apply_prepared(
+                return prepared.plan, await apply_prepared(
                     conn,
                     loaded.desired,
                     prepared,
@@ -102,12 +95,13 @@ def run(args: argparse.Namespace) -> int:
                     progress=progress,
                 )
 
-    result = run_async(go())
-    assert result is not None
-    return report(result, args, loaded)
+    plan, result = run_async(go())
+    return report(result, args, loaded, plan=plan)
 
 
-def report(result: ApplyResult, args: argparse.Namespace, loaded: Loaded) -> int:
+def report(result: ApplyResult, args: argparse.Namespace, loaded: Loaded, *, plan: Plan) -> int:
+    """The summary; exit 0 only when everything converged and nothing was left blocked or
+    pending (the lines above it name what was not done)."""
     if result.lock_note:
         print(f"note: {result.lock_note}", file=sys.stderr)
     done = sum(1 for o in result.outcomes if o.ok)
@@ -119,6 +113,15 @@ def report(result: ApplyResult, args: argparse.Namespace, loaded: Loaded) -> int
         print(
             f"Apply incomplete: {done} applied, {len(result.failed)} failed{adopted}. "
             "Run apply again to retry."
+        )
+        return EXIT_ERROR
+    not_done = not_done_lines(plan)
+    if not_done:
+        print("Not done:")
+        print("\n".join(f"  {line}" for line in not_done))
+        print(
+            f"Apply incomplete: {done} applied{adopted}; {len(plan.blocked)} blocked, "
+            f"{len(plan.pending)} pending (not done, listed above)."
         )
         return EXIT_ERROR
     print(f"Apply complete: {done} applied{adopted}.")

@@ -1,8 +1,10 @@
 """``flexctl plan``: show what apply would change, without changing anything.
 
-Exit codes: 0 success (with ``--detailed-exitcode``: no changes), 1 error, 2 changes pending
-or drift (a data plane without stored credentials counts, even while its rotation waits for
-``--rotate``; only with ``--detailed-exitcode``). ``--out plan.json`` saves the plan for ``apply``.
+Exit codes: 0 success (with ``--detailed-exitcode``: nothing to change, block or wait for),
+1 error, or a plan apply would refuse (``--max-deletes`` and the other guards: the plan shows
+the refusal), 2 changes, blocked changes (a data plane without stored credentials waiting for
+``--rotate``, a delete waiting for ``--prune``) or pending grants (only with
+``--detailed-exitcode``). ``--out plan.json`` saves the plan for ``apply``.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from reconciler.cli.common import (
     add_timeout_argument,
 )
 from reconciler.cli.loading import Loaded, add_repo_arguments, load_config
-from reconciler.cli.main import EXIT_CHANGES, EXIT_OK
+from reconciler.cli.main import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 from reconciler.cli.run import add_color_argument, announce_state, context, run_async, use_color
 from reconciler.core.output import render
 from reconciler.core.plan import Plan
+from reconciler.core.policy import DEFAULT_MAX_DELETES
 from reconciler.core.resources import Kind, ResourceKey
 from reconciler.engine.session import Connection, Prepared, RunContext, connect, prepare
 from reconciler.errors import FlexctlError
@@ -88,6 +91,14 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
         help="delete managed objects the config no longer declares, for the "
         "kinds the organization's prune policy allows",
     )
+    parser.add_argument(
+        "--max-deletes",
+        type=int,
+        default=DEFAULT_MAX_DELETES,
+        metavar="N",
+        help=f"refuse plans deleting more objects (default {DEFAULT_MAX_DELETES}); the plan "
+        "shows the refusal, apply enforces it",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,8 +111,10 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     if args.out is not None:
         save_plan(plan, args.out)
+    if plan.refusals:
+        return EXIT_ERROR  # apply would refuse it: the plan says why (Refused section)
     if args.detailed_exitcode and plan.out_of_sync:
-        return EXIT_CHANGES
+        return EXIT_CHANGES  # changes, blocked changes or pending grants
     return EXIT_OK
 
 
@@ -127,6 +140,7 @@ async def prepare_from_args(
         rotate=frozenset(args.rotate),
         prune=args.prune,
         unprotect=frozenset(args.unprotect),
+        max_deletes=args.max_deletes,
     )
 
 

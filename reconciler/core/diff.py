@@ -260,6 +260,15 @@ def _is_managed(
     return False
 
 
+#: The Organization's ``prune`` key per kind (what a blocked delete tells the user to set).
+_PRUNE_KEY = {
+    Kind.REGION: "regions",
+    Kind.DATAPLANE: "dataPlanes",
+    Kind.WORKSPACE: "workspaces",
+    Kind.PERMISSION: "permissions",
+}
+
+
 def _delete(obj: Resource, inventory: Inventory, options: PlanOptions) -> Change:
     entry = inventory.get(obj.id or "")
     blocked: str | None = None
@@ -271,7 +280,11 @@ def _delete(obj: Resource, inventory: Inventory, options: PlanOptions) -> Change
             f"{obj.key.kind.value}/{obj.key.name}"
         )
     elif not options.prune.get(obj.key.kind, False):
-        blocked = f"pruning of {obj.key.kind.value}s is off (organization prune policy)"
+        flag = "" if options.prune_requested else " and run with --prune"
+        blocked = (
+            f"pruning of {obj.key.kind.value}s is off (organization prune policy); to delete, "
+            f"set prune.{_PRUNE_KEY[obj.key.kind]}: true in the Organization{flag}"
+        )
     elif not options.prune_requested:
         blocked = "run with --prune to delete"
     if entry is not None and entry.protect and released:

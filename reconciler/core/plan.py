@@ -1,6 +1,10 @@
 """The plan as a value: changes, field by field, in a fixed order, with the digests that
 tie it to the config and live state it was made from.
 
+Besides the changes it holds what apply will *not* do, so a reviewer sees it before the
+merge: blocked changes (each with how to unblock it), pending grants to users who do not
+exist yet (with "did you mean"), and the guards' refusals (``core.policy``).
+
 A plan is built by ``core.diff`` and rendered by ``core.output``; it can be saved as JSON
 (``--out plan.json``) and loaded back for ``apply plan.json``. It never holds a secret:
 sensitive values appear only as ``sha256:`` digests and are shown as ``(sensitive)``.
@@ -95,6 +99,51 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Pending:
+    """A grant that waits for its user: users arrive through SSO, flexctl never creates one."""
+
+    key: ResourceKey
+    user: str
+    role: str
+    #: None: an organisation role.
+    workspace: str | None = None
+    #: The organisation's user whose e-mail is closest, when one is close (a typo).
+    did_you_mean: str | None = None
+
+    @property
+    def reason(self) -> str:
+        said = "no such user yet: the grant waits until they sign in"
+        if self.did_you_mean:
+            said += f" (did you mean {self.did_you_mean}?)"
+        return said
+
+    @property
+    def subject(self) -> str:
+        scope = f"workspace {self.workspace}" if self.workspace is not None else "organization"
+        return f"grant {self.user} {self.role} in {scope}"
+
+    def as_json(self) -> dict[str, JSON]:
+        return {
+            "kind": self.key.kind.value,
+            "name": self.key.name,
+            "user": self.user,
+            "role": self.role,
+            "workspace": self.workspace,
+            "didYouMean": self.did_you_mean,
+        }
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> Pending:
+        return Pending(
+            key=ResourceKey(Kind(data["kind"]), data["name"]),
+            user=str(data["user"]),
+            role=str(data["role"]),
+            workspace=data.get("workspace"),
+            did_you_mean=data.get("didYouMean"),
+        )
+
+
+@dataclass(frozen=True)
 class Plan:
     changes: tuple[Change, ...]
     config_digest: str
@@ -109,6 +158,10 @@ class Plan:
     #: Which control plane the plan was made against: {"controlPlane": "remote", "url",
     #: "urlFrom", "organizationId"} or {"controlPlane": "embedded", "stateDir", "why", ...}.
     target: Mapping[str, str] = field(default_factory=dict)
+    #: Grants that wait for users who do not exist yet (never sent).
+    pending: tuple[Pending, ...] = ()
+    #: Why apply will refuse this plan (``--max-deletes`` and the other guards).
+    refusals: tuple[str, ...] = ()
 
     @property
     def actionable(self) -> tuple[Change, ...]:
@@ -119,10 +172,14 @@ class Plan:
         return bool(self.actionable)
 
     @property
+    def blocked(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.blocked is not None)
+
+    @property
     def out_of_sync(self) -> bool:
-        """Changes to apply, or drift that waits for a flag (a data plane without stored
-        credentials, blocked until --rotate): either way live does not match the config."""
-        return self.has_changes or bool(self.drift())
+        """Changes to apply, blocked changes (drift waiting for a flag, deletes waiting for
+        --prune or the policy) or pending grants: either way live does not match the config."""
+        return bool(self.changes) or bool(self.pending)
 
     def counts(self) -> dict[str, int]:
         counts = {a.value: 0 for a in Action}
@@ -145,6 +202,17 @@ class Plan:
             "changes": [c.as_json() for c in self.changes],
             "apiCalls": self.api_calls,
             "target": dict(self.target),
+            "blocked": [
+                {
+                    "action": c.action.value,
+                    "kind": c.key.kind.value,
+                    "name": c.key.name,
+                    "reason": c.blocked,
+                }
+                for c in self.blocked
+            ],
+            "pending": [p.as_json() for p in self.pending],
+            "refusals": list(self.refusals),
         }
 
     @staticmethod
@@ -163,4 +231,7 @@ class Plan:
             source=dict(data.get("source", {})),
             api_calls=int(data.get("apiCalls", 0)),
             target=dict(data.get("target", {})),
+            # "blocked" is derived from the changes: not read back.
+            pending=tuple(Pending.from_json(p) for p in data.get("pending", [])),
+            refusals=tuple(data.get("refusals", [])),
         )

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from reconciler.core.plan import Action, Change, Plan
 from reconciler.core.resources import Kind, Resource
 
+#: Deletes one plan may hold (``--max-deletes``); the plan shows the refusal, apply enforces it.
+DEFAULT_MAX_DELETES = 5
+
 
 @dataclass(frozen=True)
 class Refusal:

@@ -79,7 +79,7 @@ async def _run(
 async def _cycle(
     conn: Connection, desired: DesiredState, ctx: RunContext, *, heal: bool, max_deletes: int
 ) -> CycleResult:
-    prepared = await prepare(conn, desired, ctx, prune=heal)
+    prepared = await prepare(conn, desired, ctx, prune=heal, max_deletes=max_deletes)
     plan = prepared.plan
     drift = len(plan.drift())
     changes = len(plan.actionable)
@@ -98,7 +98,9 @@ async def _cycle(
             "drift",
             drift_count=drift,
             change_count=changes,
-            message="; ".join(filter(None, [f"{changes} change(s) pending", waiting])),
+            message="; ".join(
+                filter(None, [f"{changes} change(s) pending" if changes else "", waiting])
+            ),
             objects=found,
         )
     try:
@@ -145,11 +147,16 @@ async def _cycle(
 
 
 def _waiting(plan: Plan) -> str:
-    """Drift heal cannot fix by itself, by name (e.g. a data plane without credentials)."""
-    blocked = [c for c in plan.drift() if c.blocked is not None]
-    return "; ".join(
-        f"{c.key}: {c.notes[0] if c.notes else c.action}: {c.blocked}" for c in blocked
-    )
+    """What heal cannot do by itself, by name: blocked changes (a data plane without
+    credentials, a delete the prune policy holds back), grants waiting for their user, and
+    the guards' refusals."""
+    said = [
+        f"{c.key}: {c.notes[0] if c.notes and c.drift else c.action}: {c.blocked}"
+        for c in plan.blocked
+    ]
+    said += [f"{p.subject}: {p.reason}" for p in plan.pending]
+    said += [f"refused: {r}" for r in plan.refusals]
+    return "; ".join(said)
 
 
 def report_objects(plan: Plan, outcomes: Sequence[Outcome] | None = None) -> ObjectLists:
@@ -160,7 +167,11 @@ def report_objects(plan: Plan, outcomes: Sequence[Outcome] | None = None) -> Obj
     return ObjectLists(
         drifted=tuple(_report(c, _fields(c)) for c in plan.drift()),
         pending=tuple(_report(c, _fields(c)) for c in plan.actionable if c.key not in done),
-        blocked=tuple(_report(c, c.blocked or "") for c in plan.changes if c.blocked is not None),
+        blocked=tuple(_report(c, c.blocked or "") for c in plan.blocked)
+        + tuple(
+            ObjectReport(kind=p.key.kind.value, key=p.key.name, action="create", detail=p.reason)
+            for p in plan.pending
+        ),
         failed=tuple(_report(o.change, o.error or "unknown error") for o in failed),
     )
 

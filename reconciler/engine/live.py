@@ -36,6 +36,8 @@ class Refresh:
     unknown_users: tuple[str, ...]
     #: Workspaces visible but not proven to be the organisation's (see the module doc).
     unattributed: tuple[Any, ...] = ()
+    #: Every e-mail of the organisation's users (lower case), for "did you mean".
+    org_emails: tuple[str, ...] = ()
 
 
 async def fetch_live(
@@ -106,6 +108,7 @@ async def fetch_live(
         snapshot=snapshot,
         unknown_users=tuple(e for e in wanted if e not in by_email),
         unattributed=tuple(foreign),
+        org_emails=tuple(sorted(by_email)),
     )
 
 

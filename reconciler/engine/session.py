@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,10 @@ from reconciler.core.desired_resources import DesiredResources, desired_resource
 from reconciler.core.diff import PlanOptions, build_plan, match
 from reconciler.core.inventory import Inventory
 from reconciler.core.live_resources import LiveSnapshot, live_resources
+from reconciler.core.pending import split_pending
 from reconciler.core.plan import Plan
+from reconciler.core.policy import DEFAULT_MAX_DELETES
+from reconciler.core.policy import check as policy_check
 from reconciler.core.resources import Kind, Resource, ResourceKey
 from reconciler.engine.guards import refuse_local_credentials
 from reconciler.engine.live import fetch_live
@@ -201,7 +204,10 @@ async def prepare(
     rotate: frozenset[str] = frozenset(),
     prune: bool = True,
     unprotect: frozenset[str] = frozenset(),
+    max_deletes: int = DEFAULT_MAX_DELETES,
 ) -> Prepared:
+    """The plan, with its pending grants and the guards' refusals (``max_deletes`` and the
+    rest of ``core.policy``) in it, so the plan shows what apply will refuse."""
     inventory, unfinished, state_revision = read_state(ctx)
     wanted = desired_resources(desired, ctx.resolver())
     users = set(wanted.users) | {
@@ -221,21 +227,11 @@ async def prepare(
     )
     live = live_resources(refresh.snapshot)
     wanted = settle_auto_regions(wanted, live)
-    # Users arrive through SSO: a grant for a user who does not exist yet waits (a warning).
-    unknown = set(refresh.unknown_users)
-    wanted = DesiredResources(
-        resources=tuple(
-            r
-            for r in wanted.resources
-            if not (r.key.kind is Kind.PERMISSION and r.essence.get("user") in unknown)
-        ),
-        users=wanted.users,
+    # Users arrive through SSO: a grant for a user who does not exist yet waits (pending).
+    wanted, pending = split_pending(
+        wanted, unknown=refresh.unknown_users, org_emails=refresh.org_emails
     )
     warnings = [
-        f"user {email} does not exist yet: its access will be granted once they sign in"
-        for email in refresh.unknown_users
-    ]
-    warnings += [
         f"an earlier apply did not finish creating {key}; looked up by name" for key in unfinished
     ]
     missing, sink_warnings = _missing_credentials(desired, wanted, live, inventory, ctx)
@@ -266,6 +262,14 @@ async def prepare(
             target=conn.target,
         ),
     )
+    refused = policy_check(
+        plan,
+        live=live,
+        managed_ids=[e.id for e in inventory],
+        max_deletes=max_deletes,
+        own_user_email=conn.own_user_email,
+    )
+    plan = replace(plan, pending=pending, refusals=tuple(r.reason for r in refused))
     backend = ctx.state.backend
     refuse_local_credentials(
         plan,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.config.models import NOTIFICATION_EVENTS
-from reconciler.core.plan import Action, Change, FieldChange, Plan
+from reconciler.core.plan import Action, Change, FieldChange, Pending, Plan
 from reconciler.core.resources import (
     JSON,
     dataplane_key,
@@ -224,7 +224,8 @@ def blocked_only_plan() -> Plan:
         Action.DELETE,
         workspace_key("scratch"),
         id="ws-scratch",
-        blocked="pruning of workspaces is off (organization prune policy)",
+        blocked="pruning of workspaces is off (organization prune policy); to delete, set "
+        "prune.workspaces: true in the Organization and run with --prune",
     )
     return Plan(
         changes=(change,),
@@ -232,6 +233,25 @@ def blocked_only_plan() -> Plan:
         live_digest="d" * 64,
         unchanged={"workspace": 4},
         api_calls=3,
+        # What is not done, besides the blocked delete: a typo'd user, and a guard's refusal.
+        pending=(
+            Pending(
+                key=permission_key(email="ana@acme.exmaple", workspace="eu-marketing"),
+                user="ana@acme.exmaple",
+                role="workspace_reader",
+                workspace="eu-marketing",
+                did_you_mean="ana@acme.example",
+            ),
+            Pending(
+                key=permission_key(email="new-hire@acme.example", workspace=None),
+                user="new-hire@acme.example",
+                role="organization_reader",
+            ),
+        ),
+        refusals=(
+            "the plan would leave the organization without an organization_admin; keep at "
+            "least one in the Organization access list",
+        ),
     )
 
 

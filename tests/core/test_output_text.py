@@ -98,8 +98,8 @@ def test_footers() -> None:
         "AIRBYTE_API_URL)\n\nNo changes. Live state matches the config. (7 unchanged, 1 API call)\n"
     )
     assert render_text(blocked_only_plan(), color=False).endswith(
-        "Plan: 0 to create, 0 to update, 0 to delete, 0 to rotate. 1 blocked. 4 unchanged. "
-        "3 API calls.\n"
+        "Plan: 0 to create, 0 to update, 0 to delete, 0 to rotate. 1 blocked. 2 pending. "
+        "4 unchanged. 3 API calls. Apply will refuse this plan.\n"
     )
 
 

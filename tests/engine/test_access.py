@@ -9,6 +9,8 @@ import asyncio
 import pytest
 
 from reconciler.core.output import render
+from reconciler.core.plan import Pending
+from reconciler.core.resources import permission_key
 from reconciler.errors import RefusedError
 
 from .harness import EXAMPLE_USERS, ORG_ID, World, edit, lines, summary
@@ -44,7 +46,10 @@ def test_grant_change_role_and_revoke(applied: World) -> None:
 
     edit(analytics, "  - user: newcomer@acme.example\n    role: workspace_reader\n", "")
     revoke = "- revoke newcomer@acme.example in workspace us-analytics"
-    off = "pruning of permissions is off (organization prune policy)"
+    off = (
+        "pruning of permissions is off (organization prune policy); to delete, set "
+        "prune.permissions: true in the Organization"
+    )
     plan = run(world.prepare(prune=True)).plan
     assert headers(plan) == [f"{revoke} (blocked: {off})"]
     edit(world.config / "organization.yaml", "  permissions: false", "  permissions: true")
@@ -70,12 +75,19 @@ def test_grant_change_role_and_revoke(applied: World) -> None:
     ]
 
 
-def test_unknown_user_warns_then_converges_once_added(world: World) -> None:
+def test_unknown_user_is_pending_then_converges_once_added(world: World) -> None:
     world.add_users(*(u for u in EXAMPLE_USERS if u != "data-eng-au@acme.example"))
     prepared = run(world.prepare())
-    assert prepared.plan.warnings == (
-        "user data-eng-au@acme.example does not exist yet: its access will be granted once "
-        "they sign in",
+    assert prepared.plan.warnings == ()
+    assert prepared.plan.pending == (
+        Pending(
+            key=permission_key(email="data-eng-au@acme.example", workspace="au-analytics"),
+            user="data-eng-au@acme.example",
+            role="workspace_admin",
+            workspace="au-analytics",
+            # data-eng-us@ is one letter away: a typo is the likelier story than a newcomer.
+            did_you_mean="data-eng-us@acme.example",
+        ),
     )
     assert "permission workspace:au-analytics/data-eng-au@acme.example" not in {
         k for _, k, _ in summary(prepared.plan)
@@ -83,10 +95,10 @@ def test_unknown_user_warns_then_converges_once_added(world: World) -> None:
     run(world.converge())
     again = run(world.prepare()).plan
     assert again.changes == ()
-    assert len(again.warnings) == 1
+    assert len(again.pending) == 1 and again.out_of_sync
     world.add_users("data-eng-au@acme.example")
     plan = run(world.prepare()).plan
-    assert plan.warnings == ()
+    assert plan.pending == ()
     assert headers(plan) == [
         "+ grant data-eng-au@acme.example workspace_admin in workspace au-analytics"
     ]

@@ -187,13 +187,17 @@ def _set_prune(world: World, kind: str) -> None:
 def test_a_deleted_file_deletes_only_with_prune_and_the_policy(world: World) -> None:
     run(world.converge())
     _remove_file(world, "workspaces/marketing-eu.yaml")
-    policy_off = "pruning of workspaces is off (organization prune policy)"
-    # Neither gate open, then only --prune: blocked by the organisation's policy.
-    for prune in (False, True):
+    policy_off = (
+        "pruning of workspaces is off (organization prune policy); to delete, set "
+        "prune.workspaces: true in the Organization"
+    )
+    # Neither gate open, then only --prune: blocked by the organisation's policy, and the
+    # reason says every key to turn (the policy, and --prune when it is missing too).
+    for prune, also in ((False, " and run with --prune"), (True, "")):
         plan = run(world.prepare(prune=prune)).plan
-        assert summary(plan) == [("delete", "workspace marketing-eu", policy_off)]
+        assert summary(plan) == [("delete", "workspace marketing-eu", policy_off + also)]
         assert not plan.has_changes
-        assert "- workspace marketing-eu (blocked: " + policy_off + ")" in render(plan, "text")
+        assert f"- workspace marketing-eu (blocked: {policy_off}{also})" in render(plan, "text")
     assert run(world.apply(prune=True)).outcomes == ()
     # Only the policy: blocked until --prune.
     _set_prune(world, "workspaces")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.core.plan import Action, Change, FieldChange, Plan
 from reconciler.core.resources import JSON, Essence, Kind, is_sensitive
@@ -168,12 +168,52 @@ def _plural(count: int, word: str) -> str:
 def footer(plan: Plan) -> str:
     unchanged = sum(plan.unchanged.values())
     calls = _plural(plan.api_calls, "API call")
-    if not plan.changes:
+    refused = " Apply will refuse this plan." if plan.refusals else ""
+    if not plan.changes and not plan.pending:
         return f"No changes. Live state matches the config. ({unchanged:,} unchanged, {calls})"
     counts = plan.counts()
     actions = ", ".join(f"{counts[a.value]:,} to {a.value}" for a in Action)
-    blocked = len(plan.changes) - len(plan.actionable)
-    return f"Plan: {actions}. {blocked:,} blocked. {unchanged:,} unchanged. {calls}."
+    blocked = len(plan.blocked)
+    pending = f" {len(plan.pending):,} pending." if plan.pending else ""
+    return (
+        f"Plan: {actions}. {blocked:,} blocked.{pending} {unchanged:,} unchanged. {calls}.{refused}"
+    )
+
+
+def blocked_lines(plan: Plan) -> tuple[str, ...]:
+    """One line per change apply will not make, with how to unblock it."""
+    return tuple(scrub(f"{_bare(c)}: {c.blocked}") for c in plan.blocked)
+
+
+def _bare(change: Change) -> str:
+    """The change in words without its labels: "delete workspace x", "revoke a@b in ..."."""
+    header = view(replace(change, blocked=None, drift=False, adopt=False)).header
+    header = header.removesuffix(" (rotate)")
+    if change.key.kind is Kind.PERMISSION:
+        return header  # already a verb: grant, revoke, a role change
+    return f"{change.action.value} {header}"
+
+
+def pending_lines(plan: Plan) -> tuple[str, ...]:
+    """One line per grant that waits for its user, with the likely intended e-mail."""
+    return tuple(scrub(f"{p.subject}: {p.reason}") for p in plan.pending)
+
+
+def refusal_lines(plan: Plan) -> tuple[str, ...]:
+    return tuple(scrub(r) for r in plan.refusals)
+
+
+def not_done_lines(plan: Plan) -> tuple[str, ...]:
+    """What an apply of ``plan`` leaves undone, for its summary."""
+    return tuple(f"blocked: {line}" for line in blocked_lines(plan)) + tuple(
+        f"pending: {line}" for line in pending_lines(plan)
+    )
+
+
+#: Section headings shared by text and Markdown.
+BLOCKED_HEADING = "Blocked (not applied; how to unblock each)"
+PENDING_HEADING = "Pending (grants to users who do not exist yet)"
+REFUSED_HEADING = "Refused (apply will refuse this plan)"
 
 
 def target_line(target: Mapping[str, str]) -> str:

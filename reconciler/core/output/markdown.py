@@ -1,11 +1,11 @@
 """A plan as a pull-request comment (GitHub-flavoured Markdown).
 
 Layout: a stable marker (so CI finds and updates its own comment), the source and the
-control plane, a summary
-table, the changed documents, drift the reviewer must know about, the plan details folded
-in a ``diff`` block, warnings, the footer. The comment never exceeds ``max_bytes`` (GitHub
-holds 65,536 characters): whole changes are cut, deletes and drift last, and the cut is
-said out loud. Every cut keeps fences balanced and ``<details>`` closed.
+control plane, the guards' refusals (never cut), a summary table, the changed documents,
+drift the reviewer must know about, the plan details folded in a ``diff`` block, what is
+blocked (and how to unblock it) and pending, warnings, the footer. The comment never
+exceeds ``max_bytes`` (GitHub holds 65,536 characters): whole changes are cut, deletes and
+drift last, and the cut is said out loud. Every cut keeps fences balanced and ``<details>`` closed.
 
 Pure: returns a string. Must not fetch anything or know about Git; changed documents and
 unexplained drift are computed by ``gitops.changes`` and passed in, already sorted.
@@ -19,7 +19,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from reconciler.core.output.lines import ChangeView, footer, scrub, target_line, view
+from reconciler.core.output.lines import (
+    BLOCKED_HEADING,
+    PENDING_HEADING,
+    REFUSED_HEADING,
+    ChangeView,
+    blocked_lines,
+    footer,
+    pending_lines,
+    refusal_lines,
+    scrub,
+    target_line,
+    view,
+)
 from reconciler.core.plan import Action, Change, Plan
 from reconciler.core.resources import Kind
 
@@ -27,7 +39,7 @@ MARKER = "<!-- flexctl-plan -->"
 DEFAULT_MAX_BYTES = 60000
 
 _SOURCE_ORDER = ("repo", "ref", "commit", "author", "path")
-_ROWS = ("create", "update", "delete", "rotate", "blocked", "unchanged")
+_ROWS = ("create", "update", "delete", "rotate", "blocked", "pending", "unchanged")
 
 
 class DocumentChangeLike(Protocol):
@@ -73,7 +85,12 @@ def render_markdown(
         drifted=tuple(v for c, v in zip(plan.changes, views, strict=True) if c.drift),
     )
     longest_list = max(
-        len(changed_documents or ()), len(unexplained_drift), len(data.drifted), len(plan.warnings)
+        len(changed_documents or ()),
+        len(unexplained_drift),
+        len(data.drifted),
+        len(plan.warnings),
+        len(plan.blocked),
+        len(plan.pending),
     )
     candidates: list[Callable[[], str | None]] = [
         lambda: _compose(data, shown=len(views), cap=longest_list),
@@ -120,14 +137,16 @@ def _largest(high: int, build: Callable[[int], str], max_bytes: int) -> str | No
 
 def _compose(data: _Input, *, shown: int, cap: int) -> str:
     plan = data.plan
-    sections = [_head(plan)]
-    if plan.changes:
+    sections = [_head(plan), _refused(plan)]
+    if plan.changes or plan.pending:
         sections.append(_table(plan))
     if data.documents is not None:
         sections.append(_documents(data.documents, cap))
     sections.append(_drift(data, cap))
     if plan.changes:
         sections.append(_details(data, shown))
+    sections.append(_listed(BLOCKED_HEADING, blocked_lines(plan), cap, "blocked change"))
+    sections.append(_listed(PENDING_HEADING, pending_lines(plan), cap, "pending grant"))
     sections.append(_warnings(plan.warnings, cap))
     sections.append(footer(plan))
     return "\n\n".join(s for s in sections if s) + "\n"
@@ -138,7 +157,7 @@ def _minimal(plan: Plan) -> str:
         "The plan is too large for a comment; run flexctl plan locally or see the "
         "plan.json artifact for the full plan."
     )
-    return "\n\n".join([_head(plan), note, footer(plan)]) + "\n"
+    return "\n\n".join(s for s in [_head(plan), _refused(plan), note, footer(plan)] if s) + "\n"
 
 
 def _head(plan: Plan) -> str:
@@ -173,6 +192,8 @@ def _table(plan: Plan) -> str:
         row = "blocked" if change.blocked is not None else change.action.value
         counts[row][change.key.kind] += 1
     unchanged: Mapping[str, int] = plan.unchanged
+    for pending in plan.pending:
+        counts["pending"][pending.key.kind] += 1
     counts["unchanged"] = {k: int(unchanged.get(k.value, 0)) for k in kinds}
     lines = [
         "| | " + " | ".join(k.document_kind for k in kinds) + " | Total |",
@@ -264,6 +285,24 @@ def _details(data: _Input, shown: int) -> str:
     ]
     if cut:
         lines += ["", notice]
+    return "\n".join(lines)
+
+
+def _refused(plan: Plan) -> str:
+    """First after the head: the merge job will refuse, whatever the rest says (never cut)."""
+    if not plan.refusals:
+        return ""
+    lines = [f"### {REFUSED_HEADING}", "", "> [!CAUTION]"]
+    lines += [f"> - {_text(r)}" for r in refusal_lines(plan)]
+    return "\n".join(lines)
+
+
+def _listed(heading: str, items: Sequence[str], cap: int, noun: str) -> str:
+    if not items:
+        return ""
+    lines = [f"### {heading}", ""] + [f"- {_text(i)}" for i in items[:cap]]
+    if len(items) > cap:
+        lines += ["", _cut_notice(len(items) - cap, noun)]
     return "\n".join(lines)
 
 

@@ -1,5 +1,6 @@
 """A plan as terminal text, Terraform-like: the control plane it was made against, one block
-per change in plan order, then the warnings, then a one-line footer.
+per change in plan order, what will not be done (blocked, pending, refused), then the warnings,
+then a one-line footer.
 
 Colour is plain ANSI and only when asked for (``color=False`` for CI logs and files): green
 ``+``, yellow ``~``, red ``-``, magenta ``±``, and blocked changes dim. Pure: returns a string.
@@ -7,7 +8,19 @@ Colour is plain ANSI and only when asked for (``color=False`` for CI logs and fi
 
 from __future__ import annotations
 
-from reconciler.core.output.lines import ChangeView, footer, target_line, view, warning_lines
+from reconciler.core.output.lines import (
+    BLOCKED_HEADING,
+    PENDING_HEADING,
+    REFUSED_HEADING,
+    ChangeView,
+    blocked_lines,
+    footer,
+    pending_lines,
+    refusal_lines,
+    target_line,
+    view,
+    warning_lines,
+)
 from reconciler.core.plan import Plan
 
 INDENT = "    "
@@ -16,6 +29,7 @@ _SYMBOL_COLOR = {"+": "32", "~": "33", "-": "31", "±": "35"}
 _DIM = "2"
 _BOLD = "1"
 _WARN = "1;33"
+_REFUSED = "1;31"
 
 
 def _paint(text: str, code: str, *, color: bool) -> str:
@@ -39,6 +53,15 @@ def render_text(plan: Plan, *, color: bool) -> str:
     for change in plan.changes:
         lines.extend(_block(view(change), color=color))
         lines.append("")
+    for heading, items, code in (
+        (BLOCKED_HEADING, blocked_lines(plan), _DIM),
+        (PENDING_HEADING, pending_lines(plan), _WARN),
+        (REFUSED_HEADING, refusal_lines(plan), _REFUSED),
+    ):
+        if items:
+            lines.append(_paint(f"{heading}:", code, color=color))
+            lines.extend(f"  - {item}" for item in items)
+            lines.append("")
     for warning in warning_lines(plan):
         label, _, rest = warning.partition(" ")
         lines.append(f"{_paint(label, _WARN, color=color)} {rest}")
