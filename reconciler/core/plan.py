@@ -8,6 +8,8 @@ sensitive values appear only as ``sha256:`` digests and are shown as ``(sensitiv
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -129,6 +131,13 @@ class Plan:
 
     def drift(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.drift)
+
+    def digest(self) -> str:
+        """``sha256:`` of the plan's JSON (without the API call count, which is not the plan):
+        names the reviewed plan in a hydration commit."""
+        body = {k: v for k, v in self.as_json().items() if k != "apiCalls"}
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+        return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def as_json(self) -> dict[str, JSON]:
         return {

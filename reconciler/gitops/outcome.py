@@ -34,6 +34,8 @@ class CycleResult:
     message: str = ""
     #: The objects behind the counts (the loop caps the lists).
     objects: ObjectLists = field(default_factory=ObjectLists)
+    #: ``Plan.digest()`` of the cycle's plan (named in a hydration commit).
+    plan_digest: str | None = None
 
 
 @dataclass(frozen=True)
