@@ -45,5 +45,3 @@ def patch_through_api(path: str, body: dict[str, object]) -> None:
         asyncio.run(go())
     finally:
         plane.close()
-
-
