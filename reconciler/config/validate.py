@@ -26,6 +26,7 @@ from reconciler.config.models import (
     Workspace,
 )
 from reconciler.config.roles import covers
+from reconciler.config.secrets import file_reference_problem, secret_ref_paths
 
 _MANAGED = {name.lower(): name for name in MANAGED_REGIONS}
 _MANAGED_LIST = ", ".join(MANAGED_REGIONS)
@@ -41,6 +42,8 @@ class Context:
     workspaces: list[LoadedDocument] = field(default_factory=list)
     failed: list[FailedDocument] = field(default_factory=list)
     origin: str = "."
+    #: Some paths could not be read: a missing Organization may be in one of them.
+    incomplete: bool = False
 
     @property
     def organization(self) -> Organization | None:
@@ -73,9 +76,11 @@ def validate_documents(
     *,
     failed: Sequence[FailedDocument] = (),
     origin: str = ".",
+    incomplete: bool = False,
 ) -> list[Diagnostic]:
-    """Every cross-document problem of ``documents``; ``origin`` names the config as a whole."""
-    ctx = Context(failed=list(failed), origin=origin)
+    """Every cross-document problem of ``documents``; ``origin`` names the config as a whole;
+    ``incomplete``: some paths could not be read (their errors are reported already)."""
+    ctx = Context(failed=list(failed), origin=origin, incomplete=incomplete)
     buckets = {
         "Organization": ctx.organizations,
         "Region": ctx.regions,
@@ -92,7 +97,7 @@ def validate_documents(
 
 def exactly_one_organization(ctx: Context) -> Iterator[Diagnostic]:
     if not ctx.organizations:
-        if not any(f.kind == "Organization" for f in ctx.failed):
+        if not ctx.incomplete and not any(f.kind == "Organization" for f in ctx.failed):
             yield Diagnostic(
                 Position(ctx.origin), "no Organization document; exactly one is required"
             )
@@ -335,6 +340,15 @@ def distinct_install_targets(ctx: Context) -> Iterator[Diagnostic]:
             )
 
 
+def secret_file_references(ctx: Context) -> Iterator[Diagnostic]:
+    """``{file: PATH}`` stays inside the config root: the form of the path, every reference."""
+    for document in (*ctx.organizations, *ctx.regions, *ctx.dataplanes, *ctx.workspaces):
+        for key_path, ref in secret_ref_paths(document.model):
+            problem = None if ref.file is None else file_reference_problem(ref.file)
+            if problem is not None:
+                yield Diagnostic(document.source.at(*key_path, "file"), problem)
+
+
 RULES: tuple[Rule, ...] = (
     exactly_one_organization,
     unique_names,
@@ -347,4 +361,5 @@ RULES: tuple[Rule, ...] = (
     one_role_per_user,
     no_redundant_grants,
     distinct_install_targets,
+    secret_file_references,
 )
