@@ -1,5 +1,5 @@
-"""Suite-wide fixtures: the loopback servers of ``tests/servers`` (moto, OpenBao)."""
+"""Suite-wide fixtures: the loopback servers of ``tests/servers`` (moto, OpenBao, emulations)."""
 
-from tests.servers.conftest_plugin import aws_env, moto_server, openbao
+from tests.servers.conftest_plugin import aws_env, gcpsm, moto_server, openbao
 
-__all__ = ["aws_env", "moto_server", "openbao"]
+__all__ = ["aws_env", "gcpsm", "moto_server", "openbao"]
