@@ -29,18 +29,21 @@ from pydantic.alias_generators import to_camel
 
 API_VERSION = "flexctl/v1"
 
+# Every pattern here is applied with ``fullmatch``: ``re.match`` with a trailing ``$`` accepts a
+# final "\n" ("US\n" next to a managed "US"). Pydantic's ``pattern=`` uses the Rust engine,
+# whose ``$`` is the end of the text, so those are full matches already.
 # Names become file names, Kubernetes object names and URL path parts in rendered output:
 # a DNS-1123 label keeps all three safe (no separators, no "..", bounded length).
 NAME_MAX = 63
 RELEASE_NAME_MAX = 53
-_NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+_NAME_RE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
 # Region names are chosen by the platform team and shown in the Airbyte UI; they also
 # become folder names, so the same rule applies (case is kept: the API compares them
 # case-insensitively through dataResidency).
-_REGION_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$")
-_EMAIL_RE = re.compile(r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$")
+_REGION_RE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?")
+_EMAIL_RE = re.compile(r"[^@\s/]+@[^@\s/]+\.[^@\s/]+")
 _UUID_RE = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )
 
 #: Regions Airbyte manages itself; a workspace may name one without declaring it.
@@ -50,7 +53,7 @@ MANAGED_REGIONS: dict[str, str | None] = {"US": "US", "EU": "EU", "auto": None}
 def _check_name(value: str) -> str:
     if len(value) > NAME_MAX:
         raise ValueError(f"name is {len(value)} characters long; at most {NAME_MAX} are allowed")
-    if not _NAME_RE.match(value):
+    if not _NAME_RE.fullmatch(value):
         raise ValueError(
             f"name {value!r} must be lower-case letters, digits and '-', starting and ending "
             "with a letter or digit (it becomes a file and Kubernetes name)"
@@ -100,7 +103,7 @@ def _check_region_name(value: str) -> str:
         raise ValueError(
             f"region name is {len(value)} characters long; at most {NAME_MAX} are allowed"
         )
-    if not _REGION_RE.match(value):
+    if not _REGION_RE.fullmatch(value):
         raise ValueError(
             f"region name {value!r} must be letters, digits and '-', starting and ending "
             "with a letter or digit (it becomes a folder name)"
@@ -109,13 +112,13 @@ def _check_region_name(value: str) -> str:
 
 
 def _check_email(value: str) -> str:
-    if not _EMAIL_RE.match(value):
+    if not _EMAIL_RE.fullmatch(value):
         raise ValueError(f"{value!r} is not an e-mail address")
     return value.lower()
 
 
 def _check_uuid(value: str) -> str:
-    if not _UUID_RE.match(value):
+    if not _UUID_RE.fullmatch(value):
         raise ValueError(f"{value!r} is not a UUID")
     return value.lower()
 
@@ -422,11 +425,32 @@ class DocumentBase(Strict):
 
 
 class ControlPlane(Strict):
-    """How flexctl reaches the control plane's public API. Absent: environment or embedded."""
+    """How flexctl reaches the control plane's public API. Absent: the environment, else (only
+    outside CI) the embedded control plane; ``embedded: true`` chooses the embedded one always."""
 
     url: Url | None = None
     client_id: Secret | None = None
     client_secret: Secret | None = None
+    #: Use the embedded control plane in the state directory, in CI too (demos, tests).
+    embedded: StrictBool = False
+
+    @model_validator(mode="after")
+    def _embedded_alone(self) -> ControlPlane:
+        given = [
+            name
+            for name, value in (
+                ("url", self.url),
+                ("clientId", self.client_id),
+                ("clientSecret", self.client_secret),
+            )
+            if value is not None
+        ]
+        if self.embedded and given:
+            raise ValueError(
+                f"embedded: true uses the embedded control plane, so {', '.join(given)} "
+                "cannot be set with it; remove one or the other"
+            )
+        return self
 
 
 class PrunePolicy(Strict):
@@ -744,7 +768,7 @@ class DataPlane(DocumentBase):
     region: RegionName
     enabled: StrictBool = True
     cluster: Cluster
-    chart_version: str = Field(default="1.8.1", pattern=r"^\d+\.\d+\.\d+$")
+    chart_version: str = Field(default="1.8.1", pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$")
     #: Absent: the organisation's default storage.
     storage: Storage | None = None
     #: Absent: the organisation's. Present: must equal it (control and data planes share it).
