@@ -36,6 +36,7 @@ RULE_CASES = {
     "one_role_per_user": ["duplicate-access-entry"],
     "no_redundant_grants": ["redundant-workspace-grant"],
     "distinct_install_targets": ["same-name-dataplanes-in-two-regions-and-same-target"],
+    "sink_names_fit": ["gcp-secret-id-invalid"],
 }
 
 
