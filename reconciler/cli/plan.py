@@ -1,7 +1,8 @@
 """``flexctl plan``: show what apply would change, without changing anything.
 
 Exit codes: 0 success (with ``--detailed-exitcode``: no changes), 1 error, 2 changes pending
-(only with ``--detailed-exitcode``). ``--out plan.json`` saves the plan for ``apply``.
+or drift (a data plane without stored credentials counts, even while its rotation waits for
+``--rotate``; only with ``--detailed-exitcode``). ``--out plan.json`` saves the plan for ``apply``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,12 @@ import json
 import sys
 from pathlib import Path
 
-from reconciler.cli.common import add_config_argument, add_state_dir_argument, add_timeout_argument
+from reconciler.cli.common import (
+    add_config_argument,
+    add_embedded_argument,
+    add_state_dir_argument,
+    add_timeout_argument,
+)
 from reconciler.cli.loading import Loaded, add_repo_arguments, load_config
 from reconciler.cli.main import EXIT_CHANGES, EXIT_OK
 from reconciler.cli.run import add_color_argument, announce_state, context, run_async, use_color
@@ -27,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("plan", help="show the changes apply would make")
     add_config_argument(parser)
     add_state_dir_argument(parser)
+    add_embedded_argument(parser)
     add_timeout_argument(parser)
     add_repo_arguments(parser)
     add_plan_arguments(parser)
@@ -70,6 +77,12 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
         "workspace/old-team (still subject to --prune and the prune policy); repeatable",
     )
     parser.add_argument(
+        "--allow-local-credentials",
+        action="store_true",
+        help="create data planes whose sink is file or env-file even in CI (CI set) or with "
+        "a shared --state, where that file is lost with the runner",
+    )
+    parser.add_argument(
         "--prune",
         action="store_true",
         help="delete managed objects the config no longer declares, for the "
@@ -87,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     if args.out is not None:
         save_plan(plan, args.out)
-    if args.detailed_exitcode and plan.has_changes:
+    if args.detailed_exitcode and plan.out_of_sync:
         return EXIT_CHANGES
     return EXIT_OK
 

@@ -18,12 +18,15 @@ from reconciler.config.desired import dataplane_key
 from reconciler.config.diagnostics import Diagnostic, Position
 from reconciler.config.documents import FailedDocument, LoadedDocument
 from reconciler.config.models import (
+    AZURE_SECRET_NAME_MAX,
+    GCP_SECRET_ID_MAX,
     MANAGED_REGIONS,
     DataPlane,
     Grant,
     Organization,
     Region,
     Workspace,
+    fill_template,
 )
 from reconciler.config.roles import covers
 from reconciler.config.secrets import file_reference_problem, secret_ref_paths
@@ -349,6 +352,43 @@ def secret_file_references(ctx: Context) -> Iterator[Diagnostic]:
                 yield Diagnostic(document.source.at(*key_path, "file"), problem)
 
 
+def sink_names_fit(ctx: Context) -> Iterator[Diagnostic]:
+    """A templated Secret Manager id / Key Vault name, filled in, must fit the service's limit
+    (the template alone cannot tell: region and data-plane names vary)."""
+    organization = ctx.organization
+    default = organization.credentials if organization is not None else None
+    for document in ctx.dataplanes:
+        assert isinstance(document.model, DataPlane)
+        dataplane = document.model
+        sink = dataplane.credentials or default
+        if sink is None:
+            continue
+        for block, key, limit, what in (
+            (sink.gcp_secret_manager, "secretId", GCP_SECRET_ID_MAX, "Secret Manager secret id"),
+            (sink.azure_key_vault, "name", AZURE_SECRET_NAME_MAX, "Key Vault secret name"),
+        ):
+            if block is None:
+                continue
+            template = getattr(block, "secret_id" if key == "secretId" else "name")
+            name = fill_template(template, region=dataplane.region, dataplane=dataplane.name)
+            if len(name) <= limit:
+                continue
+            own = dataplane.credentials is not None
+            yield Diagnostic(
+                document.source.at("credentials", _camel_block(sink.type.value), key)
+                if own
+                else document.source.at("name"),
+                f"the {what} of data plane '{dataplane_key(dataplane)}' is {len(name)} "
+                f"characters long ({name!r}); at most {limit} are allowed: shorten the "
+                + ("template" if own else "Organization's credentials template"),
+            )
+
+
+def _camel_block(sink_type: str) -> str:
+    head, *rest = sink_type.split("-")
+    return head + "".join(part.title() for part in rest)
+
+
 RULES: tuple[Rule, ...] = (
     exactly_one_organization,
     unique_names,
@@ -362,4 +402,5 @@ RULES: tuple[Rule, ...] = (
     no_redundant_grants,
     distinct_install_targets,
     secret_file_references,
+    sink_names_fit,
 )

@@ -51,6 +51,8 @@ class PlanOptions:
     warnings: tuple[str, ...] = ()
     source: Mapping[str, str] = field(default_factory=dict)
     api_calls: int = 0
+    #: Which control plane (``engine.session.Connection.target``), named by every format.
+    target: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ def build_plan(
         warnings=options.warnings + not_applied_warnings(desired.resources, live, inventory),
         source=options.source,
         api_calls=options.api_calls,
+        target=options.target,
     )
 
 
@@ -187,6 +190,9 @@ def _desired_change(
                 key=want.key,
                 id=have.id,
                 desired=want.essence,
+                # A data plane nobody holds credentials for is drift even while the rotation
+                # waits for --rotate: automation must see it (plan exit 2, reconcile report).
+                drift=True,
                 blocked=None if asked else f"run with --rotate {want.key.name}",
                 notes=(
                     "no stored credentials for this data plane: create a new one, deliver its "

@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler.core.resources import JSON, Essence, Kind, ResourceKey
 
-PLAN_FORMAT_VERSION = 1
+PLAN_FORMAT_VERSION = 2
 
 
 class Action(StrEnum):
@@ -106,6 +106,9 @@ class Plan:
     source: Mapping[str, str] = field(default_factory=dict)
     #: API calls this run made to build the plan (shown in the footer).
     api_calls: int = 0
+    #: Which control plane the plan was made against: {"controlPlane": "remote", "url",
+    #: "urlFrom", "organizationId"} or {"controlPlane": "embedded", "stateDir", "why", ...}.
+    target: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def actionable(self) -> tuple[Change, ...]:
@@ -114,6 +117,12 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return bool(self.actionable)
+
+    @property
+    def out_of_sync(self) -> bool:
+        """Changes to apply, or drift that waits for a flag (a data plane without stored
+        credentials, blocked until --rotate): either way live does not match the config."""
+        return self.has_changes or bool(self.drift())
 
     def counts(self) -> dict[str, int]:
         counts = {a.value: 0 for a in Action}
@@ -135,6 +144,7 @@ class Plan:
             "warnings": list(self.warnings),
             "changes": [c.as_json() for c in self.changes],
             "apiCalls": self.api_calls,
+            "target": dict(self.target),
         }
 
     @staticmethod
@@ -152,4 +162,5 @@ class Plan:
             warnings=tuple(data.get("warnings", [])),
             source=dict(data.get("source", {})),
             api_calls=int(data.get("apiCalls", 0)),
+            target=dict(data.get("target", {})),
         )

@@ -41,6 +41,7 @@ RULE_CASES = {
         "secret-file-dotdot-escape",
         "secret-file-problems-collected",
     ],
+    "sink_names_fit": ["gcp-secret-id-invalid"],
 }
 
 

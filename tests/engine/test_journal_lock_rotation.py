@@ -202,7 +202,7 @@ def test_missing_credentials_block_until_rotate_then_rotation_replaces_the_datap
     assert summary(plan) == [("rotate", f"dataplane {US_DP}", blocked)]
     assert not plan.has_changes
     assert lines(render(plan, "text"))[:4] == [
-        f"± dataplane {US_DP} (rotate) (blocked: {blocked})",
+        f"± dataplane {US_DP} (rotate) (drift: no stored credentials) (blocked: {blocked})",
         f'    id: "{old[0]}"',
         "    # no stored credentials for this data plane: create a new one, deliver its "
         "credentials, then delete the old one",
