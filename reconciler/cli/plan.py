@@ -12,7 +12,12 @@ import json
 import sys
 from pathlib import Path
 
-from reconciler.cli.common import add_config_argument, add_state_dir_argument, add_timeout_argument
+from reconciler.cli.common import (
+    add_config_argument,
+    add_embedded_argument,
+    add_state_dir_argument,
+    add_timeout_argument,
+)
 from reconciler.cli.loading import Loaded, add_repo_arguments, load_config
 from reconciler.cli.main import EXIT_CHANGES, EXIT_OK
 from reconciler.cli.run import add_color_argument, announce_state, context, run_async, use_color
@@ -28,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("plan", help="show the changes apply would make")
     add_config_argument(parser)
     add_state_dir_argument(parser)
+    add_embedded_argument(parser)
     add_timeout_argument(parser)
     add_repo_arguments(parser)
     add_plan_arguments(parser)

@@ -57,6 +57,8 @@ class PlanOptions:
     warnings: tuple[str, ...] = ()
     source: Mapping[str, str] = field(default_factory=dict)
     api_calls: int = 0
+    #: Which control plane (``engine.session.Connection.target``), named by every format.
+    target: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,7 @@ def build_plan(
         warnings=options.warnings + not_applied_warnings(desired.resources, live, inventory),
         source=options.source,
         api_calls=options.api_calls,
+        target=options.target,
     )
 
 

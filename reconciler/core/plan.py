@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler.core.resources import JSON, Essence, Kind, ResourceKey
 
-PLAN_FORMAT_VERSION = 1
+PLAN_FORMAT_VERSION = 2
 
 
 class Action(StrEnum):
@@ -111,6 +111,9 @@ class Plan:
     source: Mapping[str, str] = field(default_factory=dict)
     #: API calls this run made to build the plan (shown in the footer).
     api_calls: int = 0
+    #: Which control plane the plan was made against: {"controlPlane": "remote", "url",
+    #: "urlFrom", "organizationId"} or {"controlPlane": "embedded", "stateDir", "why", ...}.
+    target: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def actionable(self) -> tuple[Change, ...]:
@@ -146,6 +149,7 @@ class Plan:
             "warnings": list(self.warnings),
             "changes": [c.as_json() for c in self.changes],
             "apiCalls": self.api_calls,
+            "target": dict(self.target),
         }
 
     @staticmethod
@@ -163,4 +167,5 @@ class Plan:
             warnings=tuple(data.get("warnings", [])),
             source=dict(data.get("source", {})),
             api_calls=int(data.get("apiCalls", 0)),
+            target=dict(data.get("target", {})),
         )

@@ -8,7 +8,7 @@ says no, and returns the outcomes of every change it attempted.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from reconciler.config.desired import DesiredState
@@ -69,6 +69,11 @@ def check_saved_plan(saved: Plan, fresh: Plan) -> None:
             "apply would make changes the saved plan does not show (was it made with other "
             "--prune or --rotate options?)"
         )
+    if saved.target and _where(saved.target) != _where(fresh.target):
+        problems.append(
+            f"the plan was made against {_where(saved.target)}, this run talks to "
+            f"{_where(fresh.target)}"
+        )
     commit = saved.source.get("sha")
     if commit and fresh.source.get("sha") and commit != fresh.source.get("sha"):
         problems.append(
@@ -78,6 +83,13 @@ def check_saved_plan(saved: Plan, fresh: Plan) -> None:
         raise RefusedError(
             "refusing the saved plan: " + "; ".join(problems) + ". Make a new plan and review it."
         )
+
+
+def _where(target: Mapping[str, str]) -> str:
+    """A control plane's identity, without the state directory's spelling (relative paths)."""
+    if target.get("controlPlane") == "embedded":
+        return f"the embedded control plane (organization {target.get('organizationId')})"
+    return f"{target.get('url')} (organization {target.get('organizationId')})"
 
 
 def _refuse_if_state_moved(prepared: Prepared, store: InventoryStore, journal: Journal) -> None:

@@ -2,7 +2,10 @@
 
 Connection: the Organization's ``controlPlane.url`` or ``AIRBYTE_API_URL`` with client
 credentials from the config's references or ``AIRBYTE_CLIENT_ID``/``AIRBYTE_CLIENT_SECRET``;
-with neither, the embedded control plane in the state directory (local mode).
+the embedded control plane in the state directory when chosen (``--embedded``,
+``controlPlane.embedded: true``) or when nothing is configured outside CI
+(``api.settings.resolve_connection`` has the rules). The connection carries its ``target``,
+which every plan and command output names first.
 
 This is the seam the CLI commands and the reconcile loop share; it owns the order of
 the steps, not their logic (core) or their I/O details (api, sinks, store).
@@ -19,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.api.client import ApiClient
-from reconciler.api.settings import resolve_connection
+from reconciler.api.settings import ConnectionSettings, resolve_connection
 from reconciler.config.desired import DesiredState
 from reconciler.config.models import DataPlane, SecretRef
 from reconciler.config.secrets import resolve_secret
@@ -55,6 +58,8 @@ class RunContext:
     lock_timeout: float = 0.0
     #: Seconds from the start during which throttled (429) reads keep being retried.
     timeout: float = 3600.0
+    #: ``--embedded``: use the embedded control plane whatever else is configured.
+    embedded: bool = False
     #: Someone at a terminal runs this (stdin is a TTY): local credential files are theirs.
     interactive: bool = False
     #: ``--allow-local-credentials``: create data planes with file/env-file sinks in CI too.
@@ -78,6 +83,8 @@ class Connection:
     embedded: Any = None
     #: The application's own user, when known (the lock-out guard protects it).
     own_user_email: str | None = None
+    #: Which control plane this is, as plans and outputs name it (``core.output.lines``).
+    target: Mapping[str, str] = field(default_factory=dict)
 
 
 @asynccontextmanager
@@ -96,10 +103,21 @@ async def connect(desired: DesiredState, ctx: RunContext) -> AsyncIterator[Conne
         if org.control_plane.client_secret
         else None
     )
-    settings = resolve_connection(
-        org.control_plane.url, ctx.env, client_id=client_id, client_secret=client_secret
+    chosen = (
+        "--embedded"
+        if ctx.embedded
+        else "controlPlane.embedded: true"
+        if org.control_plane.embedded
+        else None
     )
-    if settings is not None:
+    settings = resolve_connection(
+        org.control_plane.url,
+        ctx.env,
+        client_id=client_id,
+        client_secret=client_secret,
+        embedded=chosen,
+    )
+    if isinstance(settings, ConnectionSettings):
         async with ApiClient(
             settings.base_url,
             client_id=settings.client_id,
@@ -112,6 +130,14 @@ async def connect(desired: DesiredState, ctx: RunContext) -> AsyncIterator[Conne
                 client=client,
                 organization_id=org.organization_id,
                 dataplane_token_url=f"{org.airbyte_url}/api/v1/dataplanes/token",
+                target={
+                    "controlPlane": "remote",
+                    "url": settings.base_url,
+                    "urlFrom": "controlPlane.url"
+                    if settings.url_source == "config"
+                    else "AIRBYTE_API_URL",
+                    "organizationId": org.organization_id,
+                },
             )
         return
     from reconciler.controlplane import open_embedded
@@ -133,6 +159,12 @@ async def connect(desired: DesiredState, ctx: RunContext) -> AsyncIterator[Conne
                 dataplane_token_url=f"{root}/api/v1/dataplanes/token",
                 embedded=plane,
                 own_user_email=creds.user_email,
+                target={
+                    "controlPlane": "embedded",
+                    "stateDir": str(ctx.state.root),
+                    "why": settings.why,
+                    "organizationId": org.organization_id,
+                },
             )
     finally:
         plane.close()
@@ -243,6 +275,7 @@ async def prepare(
             warnings=tuple(sorted(warnings + sink_warnings)),
             source=ctx.source,
             api_calls=conn.client.calls.api,
+            target=conn.target,
         ),
     )
     backend = ctx.state.backend

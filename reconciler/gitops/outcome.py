@@ -7,6 +7,7 @@ status file, the metrics and the webhook all read. Messages never hold a secret.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, cast
@@ -34,6 +35,8 @@ class CycleResult:
     message: str = ""
     #: The objects behind the counts (the loop caps the lists).
     objects: ObjectLists = field(default_factory=ObjectLists)
+    #: Which control plane the cycle talked to (``engine.session.Connection.target``).
+    target: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class CycleOutcome:
     #: config in Git is not being followed) even when it ran on the last good commit.
     fetch_failed: bool = False
     objects: ObjectLists = field(default_factory=ObjectLists)
+    #: Which control plane the cycle talked to (empty when it failed before connecting).
+    target: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def sha(self) -> str | None:
@@ -87,6 +92,7 @@ class CycleOutcome:
             "fetchWarning": self.fetch_warning,
             "fetchFailed": self.fetch_failed,
             "objects": self.objects.as_json(),
+            "target": dict(self.target),
         }
 
     @classmethod
@@ -106,4 +112,5 @@ class CycleOutcome:
             fetch_warning=data.get("fetchWarning"),
             fetch_failed=bool(data.get("fetchFailed", False)),
             objects=ObjectLists.from_json(data.get("objects")),
+            target=dict(data.get("target") or {}),
         )
