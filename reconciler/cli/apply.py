@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from reconciler.cli.common import (
+    add_embedded_argument,
     add_state_dir_argument,
     add_timeout_argument,
     add_to_git_arguments,
@@ -43,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="config directory (default: .) or a plan saved by `plan --out`",
     )
     add_state_dir_argument(parser)
+    add_embedded_argument(parser)
     add_timeout_argument(parser)
     add_repo_arguments(parser)
     add_plan_arguments(parser)

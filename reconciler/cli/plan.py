@@ -12,7 +12,12 @@ import json
 import sys
 from pathlib import Path
 
-from reconciler.cli.common import add_config_argument, add_state_dir_argument, add_timeout_argument
+from reconciler.cli.common import (
+    add_config_argument,
+    add_embedded_argument,
+    add_state_dir_argument,
+    add_timeout_argument,
+)
 from reconciler.cli.loading import Loaded, add_repo_arguments, load_config
 from reconciler.cli.main import EXIT_CHANGES, EXIT_OK
 from reconciler.cli.run import add_color_argument, announce_state, context, run_async, use_color
@@ -28,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("plan", help="show the changes apply would make")
     add_config_argument(parser)
     add_state_dir_argument(parser)
+    add_embedded_argument(parser)
     add_timeout_argument(parser)
     add_repo_arguments(parser)
     add_plan_arguments(parser)
@@ -59,8 +65,17 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="REGION/DATAPLANE",
-        help="rotate this data plane's credentials (new data plane, deliver, "
-        "delete the old); repeatable",
+        help="rotate this data plane's credentials, first step: a new data plane, its "
+        "credentials delivered to the sink, the old one kept (its credentials still work) until "
+        "`flexctl verify` sees the new ones accepted and a later apply deletes it; repeatable",
+    )
+    parser.add_argument(
+        "--finish-rotation",
+        action="append",
+        default=[],
+        metavar="REGION/DATAPLANE",
+        help="end this data plane's rotation now: delete the old data plane even though "
+        "`flexctl verify` has not seen the new credentials accepted; repeatable",
     )
     parser.add_argument(
         "--unprotect",
@@ -121,6 +136,7 @@ async def prepare_from_args(
         rotate=frozenset(args.rotate),
         prune=args.prune,
         unprotect=frozenset(args.unprotect),
+        finish_rotation=frozenset(args.finish_rotation),
     )
 
 

@@ -31,13 +31,18 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any, cast
 
-from reconciler.cli.common import add_state_dir_argument, add_to_git_arguments
+from reconciler.cli.common import (
+    add_embedded_argument,
+    add_state_dir_argument,
+    add_to_git_arguments,
+    announce_target,
+)
 from reconciler.cli.hydrating import target_from_args
 from reconciler.errors import FlexctlError
 from reconciler.gitops.lastgood import LastGoodStore
@@ -124,6 +129,7 @@ def register(
         help=f"outcomes kept in the status file (default: {DEFAULT_HISTORY})",
     )
     add_state_dir_argument(parser)
+    add_embedded_argument(parser)
     add_to_git_arguments(parser)
     parser.set_defaults(func=lambda args: run(args, build_cycle=build_cycle))
 
@@ -174,6 +180,7 @@ def run(args: argparse.Namespace, *, build_cycle: BuildCycle | None = None) -> i
     if not logging.getLogger().handlers:
         # WARNING: the loop's own warnings, not every HTTP request of the libraries.
         logging.basicConfig(level=logging.WARNING, format="flexctl: %(message)s", stream=sys.stderr)
+    named: list[Mapping[str, str]] = []
     try:
         if metrics is not None and args.metrics_port is not None:
             port = metrics.serve(args.metrics_port, addr=args.metrics_addr)
@@ -190,7 +197,7 @@ def run(args: argparse.Namespace, *, build_cycle: BuildCycle | None = None) -> i
                 metrics=metrics,
                 notifier=notifier,
                 stop=stop,
-                on_outcome=lambda outcome: _after_cycle(outcome, args, metrics),
+                on_outcome=lambda outcome: _after_cycle(outcome, args, metrics, named),
             )
     finally:
         if metrics is not None:
@@ -202,7 +209,16 @@ def run(args: argparse.Namespace, *, build_cycle: BuildCycle | None = None) -> i
     return exit_code(last, mode=args.mode)
 
 
-def _after_cycle(outcome: CycleOutcome, args: argparse.Namespace, metrics: Metrics | None) -> None:
+def _after_cycle(
+    outcome: CycleOutcome,
+    args: argparse.Namespace,
+    metrics: Metrics | None,
+    named: list[Mapping[str, str]],
+) -> None:
+    if args.output != "json" and outcome.target and (not named or named[-1] != outcome.target):
+        # The control plane, once at the top (again only if a later cycle talks to another).
+        announce_target(outcome.target)
+        named.append(outcome.target)
     _print(outcome, args.output)
     if metrics is not None and args.metrics_file is not None:
         try:

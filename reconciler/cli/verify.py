@@ -15,7 +15,12 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from reconciler.cli.common import add_config_argument, add_state_dir_argument
+from reconciler.cli.common import (
+    add_config_argument,
+    add_embedded_argument,
+    add_state_dir_argument,
+    announce_target,
+)
 from reconciler.cli.loading import add_repo_arguments, load_config
 from reconciler.cli.main import EXIT_ERROR, EXIT_OK
 from reconciler.cli.run import context, run_async
@@ -29,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_config_argument(parser)
     add_state_dir_argument(parser)
+    add_embedded_argument(parser)
     add_repo_arguments(parser)
     parser.set_defaults(func=run)
 
@@ -41,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
     async def go() -> list[Verdict]:
         async with connect(desired, ctx) as conn:
+            announce_target(conn.target)
             verdicts = await check_all(conn, desired, ctx)
             if conn.embedded is not None:
                 seen = {

@@ -17,7 +17,7 @@ from typing import Any
 
 from reconciler.core.resources import JSON, Essence, Kind, ResourceKey
 
-PLAN_FORMAT_VERSION = 1
+PLAN_FORMAT_VERSION = 2
 
 
 class Action(StrEnum):
@@ -58,6 +58,9 @@ class Change:
     #: Not applied unless asked for (e.g. rotation needs --rotate NAME, deletes need --prune).
     blocked: str | None = None
     notes: tuple[str, ...] = ()
+    #: A delete that ends a rotation (or discards a data plane an interrupted run created):
+    #: the object goes, the sink (which holds its replacement's credentials) stays.
+    retire: bool = False
 
     def sort_key(self) -> tuple[int, int, str]:
         # Deletes run in reverse dependency order, after everything else.
@@ -66,7 +69,8 @@ class Change:
         return (0, self.key.kind.order, self.key.name.lower())
 
     def as_json(self) -> dict[str, JSON]:
-        return {
+        extra: dict[str, JSON] = {"retire": True} if self.retire else {}
+        return extra | {
             "action": self.action.value,
             "kind": self.key.kind.value,
             "name": self.key.name,
@@ -93,6 +97,7 @@ class Change:
             adopt=bool(data.get("adopt", False)),
             blocked=data.get("blocked"),
             notes=tuple(data.get("notes", [])),
+            retire=bool(data.get("retire", False)),
         )
 
 
@@ -108,6 +113,9 @@ class Plan:
     source: Mapping[str, str] = field(default_factory=dict)
     #: API calls this run made to build the plan (shown in the footer).
     api_calls: int = 0
+    #: Which control plane the plan was made against: {"controlPlane": "remote", "url",
+    #: "urlFrom", "organizationId"} or {"controlPlane": "embedded", "stateDir", "why", ...}.
+    target: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def actionable(self) -> tuple[Change, ...]:
@@ -150,6 +158,7 @@ class Plan:
             "warnings": list(self.warnings),
             "changes": [c.as_json() for c in self.changes],
             "apiCalls": self.api_calls,
+            "target": dict(self.target),
         }
 
     @staticmethod
@@ -167,4 +176,5 @@ class Plan:
             warnings=tuple(data.get("warnings", [])),
             source=dict(data.get("source", {})),
             api_calls=int(data.get("apiCalls", 0)),
+            target=dict(data.get("target", {})),
         )

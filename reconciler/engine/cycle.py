@@ -23,7 +23,7 @@ from reconciler.config.sources import SourceFile
 from reconciler.core.plan import Change, Plan
 from reconciler.engine.apply import apply_prepared
 from reconciler.engine.executor import Outcome
-from reconciler.engine.session import RunContext, connect, prepare
+from reconciler.engine.session import Connection, RunContext, connect, prepare
 from reconciler.errors import RefusedError
 from reconciler.gitops.hydrate import hydrate_desired, make_target
 from reconciler.gitops.objects import ObjectLists, ObjectReport
@@ -67,6 +67,7 @@ def build_cycle(args: argparse.Namespace, mode: str) -> CycleFunction:
             base_dir=Path.cwd(),
             source=commit.as_json(),
             stop=stop,
+            embedded=bool(getattr(args, "embedded", False)),
         )
         result = asyncio.run(_run(desired, ctx, heal=mode == "heal", max_deletes=max_deletes))
         if target is None or result.result not in ("healed", "in-sync"):
@@ -88,44 +89,52 @@ async def _run(
     desired: DesiredState, ctx: RunContext, *, heal: bool, max_deletes: int
 ) -> CycleResult:
     digests: list[str] = []
-    result = await _cycle(desired, ctx, heal=heal, max_deletes=max_deletes, digests=digests)
-    return replace(result, plan_digest=digests[0]) if digests else result
+    async with connect(desired, ctx) as conn:
+        result = await _cycle(
+            conn, desired, ctx, heal=heal, max_deletes=max_deletes, digests=digests
+        )
+        return replace(result, target=dict(conn.target), plan_digest=next(iter(digests), None))
 
 
 async def _cycle(
-    desired: DesiredState, ctx: RunContext, *, heal: bool, max_deletes: int, digests: list[str]
+    conn: Connection,
+    desired: DesiredState,
+    ctx: RunContext,
+    *,
+    heal: bool,
+    max_deletes: int,
+    digests: list[str],
 ) -> CycleResult:
-    async with connect(desired, ctx) as conn:
-        prepared = await prepare(conn, desired, ctx, prune=heal)
-        plan = prepared.plan
-        digests.append(plan.digest())
-        drift = len(plan.drift())
-        changes = len(plan.actionable)
-        found = report_objects(plan)
-        waiting = _waiting(plan)
-        if not plan.out_of_sync:
-            return CycleResult(
-                "in-sync",
-                drift_count=drift,
-                change_count=0,
-                message=_warnings(plan.warnings),
-                objects=found,
-            )
-        if not heal or not plan.has_changes:
-            return CycleResult(
-                "drift",
-                drift_count=drift,
-                change_count=changes,
-                message="; ".join(filter(None, [f"{changes} change(s) pending", waiting])),
-                objects=found,
-            )
-        try:
-            result = await apply_prepared(conn, desired, prepared, ctx, max_deletes=max_deletes)
-        except RefusedError as e:
-            # Nothing was applied: every change is still pending, and the reason is the message.
-            return CycleResult(
-                "failed", drift_count=drift, change_count=changes, message=str(e), objects=found
-            )
+    prepared = await prepare(conn, desired, ctx, prune=heal)
+    plan = prepared.plan
+    digests.append(plan.digest())  # named in a hydration commit
+    drift = len(plan.drift())
+    changes = len(plan.actionable)
+    found = report_objects(plan)
+    waiting = _waiting(plan)
+    if not plan.out_of_sync:
+        return CycleResult(
+            "in-sync",
+            drift_count=drift,
+            change_count=0,
+            message=_warnings(plan.warnings),
+            objects=found,
+        )
+    if not heal or not plan.has_changes:
+        return CycleResult(
+            "drift",
+            drift_count=drift,
+            change_count=changes,
+            message="; ".join(filter(None, [f"{changes} change(s) pending", waiting])),
+            objects=found,
+        )
+    try:
+        result = await apply_prepared(conn, desired, prepared, ctx, max_deletes=max_deletes)
+    except RefusedError as e:
+        # Nothing was applied: every change is still pending, and the reason is the message.
+        return CycleResult(
+            "failed", drift_count=drift, change_count=changes, message=str(e), objects=found
+        )
     applied = sum(1 for o in result.outcomes if o.ok)
     objects = report_objects(plan, result.outcomes)
     if result.failed:

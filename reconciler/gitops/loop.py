@@ -90,6 +90,7 @@ def run_cycle(
         fetch_warning=warning,
         fetch_failed=fetch_failed,
         objects=result.objects.capped(object_cap),
+        target=result.target,
     )
 
 

@@ -7,6 +7,7 @@ status file, the metrics and the webhook all read. Messages never hold a secret.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, cast
@@ -36,6 +37,8 @@ class CycleResult:
     objects: ObjectLists = field(default_factory=ObjectLists)
     #: ``Plan.digest()`` of the cycle's plan (named in a hydration commit).
     plan_digest: str | None = None
+    #: Which control plane the cycle talked to (``engine.session.Connection.target``).
+    target: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class CycleOutcome:
     #: config in Git is not being followed) even when it ran on the last good commit.
     fetch_failed: bool = False
     objects: ObjectLists = field(default_factory=ObjectLists)
+    #: Which control plane the cycle talked to (empty when it failed before connecting).
+    target: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def sha(self) -> str | None:
@@ -89,6 +94,7 @@ class CycleOutcome:
             "fetchWarning": self.fetch_warning,
             "fetchFailed": self.fetch_failed,
             "objects": self.objects.as_json(),
+            "target": dict(self.target),
         }
 
     @classmethod
@@ -108,4 +114,5 @@ class CycleOutcome:
             fetch_warning=data.get("fetchWarning"),
             fetch_failed=bool(data.get("fetchFailed", False)),
             objects=ObjectLists.from_json(data.get("objects")),
+            target=dict(data.get("target") or {}),
         )

@@ -1,6 +1,6 @@
 """CLI-level runs: ``reconciler.cli.main.main(argv)`` in-process, each test in its own
 working directory and state directory, with the embedded control plane (no AIRBYTE_*
-variables) and the example config copied into the test's directory."""
+variables, chosen with ``--embedded``) and the example config copied into the test's directory."""
 
 from __future__ import annotations
 
@@ -25,6 +25,13 @@ class Result:
     code: int
     out: str
     err: str
+
+    @property
+    def body(self) -> str:
+        """``out`` after its first line, which names the control plane (and a blank line)."""
+        first, _, rest = self.out.partition("\n")
+        assert first == "Control plane: embedded control plane in .flexctl (--embedded)", first
+        return rest.removeprefix("\n")
 
 
 @dataclass
@@ -86,6 +93,8 @@ def cli(
     for name in list(os.environ):
         if name.startswith("AIRBYTE_"):
             monkeypatch.delenv(name)
+    # Tests pass --embedded; the ones about the implicit fallback set CI themselves.
+    monkeypatch.delenv("CI", raising=False)
     monkeypatch.setenv(WEBHOOK_ENV, CANARY_WEBHOOK)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.chdir(tmp_path)

@@ -29,10 +29,10 @@ REFUSAL = (
 def test_ci_refuses_a_create_with_a_file_sink(
     cli: Cli, monkeypatch: pytest.MonkeyPatch, command: str
 ) -> None:
-    assert cli("plan", "config").code == 0  # bootstraps the control plane, CI unset
+    assert cli("plan", "config", "--embedded").code == 0  # bootstraps the control plane, CI unset
     before = cli.dump()
     monkeypatch.setenv("CI", "true")
-    argv = [command, "config"] + (["--yes"] if command == "apply" else [])
+    argv = [command, "config", "--embedded"] + (["--yes"] if command == "apply" else [])
     result = cli(*argv)
     assert result.code == 1
     assert result.err == REFUSAL.format(why="CI is set")
@@ -45,23 +45,25 @@ def test_allow_local_credentials_overrides_and_ci_false_is_unset(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CI", "false")
-    assert cli("plan", "config").code == 0
+    assert cli("plan", "config", "--embedded").code == 0
     monkeypatch.setenv("CI", "1")
-    assert cli("plan", "config").code == 1
+    assert cli("plan", "config", "--embedded").code == 1
     cli.add_users(*EXAMPLE_USERS)
-    done = cli("apply", "config", "--yes", "--allow-local-credentials")
+    done = cli("apply", "config", "--embedded", "--yes", "--allow-local-credentials")
     assert done.code == 0, done.err
     # Nothing left to create: a plan in CI is no longer refused.
-    assert cli("plan", "config", "--detailed-exitcode").code == 0
+    assert cli("plan", "config", "--embedded", "--detailed-exitcode").code == 0
 
 
 def test_a_shared_state_refuses_even_outside_ci(cli: Cli) -> None:
     remote = cli.root / "state.git"
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
     url = f"git+file://{remote}#refs/flexctl/state"
-    result = cli("plan", "config", "--state", url)
+    result = cli("plan", "config", "--embedded", "--state", url)
     assert result.code == 1
     assert result.err == f"State: {url} (shared)\n" + REFUSAL.format(
         why=f"the state is shared ({url})"
     )
-    assert cli("plan", "config", "--state", url, "--allow-local-credentials").code == 0
+    assert (
+        cli("plan", "config", "--embedded", "--state", url, "--allow-local-credentials").code == 0
+    )

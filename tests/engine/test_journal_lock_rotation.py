@@ -119,9 +119,11 @@ def test_unfinished_dataplane_create_is_rotated_never_duplicated(world: World) -
     orphan = run(recreate())
     journal(world).begin(dataplane_key("aws-us-east-1", "us-east-1-primary"))
     plan = run(world.prepare()).plan
-    # Rotation is not blocked: the unfinished create asks for it without --rotate.
+    # The journal proves the interrupted run made it, and nobody holds its credentials: it is
+    # discarded (deleted, unblocked) and the data plane created again.
     assert [(a, k, b) for a, k, b in summary(plan) if "dataplane" in k] == [
-        ("rotate", f"dataplane {US_DP}", "")
+        ("create", f"dataplane {US_DP}", ""),
+        ("delete", f"dataplane {US_DP}", ""),
     ]
     run(world.converge())
     now = run(dataplanes(world))[US_DP]
@@ -204,9 +206,13 @@ def test_missing_credentials_block_until_rotate_then_rotation_replaces_the_datap
     assert lines(render(plan, "text"))[:4] == [
         f"± dataplane {US_DP} (rotate) (drift: no stored credentials) (blocked: {blocked})",
         f'    id: "{old[0]}"',
-        "    # no stored credentials for this data plane: create a new one, deliver its "
-        "credentials, then delete the old one",
-        "",
+        "    # no stored credentials for this data plane",
+        "    # first step of a rotation: a new data plane of this name is created in the same "
+        "region and its credentials are delivered to the sink (an ExternalSecret or Kubernetes "
+        f"Secret updates in place); the old data plane {old[0]} is kept as retiring, so its "
+        "credentials keep working until a later apply deletes it, once `flexctl verify` has "
+        "seen the new credentials accepted (or with --finish-rotation); the old credentials "
+        "stop working when the old data plane is deleted",
     ]
     assert run(world.apply()).outcomes == ()
     assert stored_id(world, US_DP) is None
@@ -214,12 +220,18 @@ def test_missing_credentials_block_until_rotate_then_rotation_replaces_the_datap
     assert [(o.change.action.value, str(o.change.key)) for o in result.outcomes] == [
         ("rotate", f"dataplane {US_DP}")
     ]
-    now = run(dataplanes(world))[US_DP]
-    assert len(now) == 1 and now != old
-    assert stored_id(world, US_DP) == now[0]
+    both = run(dataplanes(world))[US_DP]
+    assert len(both) == 2 and old[0] in both
+    new = next(i for i in both if i != old[0])
+    assert stored_id(world, US_DP) == new
+    retiring = load_inventory(world.state).get(old[0])
+    assert retiring is not None and retiring.retiring is not None
+    assert retiring.retiring.replaced_by == new
+    run(world.converge(finish_rotation=frozenset({US_DP})))
+    assert run(dataplanes(world))[US_DP] == [new]
     inventory = load_inventory(world.state)
     assert inventory.get(old[0]) is None
-    assert inventory.get(now[0]) is not None
+    assert inventory.get(new) is not None
     assert run(world.prepare()).plan.changes == ()
 
 

@@ -28,7 +28,8 @@ def pushed_example(root: Path) -> Remote:
 
 
 def flexctl(*argv: str) -> int:
-    return main([*argv, "--state-dir", ".flexctl"])
+    # --embedded: the same control plane wherever the suite runs (a CI runner sets CI=true).
+    return main([*argv, "--state-dir", ".flexctl", "--embedded"])
 
 
 def patch_through_api(path: str, body: dict[str, object]) -> None:
@@ -45,5 +46,3 @@ def patch_through_api(path: str, body: dict[str, object]) -> None:
         asyncio.run(go())
     finally:
         plane.close()
-
-

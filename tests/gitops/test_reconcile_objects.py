@@ -50,9 +50,7 @@ def status() -> dict[str, Any]:
 
 
 @pytest.fixture
-def healed(
-    example_remote: Remote, webhook: Webhook, monkeypatch: pytest.MonkeyPatch
-) -> Remote:
+def healed(example_remote: Remote, webhook: Webhook, monkeypatch: pytest.MonkeyPatch) -> Remote:
     monkeypatch.setenv("HOOK", webhook.url)
     assert reconcile(example_remote.url, "heal", "--webhook-format", "slack") == 0
     webhook.bodies.clear()
@@ -121,9 +119,7 @@ def test_a_blocked_delete_is_listed_and_told_once(
     assert card["$schema"] == "http://adaptivecards.io/schemas/adaptive-card.json"
     assert {b["type"] for b in card["body"]} == {"TextBlock", "FactSet"}
     (facts,) = [b["facts"] for b in card["body"] if b["type"] == "FactSet"]
-    assert facts == [
-        {"title": "delete", "value": f"workspace marketing-eu ({BLOCKED['detail']})"}
-    ]
+    assert facts == [{"title": "delete", "value": f"workspace marketing-eu ({BLOCKED['detail']})"}]
 
 
 def test_a_fetch_failure_fails_the_cycle(

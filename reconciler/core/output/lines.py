@@ -176,5 +176,20 @@ def footer(plan: Plan) -> str:
     return f"Plan: {actions}. {blocked:,} blocked. {unchanged:,} unchanged. {calls}."
 
 
+def target_line(target: Mapping[str, str]) -> str:
+    """Which control plane, in one line: every command that talks to one says it first."""
+    if not target:
+        return ""
+    if target.get("controlPlane") == "embedded":
+        return (
+            f"Control plane: embedded control plane in {target.get('stateDir')} "
+            f"({target.get('why')})"
+        )
+    return (
+        f"Control plane: {target.get('url')}, organization {target.get('organizationId')} "
+        f"(from {target.get('urlFrom')})"
+    )
+
+
 def warning_lines(plan: Plan) -> tuple[str, ...]:
     return tuple(f"warning: {scrub(w)}" for w in plan.warnings)
