@@ -31,6 +31,7 @@ COMMANDS = (
     "import_",
     "reconcile",
     "controlplane",
+    "state",
 )
 
 
