@@ -4,6 +4,14 @@ Each subcommand lives in its own module exposing ``register(subparsers)``, which
 parser and sets ``func`` to a ``run(args) -> int``. This module owns exit codes and the
 single error handler: a ``FlexctlError`` is printed as its ``render()`` with exit 1, an
 interrupt exits 130, and nothing else is caught so that real bugs stay visible in tests.
+A usage error exits 1 with the usage line (argparse's own 2 is the code ``--detailed-exitcode``
+gives to "changes pending").
+
+Start-up is part of the interface (CI runs flexctl on every push, a CronJob every few
+minutes), so ``main`` imports only the module of the subcommand named on the command line:
+the others appear in ``--help`` as a name and a one-line summary taken from ``COMMANDS``,
+which tests keep equal to what each module registers. Nothing heavy (HTTP, git, rich,
+pydantic, YAML) is imported here.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from reconciler import __version__
 from reconciler.errors import FlexctlError
@@ -20,43 +29,66 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
 
-#: Subcommand modules under reconciler.cli, in the order `--help` lists them.
-COMMANDS = (
-    "validate",
-    "plan",
-    "apply",
-    "render",
-    "verify",
-    "schema",
-    "import_",
-    "reconcile",
-    "controlplane",
-    "state",
-)
+#: Subcommand name -> (module under reconciler.cli, the ``help`` its ``register`` gives),
+#: in the order ``--help`` lists them. A new subcommand is one entry here plus its module.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("validate", "check the config repository (exit 0 valid, 1 invalid)"),
+    "plan": ("plan", "show the changes apply would make"),
+    "apply": ("apply", "apply the config (or a saved plan)"),
+    "render": ("render", "render Helm values and manifests per data plane into --out"),
+    "verify": ("verify", "check that delivered data-plane credentials work"),
+    "schema": ("schema", "write or check the JSON Schemas of the config documents"),
+    "import": ("import_", "write YAML for what exists live (adoption)"),
+    "reconcile": (
+        "reconcile",
+        "fetch a Git ref and report or heal drift, once or on an interval",
+    ),
+    "controlplane": ("controlplane", "run or inspect the embedded control plane"),
+    "state": ("state", "show, migrate or unlock the state backend"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error exits 1 (2 means "changes pending")."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv``: only the subcommand it names is registered in full.
+
+    Without ``argv`` every subcommand is registered (each module imported), as tests and
+    documentation tools want.
+    """
+    parser = Parser(
         prog="flexctl",
         description="Declarative GitOps reconciler for Airbyte Enterprise Flex and self-managed "
         "Airbyte.",
     )
     parser.add_argument("--version", action="version", version=f"flexctl {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"reconciler.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"reconciler.cli.{name}":
-                raise
-            continue  # a subcommand not built yet
-        module.register(subparsers)
+    named = None if argv is None else _command_named(argv)
+    for name, (module, summary) in COMMANDS.items():
+        if argv is None or name == named:
+            importlib.import_module(f"reconciler.cli.{module}").register(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary)
     return parser
 
 
+def _command_named(argv: Sequence[str]) -> str | None:
+    """The first word that is not an option: the top-level options take no values."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = build_parser(words).parse_args(words)
+    except SystemExit as exc:  # --help, --version and usage errors; subparsers inherit Parser
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     try:
         return int(args.func(args))
     except FlexctlError as exc:

@@ -1,0 +1,98 @@
+"""Start-up: the parser imports only the subcommand named, and nothing heavy on the light paths.
+
+Each probe runs flexctl in a fresh interpreter and reads back ``sys.modules`` at exit, so an
+import added anywhere on the path (not only in cli.main) fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli.main import COMMANDS, build_parser, main
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "flex-config"
+
+#: Top-level packages that cost start-up time and that no light path needs.
+HEAVY = frozenset(
+    {
+        "boto3",
+        "botocore",
+        "deepdiff",
+        "filelock",
+        "git",
+        "httpx",
+        "hvac",
+        "jsonschema",
+        "kubernetes_validate",
+        "prometheus_client",
+        "rich",
+        "starlette",
+        "uvicorn",
+        "yaml",
+    }
+)
+#: What loading and validating a config needs (models and YAML positions), absent elsewhere.
+CONFIG = frozenset({"pydantic", "ruamel"})
+
+PROBE = """
+import atexit, json, sys
+atexit.register(lambda: print(json.dumps(sorted({m.split(".")[0] for m in sys.modules}))))
+from reconciler.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def imported_by(*argv: str) -> tuple[int, set[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, check=False
+    )
+    return done.returncode, set(json.loads(done.stdout.splitlines()[-1]))
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"]])
+def test_help_and_version_import_nothing_heavy(argv: list[str]) -> None:
+    code, modules = imported_by(*argv)
+    assert code == 0
+    assert modules & (HEAVY | CONFIG) == set()
+
+
+def test_validate_imports_only_what_loading_needs() -> None:
+    code, modules = imported_by("validate", str(EXAMPLE))
+    assert code == 0
+    assert modules & HEAVY == set()
+    assert modules >= CONFIG
+
+
+def test_schema_imports_nothing_heavy() -> None:
+    code, modules = imported_by("schema")
+    assert code == 0
+    assert modules & HEAVY == set()
+
+
+def test_the_probe_sees_a_heavy_path() -> None:
+    code, modules = imported_by("plan", "--help")
+    assert code == 0
+    assert modules >= {"httpx", "rich"}
+
+
+def test_lazy_help_lists_what_the_modules_register() -> None:
+    assert build_parser([]).format_help() == build_parser().format_help()
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_each_subcommand_is_registered_when_named(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([name, "--help"]) == 0
+    assert capsys.readouterr().out.startswith(f"usage: flexctl {name} ")
+
+
+def test_an_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    # 1, not argparse's 2: that code means "changes pending" (issue 12 item 6).
+    assert main(["valdate", "."]) == 1
+    assert "invalid choice: 'valdate'" in capsys.readouterr().err
