@@ -77,8 +77,10 @@ def _selected(args: argparse.Namespace) -> StateDir:
     from reconciler.cli.run import state_dir
 
     configured = None
-    if args.config is not None and not getattr(args, "state", None) and not os.environ.get(
-        "FLEXCTL_STATE"
+    if (
+        args.config is not None
+        and not getattr(args, "state", None)
+        and not os.environ.get("FLEXCTL_STATE")
     ):
         from reconciler.config.loader import load_directory
 
@@ -242,8 +244,9 @@ def _text(report: dict[str, Any]) -> list[str]:
         out.append(f"  {e['kind']} {e['name']}  {e['id']}{flags}")
     journal = report["journal"]
     if journal:
-        out.append(f"Journal: {len(journal)} records (an apply did not finish; the next apply "
-                   "replays it)")
+        out.append(
+            f"Journal: {len(journal)} records (an apply did not finish; the next apply replays it)"
+        )
         out += [f"  {j['event']} {j['kind']} {j['name']} {j['id'] or ''}".rstrip() for j in journal]
     else:
         out.append("Journal: empty")
@@ -281,16 +284,18 @@ def run_migrate(args: argparse.Namespace) -> int:
     if _same(source, target):
         raise StateError(f"--to {args.to}: that is the state this run already uses")
     owner = LeaseOwner.current(os.environ, command="state migrate")
-    with apply_lock(state, command="state migrate", env=os.environ):
-        with hold(target, owner, ttl=120.0) if target.shared else nullcontext():
-            if any(True for _ in Journal(source).records()):
-                raise StateError(
-                    f"{_label(source, state)}: the journal holds an apply that did not finish; "
-                    "run `flexctl apply` to finish it, then migrate (nothing was copied)"
-                )
-            documents = _documents(source)
-            _refuse_occupied(target, documents)
-            copied = _copy(target, documents)
+    with (
+        apply_lock(state, command="state migrate", env=os.environ),
+        hold(target, owner, ttl=120.0) if target.shared else nullcontext(),
+    ):
+        if any(True for _ in Journal(source).records()):
+            raise StateError(
+                f"{_label(source, state)}: the journal holds an apply that did not finish; "
+                "run `flexctl apply` to finish it, then migrate (nothing was copied)"
+            )
+        documents = _documents(source)
+        _refuse_occupied(target, documents)
+        copied = _copy(target, documents)
     print(
         f"Migrated {copied} documents from {_label(source, state)} to {target_url} "
         "(each read back and compared); the source is unchanged."

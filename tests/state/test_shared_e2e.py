@@ -63,10 +63,11 @@ def _no_duplicates(shared: Shared) -> None:
 
 def test_a_fresh_runner_plans_what_the_applying_runner_plans(shared: Shared) -> None:
     merge, pr = shared.runner("merge-runner"), shared.runner("pr-runner")
-    edit(shared.config / "workspaces/marketing-eu.yaml", "region: EU\n", "region: EU\nprotect: true\n")
+    marketing = shared.config / "workspaces/marketing-eu.yaml"
+    edit(marketing, "region: EU\n", "region: EU\nprotect: true\n")
     first = merge.apply()
     assert first.code == 0, first.err
-    assert f"State: {shared.state_url.split('#')[0]}" in first.err.replace("file://", "file://")
+    assert "State: " in first.err and "(shared)" in first.err
 
     # A fresh runner: nothing to do, and no data plane looks like a blocked rotation.
     fresh = pr.plan("--detailed-exitcode")
@@ -76,8 +77,11 @@ def test_a_fresh_runner_plans_what_the_applying_runner_plans(shared: Shared) -> 
     # Drift made outside Git, a protected workspace removed from Git, and an unprotected
     # one removed too (prune on for workspaces).
     with shared.http() as http:
-        region = next(r for r in http.get("/regions", params={"organizationId": _org()}).json()
-                      if r["name"] == "aws-us-east-1")
+        region = next(
+            r
+            for r in http.get("/regions", params={"organizationId": _org()}).json()
+            if r["name"] == "aws-us-east-1"
+        )
         assert http.patch(f"/regions/{region['regionId']}", json={"enabled": False}).is_success
     (shared.config / "workspaces/marketing-eu.yaml").unlink()
     edit(shared.config / "organization.yaml", "  workspaces: false", "  workspaces: true")
@@ -117,7 +121,7 @@ def _org() -> str:
 def test_two_applies_at_the_same_moment_create_each_object_once(shared: Shared) -> None:
     a, b = shared.runner("runner-a"), shared.runner("runner-b")
     procs = [a.start("apply", "config", "--yes"), b.start("apply", "config", "--yes")]
-    results = [p.communicate(timeout=180) + (p.returncode,) for p in procs]
+    results = [(*p.communicate(timeout=180), p.returncode) for p in procs]
     shared.printed += [text for out, err, _ in results for text in (out, err)]
     codes = sorted(code for _, _, code in results)
     # One applies; the other either refused on the lease (naming its holder) or found
