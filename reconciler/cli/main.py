@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "fetch a Git ref and report or heal drift, once or on an interval",
     ),
     "controlplane": ("controlplane", "run or inspect the embedded control plane"),
+    "state": ("state", "show, migrate or unlock the state backend"),
 }
 
 

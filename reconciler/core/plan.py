@@ -56,6 +56,9 @@ class Change:
     #: Not applied unless asked for (e.g. rotation needs --rotate NAME, deletes need --prune).
     blocked: str | None = None
     notes: tuple[str, ...] = ()
+    #: A delete that ends a rotation (or discards a data plane an interrupted run created):
+    #: the object goes, the sink (which holds its replacement's credentials) stays.
+    retire: bool = False
 
     def sort_key(self) -> tuple[int, int, str]:
         # Deletes run in reverse dependency order, after everything else.
@@ -64,7 +67,8 @@ class Change:
         return (0, self.key.kind.order, self.key.name.lower())
 
     def as_json(self) -> dict[str, JSON]:
-        return {
+        extra: dict[str, JSON] = {"retire": True} if self.retire else {}
+        return extra | {
             "action": self.action.value,
             "kind": self.key.kind.value,
             "name": self.key.name,
@@ -91,6 +95,7 @@ class Change:
             adopt=bool(data.get("adopt", False)),
             blocked=data.get("blocked"),
             notes=tuple(data.get("notes", [])),
+            retire=bool(data.get("retire", False)),
         )
 
 
