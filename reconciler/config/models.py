@@ -770,6 +770,11 @@ class CredentialSink(Strict):
                 raise ValueError(f"a {self.type.value} sink takes no '{to_camel(block)}' block")
         if self.store is not None and not self.type.secrets_manager:
             raise ValueError(f"a {self.type.value} sink takes no 'store'")
+        if self.type is SinkType.AZURE_KEY_VAULT:
+            raise ValueError(
+                "the azure-key-vault sink is not available in this flexctl yet (its block is "
+                "reserved); use vault, aws-secrets-manager, gcp-secret-manager or kubernetes"
+            )
         return self
 
 
