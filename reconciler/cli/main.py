@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 
 from reconciler import __version__
+from reconciler.collector import freeze_start_up
 from reconciler.errors import FlexctlError
 
 EXIT_OK = 0
@@ -74,6 +75,7 @@ def _command_named(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(words).parse_args(words)
+    freeze_start_up()
     try:
         return int(args.func(args))
     except FlexctlError as exc:

@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from reconciler.collector import paused
 from reconciler.config.desired import DesiredState, DocumentSource, dataplane_key
 from reconciler.config.diagnostics import ConfigError, Diagnostic, Position
 from reconciler.config.documents import FailedDocument, LoadedDocument
@@ -64,6 +65,7 @@ def load_directory(path: Path) -> DesiredState:
     return load_sources(files, origin=str(path))
 
 
+@paused()
 def load_sources(files: Iterable[SourceFile], *, origin: str = ".") -> DesiredState:
     """Load and validate ``files``; ``origin`` names the whole config in config-wide errors."""
     collected = _Collected()

@@ -19,6 +19,7 @@ from typing import Any
 
 from reconciler.api.client import ApiClient
 from reconciler.api.settings import resolve_connection
+from reconciler.collector import paused_while
 from reconciler.config.desired import DesiredState
 from reconciler.config.models import DataPlane, SecretRef
 from reconciler.config.secrets import resolve_secret
@@ -153,6 +154,7 @@ def sinks_for(
     return make
 
 
+@paused_while
 async def prepare(
     conn: Connection,
     desired: DesiredState,

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from reconciler.collector import thaw
 from reconciler.config.sources import SourceFile
 from reconciler.errors import FlexctlError
 from reconciler.gitops.lastgood import LastGoodStore, select_commit
@@ -117,6 +118,7 @@ def run_loop(
             on_outcome(last)
         if interval is None or stop.is_set():
             break
+        thaw()  # what this cycle froze (collector.paused) is collectable again
         wait(interval)
     return last
 
