@@ -57,6 +57,7 @@ class ApiClient(WorkspaceEndpoints):
         max_attempts: int = 6,
         max_elapsed: float = 120.0,
         timeout_total: float = 3600.0,
+        retry_unreachable: bool = True,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -92,6 +93,7 @@ class ApiClient(WorkspaceEndpoints):
                 max_attempts=max_attempts,
                 max_elapsed=max_elapsed,
                 throttle_deadline=timeout_total,
+                retry_unreachable=retry_unreachable,
             ),
             max_concurrency=max_concurrency,
             sleep=sleep,

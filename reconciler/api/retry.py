@@ -17,6 +17,9 @@ A 429 on a read is retried past `max_attempts` and `max_elapsed`: a throttled re
 nothing, so it keeps trying (jittered exponential backoff) until the run's overall
 `throttle_deadline` (``--timeout``, counted from the client's start) has passed.
 
+With ``retry_unreachable`` off (``flexctl verify``), a call that never connected is not
+repeated: the error, naming the URL, comes at once.
+
 A read is a GET or a token request (a POST that changes nothing).
 A 500 on a read is the server's "unexpected-problem": sometimes transient, so
 worth two more tries; on a PATCH/DELETE it is usually a deterministic clash
@@ -53,12 +56,17 @@ class RetryPolicy:
     jitter: float = 1.0
     #: Seconds from the client's start during which throttled (429) reads keep being retried.
     throttle_deadline: float = 3600.0
+    #: Repeat a call that could not connect. Off for checks (``flexctl verify``) that must
+    #: fail fast on an unreachable URL rather than wait out the retries.
+    retry_unreachable: bool = True
 
     def should_retry(self, error: BaseException, *, read: bool, create: bool, attempt: int) -> bool:
         """Whether `error` from attempt number `attempt` (1-based) deserves another try."""
         if isinstance(error, errors.RateLimitedError):
             return True
         if isinstance(error, errors.TransportError):
+            if not error.request_sent and not self.retry_unreachable:
+                return False
             return not (create and error.request_sent)
         if create or not isinstance(error, errors.ApiError):
             return False

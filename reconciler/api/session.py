@@ -60,6 +60,10 @@ class Call:
 
     @property
     def path(self) -> str:
+        # A call outside the API root (the data-plane token URL) is named by its whole URL:
+        # "POST /api/v1/dataplanes/token" alone does not say which host did not answer.
+        if self.url is not None:
+            return self.url
         return self.template.format_map({k: quote(v, safe="") for k, v in self.ids.items()})
 
 
@@ -264,11 +268,13 @@ class Session:
     def _transport_error(self, call: Call, error: httpx.HTTPError) -> errors.TransportError:
         # Only these mean the request never left: safe to repeat even a create.
         not_sent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+        # With no answer, which host did not answer is the story (a URL call's path is its URL).
+        where = "" if call.url else f" ({self.redactor(f'{self._http.base_url}{call.path[1:]}')})"
         return errors.TransportError(
             method=call.method,
             path=call.path,
             title=type(error).__name__,
-            detail=self.redactor(str(error))[:300],
+            detail=f"{self.redactor(str(error))[:300]}{where}",
             resource=call.resource,
             request_sent=not not_sent,
         )

@@ -12,7 +12,11 @@ import json
 import sys
 from pathlib import Path
 
-from reconciler.cli.common import add_state_dir_argument, add_timeout_argument
+from reconciler.cli.common import (
+    add_embedded_argument,
+    add_state_dir_argument,
+    add_timeout_argument,
+)
 from reconciler.cli.loading import Loaded, add_repo_arguments, load_config
 from reconciler.cli.main import EXIT_ERROR, EXIT_OK
 from reconciler.cli.plan import add_plan_arguments, prepare_from_args
@@ -38,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="config directory (default: .) or a plan saved by `plan --out`",
     )
     add_state_dir_argument(parser)
+    add_embedded_argument(parser)
     add_timeout_argument(parser)
     add_repo_arguments(parser)
     add_plan_arguments(parser)

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from pathlib import Path
+
+
+def announce_target(target: Mapping[str, str]) -> None:
+    """The first line of a command that talks to a control plane but prints no plan."""
+    from reconciler.core.output.lines import target_line
+
+    print(target_line(target), flush=True)
 
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +39,16 @@ def add_state_dir_argument(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="where the inventory, journal, lock and audit log live: local, s3://BUCKET/PREFIX "
         "or git+URL#REF (default: $FLEXCTL_STATE, else the Organization's state.url, else local)",
+    )
+
+
+def add_embedded_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--embedded",
+        action="store_true",
+        help="use the embedded control plane in the state directory, whatever else is "
+        "configured (in CI too); without it, the embedded control plane is used only when no "
+        "control plane is configured at all and CI is unset",
     )
 
 

@@ -18,7 +18,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from reconciler.cli.common import add_config_argument, add_state_dir_argument, add_timeout_argument
+from reconciler.cli.common import (
+    add_config_argument,
+    add_embedded_argument,
+    add_state_dir_argument,
+    add_timeout_argument,
+    announce_target,
+)
 from reconciler.cli.loading import add_repo_arguments, load_config
 from reconciler.cli.main import EXIT_OK
 from reconciler.cli.run import context, run_async
@@ -36,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("import", help="write YAML for what exists live (adoption)")
     add_config_argument(parser)
     add_state_dir_argument(parser)
+    add_embedded_argument(parser)
     add_timeout_argument(parser)
     add_repo_arguments(parser)
     parser.add_argument(
@@ -66,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
     async def go() -> Refresh:
         async with connect(desired, ctx) as conn:
+            announce_target(conn.target)
             return await fetch_live(conn.client, organization_id=conn.organization_id, users=users)
 
     refresh = run_async(go())

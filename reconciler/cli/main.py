@@ -4,6 +4,8 @@ Each subcommand lives in its own module exposing ``register(subparsers)``, which
 parser and sets ``func`` to a ``run(args) -> int``. This module owns exit codes and the
 single error handler: a ``FlexctlError`` is printed as its ``render()`` with exit 1, an
 interrupt exits 130, and nothing else is caught so that real bugs stay visible in tests.
+A usage error exits 1 with the usage line (argparse's own 2 is the code ``--detailed-exitcode``
+gives to "changes pending").
 
 Start-up is part of the interface (CI runs flexctl on every push, a CronJob every few
 minutes), so ``main`` imports only the module of the subcommand named on the command line:
@@ -18,6 +20,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from reconciler import __version__
 from reconciler.collector import freeze_start_up
@@ -42,7 +45,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "fetch a Git ref and report or heal drift, once or on an interval",
     ),
     "controlplane": ("controlplane", "run or inspect the embedded control plane"),
+    "state": ("state", "show, migrate or unlock the state backend"),
 }
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error exits 1 (2 means "changes pending")."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -51,7 +63,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     Without ``argv`` every subcommand is registered (each module imported), as tests and
     documentation tools want.
     """
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="flexctl",
         description="Declarative GitOps reconciler for Airbyte Enterprise Flex and self-managed "
         "Airbyte.",
@@ -74,7 +86,10 @@ def _command_named(argv: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(words).parse_args(words)
+    try:
+        args = build_parser(words).parse_args(words)
+    except SystemExit as exc:  # --help, --version and usage errors; subparsers inherit Parser
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     freeze_start_up()
     try:
         return int(args.func(args))

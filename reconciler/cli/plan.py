@@ -1,7 +1,8 @@
 """``flexctl plan``: show what apply would change, without changing anything.
 
 Exit codes: 0 success (with ``--detailed-exitcode``: no changes), 1 error, 2 changes pending
-(only with ``--detailed-exitcode``). ``--out plan.json`` saves the plan for ``apply``.
+or drift (a data plane without stored credentials counts, even while its rotation waits for
+``--rotate``; only with ``--detailed-exitcode``). ``--out plan.json`` saves the plan for ``apply``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,12 @@ import json
 import sys
 from pathlib import Path
 
-from reconciler.cli.common import add_config_argument, add_state_dir_argument, add_timeout_argument
+from reconciler.cli.common import (
+    add_config_argument,
+    add_embedded_argument,
+    add_state_dir_argument,
+    add_timeout_argument,
+)
 from reconciler.cli.loading import Loaded, add_repo_arguments, load_config
 from reconciler.cli.main import EXIT_CHANGES, EXIT_OK
 from reconciler.cli.run import add_color_argument, announce_state, context, run_async, use_color
@@ -27,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("plan", help="show the changes apply would make")
     add_config_argument(parser)
     add_state_dir_argument(parser)
+    add_embedded_argument(parser)
     add_timeout_argument(parser)
     add_repo_arguments(parser)
     add_plan_arguments(parser)
@@ -58,8 +65,17 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="REGION/DATAPLANE",
-        help="rotate this data plane's credentials (new data plane, deliver, "
-        "delete the old); repeatable",
+        help="rotate this data plane's credentials, first step: a new data plane, its "
+        "credentials delivered to the sink, the old one kept (its credentials still work) until "
+        "`flexctl verify` sees the new ones accepted and a later apply deletes it; repeatable",
+    )
+    parser.add_argument(
+        "--finish-rotation",
+        action="append",
+        default=[],
+        metavar="REGION/DATAPLANE",
+        help="end this data plane's rotation now: delete the old data plane even though "
+        "`flexctl verify` has not seen the new credentials accepted; repeatable",
     )
     parser.add_argument(
         "--unprotect",
@@ -68,6 +84,12 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KIND/NAME",
         help="let this run delete a protected object whose document is gone, e.g. "
         "workspace/old-team (still subject to --prune and the prune policy); repeatable",
+    )
+    parser.add_argument(
+        "--allow-local-credentials",
+        action="store_true",
+        help="create data planes whose sink is file or env-file even in CI (CI set) or with "
+        "a shared --state, where that file is lost with the runner",
     )
     parser.add_argument(
         "--prune",
@@ -87,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     if args.out is not None:
         save_plan(plan, args.out)
-    if args.detailed_exitcode and plan.has_changes:
+    if args.detailed_exitcode and plan.out_of_sync:
         return EXIT_CHANGES
     return EXIT_OK
 
@@ -114,6 +136,7 @@ async def prepare_from_args(
         rotate=frozenset(args.rotate),
         prune=args.prune,
         unprotect=frozenset(args.unprotect),
+        finish_rotation=frozenset(args.finish_rotation),
     )
 
 

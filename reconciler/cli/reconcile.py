@@ -1,8 +1,14 @@
 """``flexctl reconcile``: the scheduled job. Fetch a ref, load, plan, and report or heal drift.
 
     flexctl reconcile --repo URL|PATH [--ref main] [--path SUBDIR] (--interval S | --once)
-                      [--mode report|heal] [--metrics-port N] [--webhook-url-env NAME]
+                      [--mode report|heal] [--metrics-port N | --metrics-file PATH]
+                      [--webhook-url-env NAME]
+                      [--webhook-format generic|slack|teams] [-o text|json]
                       [--history N] [--state-dir DIR]
+
+Each cycle prints its outcome: a summary line and one indented line per drifted, pending,
+blocked or failed object (``-o json``: one JSON object per cycle and line, as in the status
+file).
 
 What a cycle does to the control plane is the engine's: ``reconciler.engine.cycle.build_cycle(
 args, mode)`` returns the cycle function (``gitops.loop.CycleFunction``). ``args.stop`` is the
@@ -11,24 +17,27 @@ returns after the change in flight. The loop around it (status, metrics, webhook
 commit) is ``gitops.loop``.
 
 Exit codes: ``--once --mode report``: 0 in sync, 2 drift, 1 failed. ``--once --mode heal``:
-0 converged, 1 failed. A loop ends 0 on SIGTERM.
+0 converged, 1 failed. A fetch failure is a failed cycle (1) even when the last good commit was
+used. A loop ends 0 on SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import Any, cast
 
-from reconciler.cli.common import add_state_dir_argument
+from reconciler.cli.common import add_embedded_argument, add_state_dir_argument, announce_target
 from reconciler.errors import FlexctlError
 from reconciler.gitops.lastgood import LastGoodStore
 from reconciler.gitops.loop import CycleFunction, run_loop
@@ -37,6 +46,7 @@ from reconciler.gitops.notify import Notifier
 from reconciler.gitops.outcome import CycleOutcome
 from reconciler.gitops.repo import open_source
 from reconciler.gitops.status import DEFAULT_HISTORY, StatusStore
+from reconciler.gitops.webhook_body import FORMATS
 from reconciler.state import open_backend, select_state_url
 from reconciler.statedir import StateDir
 
@@ -74,14 +84,36 @@ def register(
     parser.add_argument("--metrics-port", type=int, metavar="N", help="serve Prometheus metrics")
     parser.add_argument(
         "--metrics-addr",
-        default="0.0.0.0",  # noqa: S104 - scraped from inside the cluster
+        default="127.0.0.1",
         metavar="ADDR",
-        help="address of the metrics endpoint (default: 0.0.0.0)",
+        help="address of the metrics endpoint (default: 127.0.0.1, this machine only; "
+        "--metrics-addr 0.0.0.0 lets a Prometheus in the cluster scrape it)",
+    )
+    parser.add_argument(
+        "--metrics-file",
+        type=Path,
+        metavar="PATH",
+        help="write the metrics in the Prometheus text format to PATH after every cycle "
+        "(node-exporter textfile collector; for --once)",
     )
     parser.add_argument(
         "--webhook-url-env",
         metavar="NAME",
         help="environment variable holding a webhook URL to POST drift and failures to",
+    )
+    parser.add_argument(
+        "--webhook-format",
+        choices=FORMATS,
+        default="generic",
+        help="webhook body: generic (flexctl JSON), slack (text and blocks) or teams "
+        "(Adaptive Card) (default: generic)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        choices=("text", "json"),
+        default="text",
+        help="each cycle's outcome as text lines or as one JSON object per line (default: text)",
     )
     parser.add_argument(
         "--history",
@@ -91,6 +123,7 @@ def register(
         help=f"outcomes kept in the status file (default: {DEFAULT_HISTORY})",
     )
     add_state_dir_argument(parser)
+    add_embedded_argument(parser)
     parser.set_defaults(func=lambda args: run(args, build_cycle=build_cycle))
 
 
@@ -127,12 +160,20 @@ def run(args: argparse.Namespace, *, build_cycle: BuildCycle | None = None) -> i
     url = select_state_url(flag=args.state, env=os.environ, configured=None)
     backend = open_backend(url, state_dir=state.root, env=os.environ)
     notifier = _notifier(args)
-    metrics = Metrics() if args.metrics_port is not None else None
+    wanted = args.metrics_port is not None or args.metrics_file is not None
+    metrics = Metrics() if wanted else None
+    status = StatusStore(backend, history=args.history)
+    if metrics is not None:
+        try:
+            metrics.seed(last_success=status.last_success())
+        except FlexctlError as e:  # the loop reports a broken status and starts a new one
+            logging.getLogger(__name__).warning("%s", e)
     if not logging.getLogger().handlers:
         # WARNING: the loop's own warnings, not every HTTP request of the libraries.
         logging.basicConfig(level=logging.WARNING, format="flexctl: %(message)s", stream=sys.stderr)
+    named: list[Mapping[str, str]] = []
     try:
-        if metrics is not None:
+        if metrics is not None and args.metrics_port is not None:
             port = metrics.serve(args.metrics_port, addr=args.metrics_addr)
             print(f"metrics on {args.metrics_addr}:{port}/metrics", file=sys.stderr)
         with open_source(args.repo, cache_dir=state.path("git")) as source, _stop_on_signals(stop):
@@ -142,12 +183,12 @@ def run(args: argparse.Namespace, *, build_cycle: BuildCycle | None = None) -> i
                 path=args.path,
                 cycle=cycle,
                 interval=None if args.once else args.interval,
-                status=StatusStore(backend, history=args.history),
+                status=status,
                 last_good=LastGoodStore(backend),
                 metrics=metrics,
                 notifier=notifier,
                 stop=stop,
-                on_outcome=lambda outcome: print(outcome.summary(), flush=True),
+                on_outcome=lambda outcome: _after_cycle(outcome, args, metrics, named),
             )
     finally:
         if metrics is not None:
@@ -157,6 +198,31 @@ def run(args: argparse.Namespace, *, build_cycle: BuildCycle | None = None) -> i
     if not args.once:
         return 0  # the loop only ends on a signal: a clean stop
     return exit_code(last, mode=args.mode)
+
+
+def _after_cycle(
+    outcome: CycleOutcome,
+    args: argparse.Namespace,
+    metrics: Metrics | None,
+    named: list[Mapping[str, str]],
+) -> None:
+    if args.output != "json" and outcome.target and (not named or named[-1] != outcome.target):
+        # The control plane, once at the top (again only if a later cycle talks to another).
+        announce_target(outcome.target)
+        named.append(outcome.target)
+    _print(outcome, args.output)
+    if metrics is not None and args.metrics_file is not None:
+        try:
+            metrics.write_textfile(args.metrics_file)
+        except FlexctlError as e:  # like the status file: never the reason a loop stops
+            logging.getLogger(__name__).warning("%s", e)
+
+
+def _print(outcome: CycleOutcome, output: str) -> None:
+    if output == "json":
+        print(json.dumps(outcome.as_json(), sort_keys=True), flush=True)
+    else:
+        print("\n".join(outcome.lines()), flush=True)
 
 
 def exit_code(outcome: CycleOutcome | None, *, mode: str) -> int:
@@ -179,7 +245,7 @@ def _notifier(args: argparse.Namespace) -> Notifier | None:
     if not url.startswith(("https://", "http://")):
         # Never echo the value: a webhook URL is a secret.
         raise FlexctlError(f"--webhook-url-env: {name} does not hold an http(s) URL")
-    return Notifier(url, ref=args.ref)
+    return Notifier(url, ref=args.ref, style=args.webhook_format)
 
 
 @contextmanager

@@ -34,6 +34,9 @@ def context(args: argparse.Namespace, loaded: Loaded) -> RunContext:
         base_dir=Path(loaded.source["path"]) if "path" in loaded.source else Path.cwd(),
         source=source,
         timeout=getattr(args, "timeout", 3600.0),
+        embedded=bool(getattr(args, "embedded", False)),
+        interactive=sys.stdin.isatty(),
+        allow_local_credentials=bool(getattr(args, "allow_local_credentials", False)),
     )
 
 

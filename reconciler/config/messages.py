@@ -22,14 +22,16 @@ from reconciler.config.desired import KeyPath
 #: Where a message points: the key itself, the value, or the mapping that lacks a key.
 Anchor = Literal["key", "value", "parent"]
 
-_PLAIN_WORD = re.compile(r"^[A-Za-z0-9_./-]{1,40}$")
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9_./-]{1,40}")  # fullmatch: "$" would allow a final "\n"
 
 #: Patterns used by the models, said in words.
 _PATTERN_WORDS = {
     r"^https?://[^\s]+$": "must be an http:// or https:// URL",
     r"^[A-Z]{2,3}$": "must be a 2- or 3-letter upper-case code such as US, AU or EU",
     r"^[A-Za-z_][A-Za-z0-9_]*$": "must be an environment variable name (letters, digits, '_')",
-    r"^\d+\.\d+\.\d+$": "must be a version such as 1.8.1 (quote it if YAML reads a number)",
+    r"^[0-9]+\.[0-9]+\.[0-9]+$": (
+        "must be a version such as 1.8.1 (quote it if YAML reads a number)"
+    ),
 }
 
 
@@ -80,7 +82,7 @@ def _choices(expected: str) -> str:
 
 
 def _shown(value: Any) -> str | None:
-    if isinstance(value, str) and _PLAIN_WORD.match(value):
+    if isinstance(value, str) and _PLAIN_WORD.fullmatch(value):
         return repr(value)
     return None
 

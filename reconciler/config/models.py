@@ -29,18 +29,21 @@ from pydantic.alias_generators import to_camel
 
 API_VERSION = "flexctl/v1"
 
+# Every pattern here is applied with ``fullmatch``: ``re.match`` with a trailing ``$`` accepts a
+# final "\n" ("US\n" next to a managed "US"). Pydantic's ``pattern=`` uses the Rust engine,
+# whose ``$`` is the end of the text, so those are full matches already.
 # Names become file names, Kubernetes object names and URL path parts in rendered output:
 # a DNS-1123 label keeps all three safe (no separators, no "..", bounded length).
 NAME_MAX = 63
 RELEASE_NAME_MAX = 53
-_NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+_NAME_RE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
 # Region names are chosen by the platform team and shown in the Airbyte UI; they also
 # become folder names, so the same rule applies (case is kept: the API compares them
 # case-insensitively through dataResidency).
-_REGION_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$")
-_EMAIL_RE = re.compile(r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$")
+_REGION_RE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?")
+_EMAIL_RE = re.compile(r"[^@\s/]+@[^@\s/]+\.[^@\s/]+")
 _UUID_RE = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )
 
 #: Regions Airbyte manages itself; a workspace may name one without declaring it.
@@ -50,7 +53,7 @@ MANAGED_REGIONS: dict[str, str | None] = {"US": "US", "EU": "EU", "auto": None}
 def _check_name(value: str) -> str:
     if len(value) > NAME_MAX:
         raise ValueError(f"name is {len(value)} characters long; at most {NAME_MAX} are allowed")
-    if not _NAME_RE.match(value):
+    if not _NAME_RE.fullmatch(value):
         raise ValueError(
             f"name {value!r} must be lower-case letters, digits and '-', starting and ending "
             "with a letter or digit (it becomes a file and Kubernetes name)"
@@ -100,7 +103,7 @@ def _check_region_name(value: str) -> str:
         raise ValueError(
             f"region name is {len(value)} characters long; at most {NAME_MAX} are allowed"
         )
-    if not _REGION_RE.match(value):
+    if not _REGION_RE.fullmatch(value):
         raise ValueError(
             f"region name {value!r} must be letters, digits and '-', starting and ending "
             "with a letter or digit (it becomes a folder name)"
@@ -109,13 +112,13 @@ def _check_region_name(value: str) -> str:
 
 
 def _check_email(value: str) -> str:
-    if not _EMAIL_RE.match(value):
+    if not _EMAIL_RE.fullmatch(value):
         raise ValueError(f"{value!r} is not an e-mail address")
     return value.lower()
 
 
 def _check_uuid(value: str) -> str:
-    if not _UUID_RE.match(value):
+    if not _UUID_RE.fullmatch(value):
         raise ValueError(f"{value!r} is not a UUID")
     return value.lower()
 
@@ -220,6 +223,8 @@ class SinkType(StrEnum):
     ENV_FILE = "env-file"
     VAULT = "vault"
     AWS_SECRETS_MANAGER = "aws-secrets-manager"
+    GCP_SECRET_MANAGER = "gcp-secret-manager"  # noqa: S105 - a type name, not a secret
+    AZURE_KEY_VAULT = "azure-key-vault"
 
     @property
     def local(self) -> bool:
@@ -228,7 +233,12 @@ class SinkType(StrEnum):
 
     @property
     def secrets_manager(self) -> bool:
-        return self in (SinkType.VAULT, SinkType.AWS_SECRETS_MANAGER)
+        return self in (
+            SinkType.VAULT,
+            SinkType.AWS_SECRETS_MANAGER,
+            SinkType.GCP_SECRET_MANAGER,
+            SinkType.AZURE_KEY_VAULT,
+        )
 
 
 class GitOpsEngine(StrEnum):
@@ -415,11 +425,32 @@ class DocumentBase(Strict):
 
 
 class ControlPlane(Strict):
-    """How flexctl reaches the control plane's public API. Absent: environment or embedded."""
+    """How flexctl reaches the control plane's public API. Absent: the environment, else (only
+    outside CI) the embedded control plane; ``embedded: true`` chooses the embedded one always."""
 
     url: Url | None = None
     client_id: Secret | None = None
     client_secret: Secret | None = None
+    #: Use the embedded control plane in the state directory, in CI too (demos, tests).
+    embedded: StrictBool = False
+
+    @model_validator(mode="after")
+    def _embedded_alone(self) -> ControlPlane:
+        given = [
+            name
+            for name, value in (
+                ("url", self.url),
+                ("clientId", self.client_id),
+                ("clientSecret", self.client_secret),
+            )
+            if value is not None
+        ]
+        if self.embedded and given:
+            raise ValueError(
+                f"embedded: true uses the embedded control plane, so {', '.join(given)} "
+                "cannot be set with it; remove one or the other"
+            )
+        return self
 
 
 class PrunePolicy(Strict):
@@ -530,19 +561,28 @@ class Cluster(Strict):
 SINK_PATH_TEMPLATE = "airbyte/dataplanes/{region}/{dataplane}"
 
 
-def _check_template(value: str) -> str:
+def _check_placeholders(value: str) -> None:
     unknown = set(re.findall(r"\{([^}]*)\}", value)) - {"region", "dataplane"}
     if unknown:
         raise ValueError(
             f"unknown placeholder(s) {', '.join(sorted('{' + u + '}' for u in unknown))}; "
             "use {region} and {dataplane}"
         )
+
+
+def _check_template(value: str) -> str:
+    _check_placeholders(value)
     if value.startswith("/") or value.endswith("/") or "//" in value:
         raise ValueError("the path must not start or end with '/' nor contain '//'")
     return value
 
 
 PathTemplate = Annotated[str, Field(min_length=1), AfterValidator(_check_template)]
+
+
+def fill_template(template: str, *, region: str, dataplane: str) -> str:
+    """A sink path / name template with ``{region}`` and ``{dataplane}`` filled in."""
+    return template.replace("{region}", region).replace("{dataplane}", dataplane)
 
 
 class VaultAuth(Strict):
@@ -586,6 +626,103 @@ class AwsSecretsManagerSink(Strict):
     tags: dict[str, str] = Field(default_factory=dict)
 
 
+def _name_template(allowed: str, what: str, words: str) -> AfterValidator:
+    """A template whose text outside ``{region}``/``{dataplane}`` uses only ``allowed``
+    characters (the placeholders fill in names that already do)."""
+    pattern = re.compile(f"^[{allowed}]*$")
+
+    def check(value: str) -> str:
+        _check_placeholders(value)
+        literal = value.replace("{region}", "").replace("{dataplane}", "")
+        if not pattern.match(literal):
+            bad = sorted({c for c in literal if not pattern.match(c)})
+            raise ValueError(
+                f"{what} may contain only {words} besides {{region}} and {{dataplane}}; "
+                f"not {', '.join(repr(c) for c in bad)}"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+#: GCP secret ids: letters, digits, ``_`` and ``-`` (1-255). ``_`` separates the parts
+#: because region and data-plane names never contain one: every data plane gets its own id.
+GCP_SECRET_ID_TEMPLATE = "airbyte_{region}_{dataplane}"  # noqa: S105 - a name template
+GCP_SECRET_ID_MAX = 255
+#: Key Vault secret names: letters, digits and ``-`` only (1-127).
+AZURE_SECRET_NAME_TEMPLATE = "airbyte-{region}--{dataplane}"  # noqa: S105 - a name template
+AZURE_SECRET_NAME_MAX = 127
+
+GcpSecretIdTemplate = Annotated[
+    str,
+    Field(min_length=1),
+    _name_template("A-Za-z0-9_-", "a Secret Manager secret id", "letters, digits, '_' and '-'"),
+]
+AzureSecretNameTemplate = Annotated[
+    str,
+    Field(min_length=1),
+    _name_template("A-Za-z0-9-", "a Key Vault secret name", "letters, digits and '-'"),
+]
+
+
+class GcpSecretManagerSink(Strict):
+    #: The project id (or number) the secrets live in.
+    project: str = Field(pattern=r"^[a-z0-9][a-z0-9.:-]{0,62}$")
+    secret_id: GcpSecretIdTemplate = GCP_SECRET_ID_TEMPLATE
+    #: On create: keep the replicas in this one location (user-managed replication, for
+    #: residency); absent: automatic replication.
+    location: str | None = Field(default=None, pattern=r"^[a-z0-9-]+$")
+    #: On create; Secret Manager label rules (lower case).
+    labels: dict[
+        Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")],
+        Annotated[str, Field(pattern=r"^[a-z0-9_-]{0,63}$")],
+    ] = Field(default_factory=dict)
+    #: A credentials JSON (service account key, workload identity federation) by reference;
+    #: absent: Application Default Credentials (``GOOGLE_APPLICATION_CREDENTIALS``, the
+    #: metadata server, gcloud).
+    credentials: Secret | None = None
+    #: A private endpoint (``https://secretmanager-....p.googleapis.com``) or, in tests, a
+    #: local emulation; absent: the public one.
+    endpoint: Url | None = None
+
+
+class AzureKeyVaultAuth(Strict):
+    """How flexctl logs in to Key Vault: ``default`` is ``DefaultAzureCredential`` (environment,
+    workload identity, managed identity, Azure CLI); ``client-secret`` a service principal
+    whose secret comes from a reference."""
+
+    method: Literal["default", "client-secret"] = "default"
+    tenant_id: str | None = Field(default=None, min_length=1)
+    client_id: str | None = Field(default=None, min_length=1)
+    client_secret: Secret | None = None
+    #: The Entra ID authority (sovereign clouds, Azure Stack); absent: the public cloud's.
+    authority_host: Url | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_method(self) -> AzureKeyVaultAuth:
+        fields = ["tenant_id", "client_id", "client_secret"]
+        if self.method == "client-secret":
+            missing = [to_camel(f) for f in fields if getattr(self, f) is None]
+            if missing:
+                raise ValueError(f"azure auth 'client-secret' needs {', '.join(missing)}")
+        else:
+            extra = [to_camel(f) for f in fields if getattr(self, f) is not None]
+            if extra:
+                raise ValueError(
+                    f"azure auth 'default' takes no {', '.join(extra)} (DefaultAzureCredential "
+                    "reads AZURE_TENANT_ID, AZURE_CLIENT_ID, ... from the environment)"
+                )
+        return self
+
+
+class AzureKeyVaultSink(Strict):
+    vault_url: Url
+    name: AzureSecretNameTemplate = AZURE_SECRET_NAME_TEMPLATE
+    #: On every write (Key Vault keeps tags per version); at most 15.
+    tags: dict[str, str] = Field(default_factory=dict, max_length=15)
+    auth: AzureKeyVaultAuth = Field(default_factory=AzureKeyVaultAuth)
+
+
 class SecretStoreRef(Strict):
     """The SecretStore the rendered ExternalSecret reads the sink's secret through."""
 
@@ -599,6 +736,8 @@ class CredentialSink(Strict):
     path: str | None = None
     vault: VaultSink | None = None
     aws_secrets_manager: AwsSecretsManagerSink | None = None
+    gcp_secret_manager: GcpSecretManagerSink | None = None
+    azure_key_vault: AzureKeyVaultSink | None = None
     #: Secrets-manager sinks: the store the ExternalSecret uses (default: the Organization's
     #: ``externalSecrets`` store, else ClusterSecretStore ``flexctl-<type>``).
     store: SecretStoreRef | None = None
@@ -611,7 +750,7 @@ class CredentialSink(Strict):
             raise ValueError(f"a {self.type.value} sink takes no 'path'")
         if self.path is not None and (self.path.startswith("/") or ".." in self.path.split("/")):
             raise ValueError("the env-file path must stay inside the state directory")
-        for block in ("vault", "aws_secrets_manager"):
+        for block in ("vault", "aws_secrets_manager", "gcp_secret_manager", "azure_key_vault"):
             wanted = block.replace("_", "-") == self.type.value
             present = getattr(self, block) is not None
             if wanted and not present:
@@ -629,7 +768,7 @@ class DataPlane(DocumentBase):
     region: RegionName
     enabled: StrictBool = True
     cluster: Cluster
-    chart_version: str = Field(default="1.8.1", pattern=r"^\d+\.\d+\.\d+$")
+    chart_version: str = Field(default="1.8.1", pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$")
     #: Absent: the organisation's default storage.
     storage: Storage | None = None
     #: Absent: the organisation's. Present: must equal it (control and data planes share it).

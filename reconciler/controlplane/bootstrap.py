@@ -53,24 +53,26 @@ def bootstrap(
     store: Store,
     credentials_file: Path,
     *,
-    url: str,
+    url: str | None,
     organization_id: str | None,
     now_us: int,
 ) -> AdminCredentials:
+    """``url`` is where the API is served (``serve`` knows it); ``None`` keeps the file's, so
+    ``add-user`` or a local run beside a running ``serve`` leaves its URL alone."""
     credentials_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     # The file lock keeps two processes from both issuing an application for one file.
     with FileLock(str(credentials_file) + ".lock", timeout=30), store.write() as db:
         org_id, admin_id = _ensure_organization(db, store.path, organization_id, now_us)
         current = _read_credentials(credentials_file)
         if current is not None and _still_valid(db, current, org_id, admin_id):
-            if current.url != url:
+            if url is not None and current.url != url:
                 current = AdminCredentials(
                     url, current.client_id, current.client_secret, org_id, ADMIN_EMAIL
                 )
                 write_private(credentials_file, current.to_json())
             return current
         read, secret = create_application(db, user_id=admin_id, name="flexctl-admin", now_us=now_us)
-        creds = AdminCredentials(url, read["clientId"], secret, org_id, ADMIN_EMAIL)
+        creds = AdminCredentials(url or EMBEDDED_URL, read["clientId"], secret, org_id, ADMIN_EMAIL)
         write_private(credentials_file, creds.to_json())  # inside the transaction
         log.info("embedded control plane: admin credentials written to %s", credentials_file)
         return creds

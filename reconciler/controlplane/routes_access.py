@@ -126,6 +126,23 @@ def _load(db: sqlite3.Connection, permission_id: str) -> sqlite3.Row:
     return row
 
 
+def _load_visible(db: sqlite3.Connection, caller: str, permission_id: str) -> sqlite3.Row:
+    """The permission, or 404 when it belongs to an organisation the caller is not in: as for
+    every other foreign object, a 403 would confirm the id and name its workspace."""
+    row = _load(db, permission_id)
+    if row["user_id"] == caller:
+        return row
+    org_id = row["organization_id"]
+    if org_id is None:
+        ws = db.execute(
+            "SELECT organization_id FROM workspaces WHERE id = ?", (row["workspace_id"],)
+        ).fetchone()
+        org_id = None if ws is None else ws["organization_id"]
+    if org_id is None or security.org_rank(db, caller, org_id) == 0:
+        raise problems.not_found("permission", permission_id)
+    return row
+
+
 def _redundant(db: sqlite3.Connection, user_id: str, workspace_id: str, ws_type: str) -> bool:
     """The server's rule: a workspace role at most the user's organisation role is redundant."""
     ws = db.execute(
@@ -241,7 +258,7 @@ async def get_permission(request: Request) -> Response:
     caller = c.user(request)
     permission_id = inputs.path_uuid(request, "permission_id")
     with c.store.read() as db:
-        row = _load(db, permission_id)
+        row = _load_visible(db, caller, permission_id)
         if row["user_id"] != caller:
             _require_scope_admin(db, caller, dict(row))
         return ok(permission_read(row))
@@ -257,7 +274,7 @@ async def patch_permission(request: Request) -> Response:
     if permission_type is None:
         raise problems.bad_request("permissionType is required")
     with c.store.write() as db:
-        row = _load(db, permission_id)
+        row = _load_visible(db, caller, permission_id)
         _require_scope_admin(db, caller, dict(row))
         _check_type_matches_scope(permission_type, row["workspace_id"] is not None)
         if row["workspace_id"] is not None and _redundant(
@@ -281,7 +298,7 @@ async def delete_permission(request: Request) -> Response:
     caller = c.user(request)
     permission_id = inputs.path_uuid(request, "permission_id")
     with c.store.write() as db:
-        row = _load(db, permission_id)
+        row = _load_visible(db, caller, permission_id)
         _require_scope_admin(db, caller, dict(row))
         db.execute("DELETE FROM permissions WHERE id = ?", (permission_id,))
     return Response(status_code=204)

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -115,11 +116,13 @@ class ControlPlane:
 
     # -- bootstrap -------------------------------------------------------------------------
 
-    def bootstrap(self, credentials_file: Path, *, url: str = EMBEDDED_URL) -> AdminCredentials:
+    def bootstrap(self, credentials_file: Path, *, url: str | None = None) -> AdminCredentials:
         """Create the organisation, admin user and application once; return their credentials.
 
         Later calls read ``credentials_file`` back (a new application if it is missing or
-        stale). Raises ``StateError`` if the database holds another organisation.
+        stale). ``url``: where the API is served, written to the file; ``None`` keeps the
+        file's (``EMBEDDED_URL`` for a new file). Raises ``StateError`` if the database holds
+        another organisation.
         """
         return bootstrap(
             self._store,
@@ -234,7 +237,9 @@ def open_embedded(
     home = StateDir(state_dir).subdir("controlplane")
     plane = ControlPlane(home / DB_NAME, organization_id=organization_id, faults=faults)
     try:
-        return plane, plane.bootstrap(home / CREDENTIALS_NAME)
+        # In-process: the file keeps the URL a running ``serve`` wrote; this run talks to the
+        # database through the ASGI transport, at the embedded URL.
+        return plane, replace(plane.bootstrap(home / CREDENTIALS_NAME), url=EMBEDDED_URL)
     except BaseException:
         plane.close()
         raise

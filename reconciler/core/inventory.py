@@ -5,6 +5,11 @@ deletes it or sees it gone. Only inventory objects are ever deleted. ``protect``
 here too, so protection outlives the document that declared it until explicitly released.
 ``last_applied`` is the essence flexctl last wrote: live differing from it is drift.
 
+Rotation (two steps, create before destroy): the old data plane's entry stays, marked
+``retiring`` with the id that replaces it, until it is deleted; ``verified`` records that
+``flexctl verify`` saw the replacement's credentials accepted. A retiring entry never matches
+its key (the replacement does), so two live data planes of one name are never ambiguous.
+
 Pure value; reading and writing the file is ``engine.inventory``.
 """
 
@@ -17,6 +22,17 @@ from reconciler.core.resources import Essence, Kind, ResourceKey
 
 
 @dataclass(frozen=True)
+class Retiring:
+    """A data plane rotated away: ``replaced_by`` holds its key now."""
+
+    replaced_by: str
+    verified: bool = False
+
+    def as_json(self) -> dict[str, object]:
+        return {"replacedBy": self.replaced_by, "verified": self.verified}
+
+
+@dataclass(frozen=True)
 class Entry:
     key: ResourceKey
     id: str
@@ -25,6 +41,7 @@ class Entry:
     #: Digest of an essence the server accepted but did not apply (airbyte#65105): the
     #: same desired essence is not sent again; ``last_applied`` holds what the server kept.
     not_applied: str | None = None
+    retiring: Retiring | None = None
 
     def as_json(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -36,17 +53,25 @@ class Entry:
         }
         if self.not_applied is not None:
             out["notApplied"] = self.not_applied
+        if self.retiring is not None:
+            out["retiring"] = self.retiring.as_json()
         return out
 
     @staticmethod
     def from_json(data: Mapping[str, object]) -> Entry:
         last = data.get("lastApplied")
+        retiring = data.get("retiring")
         return Entry(
             key=ResourceKey(Kind(str(data["kind"])), str(data["name"])),
             id=str(data["id"]),
             protect=bool(data.get("protect", False)),
             last_applied=dict(last) if isinstance(last, Mapping) else None,
             not_applied=str(data["notApplied"]) if data.get("notApplied") else None,
+            retiring=(
+                Retiring(str(retiring["replacedBy"]), bool(retiring.get("verified", False)))
+                if isinstance(retiring, Mapping)
+                else None
+            ),
         )
 
 
@@ -100,8 +125,31 @@ class Inventory:
                 protect=keep_protect if protect is None else (protect or keep_protect),
                 last_applied=essence,
                 not_applied=not_applied,
+                retiring=old.retiring if old is not None else None,
             )
         )
+
+    def retiring(self) -> list[Entry]:
+        return [e for e in self if e.retiring is not None]
+
+    def current(self, key: ResourceKey) -> list[Entry]:
+        """The key's entries that are not being rotated away."""
+        return [e for e in self.by_key(key) if e.retiring is None]
+
+    def retire(self, object_id: str, *, replaced_by: str) -> None:
+        entry = self._by_id.get(object_id)
+        if entry is not None:
+            self._put(replace(entry, retiring=Retiring(replaced_by)))
+
+    def mark_verified(self, replacement_id: str) -> list[Entry]:
+        """Rotations whose replacement is ``replacement_id``: its credentials were accepted."""
+        marked = []
+        for entry in self.retiring():
+            assert entry.retiring is not None
+            if entry.retiring.replaced_by == replacement_id and not entry.retiring.verified:
+                self._put(replace(entry, retiring=Retiring(replacement_id, verified=True)))
+                marked.append(entry)
+        return marked
 
     def release(self, object_id: str) -> None:
         entry = self._by_id.get(object_id)

@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler.core.resources import JSON, Essence, Kind, ResourceKey
 
-PLAN_FORMAT_VERSION = 1
+PLAN_FORMAT_VERSION = 2
 
 
 class Action(StrEnum):
@@ -56,6 +56,9 @@ class Change:
     #: Not applied unless asked for (e.g. rotation needs --rotate NAME, deletes need --prune).
     blocked: str | None = None
     notes: tuple[str, ...] = ()
+    #: A delete that ends a rotation (or discards a data plane an interrupted run created):
+    #: the object goes, the sink (which holds its replacement's credentials) stays.
+    retire: bool = False
 
     def sort_key(self) -> tuple[int, int, str]:
         # Deletes run in reverse dependency order, after everything else.
@@ -64,7 +67,8 @@ class Change:
         return (0, self.key.kind.order, self.key.name.lower())
 
     def as_json(self) -> dict[str, JSON]:
-        return {
+        extra: dict[str, JSON] = {"retire": True} if self.retire else {}
+        return extra | {
             "action": self.action.value,
             "kind": self.key.kind.value,
             "name": self.key.name,
@@ -91,6 +95,7 @@ class Change:
             adopt=bool(data.get("adopt", False)),
             blocked=data.get("blocked"),
             notes=tuple(data.get("notes", [])),
+            retire=bool(data.get("retire", False)),
         )
 
 
@@ -106,6 +111,9 @@ class Plan:
     source: Mapping[str, str] = field(default_factory=dict)
     #: API calls this run made to build the plan (shown in the footer).
     api_calls: int = 0
+    #: Which control plane the plan was made against: {"controlPlane": "remote", "url",
+    #: "urlFrom", "organizationId"} or {"controlPlane": "embedded", "stateDir", "why", ...}.
+    target: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def actionable(self) -> tuple[Change, ...]:
@@ -114,6 +122,12 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return bool(self.actionable)
+
+    @property
+    def out_of_sync(self) -> bool:
+        """Changes to apply, or drift that waits for a flag (a data plane without stored
+        credentials, blocked until --rotate): either way live does not match the config."""
+        return self.has_changes or bool(self.drift())
 
     def counts(self) -> dict[str, int]:
         counts = {a.value: 0 for a in Action}
@@ -135,6 +149,7 @@ class Plan:
             "warnings": list(self.warnings),
             "changes": [c.as_json() for c in self.changes],
             "apiCalls": self.api_calls,
+            "target": dict(self.target),
         }
 
     @staticmethod
@@ -152,4 +167,5 @@ class Plan:
             warnings=tuple(data.get("warnings", [])),
             source=dict(data.get("source", {})),
             api_calls=int(data.get("apiCalls", 0)),
+            target=dict(data.get("target", {})),
         )

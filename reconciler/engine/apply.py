@@ -8,7 +8,7 @@ says no, and returns the outcomes of every change it attempted.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from reconciler.config.desired import DesiredState
@@ -16,7 +16,7 @@ from reconciler.core import policy
 from reconciler.core.diff import match
 from reconciler.core.plan import Change, Plan
 from reconciler.engine.audit import AuditLog, current_actor
-from reconciler.engine.executor import Executor, Outcome
+from reconciler.engine.executor import Executor, Hook, Outcome
 from reconciler.engine.lock import apply_lock
 from reconciler.engine.session import Connection, Prepared, RunContext, sinks_for
 from reconciler.engine.store import InventoryStore, Journal
@@ -69,6 +69,11 @@ def check_saved_plan(saved: Plan, fresh: Plan) -> None:
             "apply would make changes the saved plan does not show (was it made with other "
             "--prune or --rotate options?)"
         )
+    if saved.target and _where(saved.target) != _where(fresh.target):
+        problems.append(
+            f"the plan was made against {_where(saved.target)}, this run talks to "
+            f"{_where(fresh.target)}"
+        )
     commit = saved.source.get("sha")
     if commit and fresh.source.get("sha") and commit != fresh.source.get("sha"):
         problems.append(
@@ -78,6 +83,13 @@ def check_saved_plan(saved: Plan, fresh: Plan) -> None:
         raise RefusedError(
             "refusing the saved plan: " + "; ".join(problems) + ". Make a new plan and review it."
         )
+
+
+def _where(target: Mapping[str, str]) -> str:
+    """A control plane's identity, without the state directory's spelling (relative paths)."""
+    if target.get("controlPlane") == "embedded":
+        return f"the embedded control plane (organization {target.get('organizationId')})"
+    return f"{target.get('url')} (organization {target.get('organizationId')})"
 
 
 def _refuse_if_state_moved(prepared: Prepared, store: InventoryStore, journal: Journal) -> None:
@@ -113,6 +125,7 @@ async def apply_prepared(
     *,
     max_deletes: int,
     progress: Callable[[Change, str], None] | None = None,
+    hook: Hook | None = None,
 ) -> ApplyResult:
     refused = refusals(prepared, conn, max_deletes=max_deletes)
     if refused:
@@ -157,6 +170,7 @@ async def apply_prepared(
             progress=progress,
             stop=ctx.stop,
             checkpoint=lambda: store.save(inventory),
+            hook=hook,
         )
         outcomes = await executor.run(prepared.plan)
         store.save(inventory)

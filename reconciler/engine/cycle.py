@@ -13,14 +13,19 @@ import argparse
 import asyncio
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from reconciler.config.desired import DesiredState
 from reconciler.config.loader import load_sources
 from reconciler.config.sources import SourceFile
+from reconciler.core.plan import Change, Plan
 from reconciler.engine.apply import apply_prepared
-from reconciler.engine.session import RunContext, connect, prepare
+from reconciler.engine.executor import Outcome
+from reconciler.engine.session import Connection, RunContext, connect, prepare
+from reconciler.errors import RefusedError
+from reconciler.gitops.objects import ObjectLists, ObjectReport
 from reconciler.gitops.outcome import CycleResult
 from reconciler.gitops.repo import CommitInfo
 from reconciler.state import StateBackend, open_backend, select_state_url
@@ -56,6 +61,7 @@ def build_cycle(args: argparse.Namespace, mode: str) -> CycleFunction:
             base_dir=Path.cwd(),
             source=commit.as_json(),
             stop=stop,
+            embedded=bool(getattr(args, "embedded", False)),
         )
         return asyncio.run(_run(desired, ctx, heal=mode == "heal", max_deletes=max_deletes))
 
@@ -66,23 +72,44 @@ async def _run(
     desired: DesiredState, ctx: RunContext, *, heal: bool, max_deletes: int
 ) -> CycleResult:
     async with connect(desired, ctx) as conn:
-        prepared = await prepare(conn, desired, ctx, prune=heal)
-        plan = prepared.plan
-        drift = len(plan.drift())
-        changes = len(plan.actionable)
-        if not plan.has_changes:
-            return CycleResult(
-                "in-sync", drift_count=drift, change_count=0, message=_warnings(plan.warnings)
-            )
-        if not heal:
-            return CycleResult(
-                "drift",
-                drift_count=drift,
-                change_count=changes,
-                message=f"{changes} change(s) pending",
-            )
+        result = await _cycle(conn, desired, ctx, heal=heal, max_deletes=max_deletes)
+        return replace(result, target=dict(conn.target))
+
+
+async def _cycle(
+    conn: Connection, desired: DesiredState, ctx: RunContext, *, heal: bool, max_deletes: int
+) -> CycleResult:
+    prepared = await prepare(conn, desired, ctx, prune=heal)
+    plan = prepared.plan
+    drift = len(plan.drift())
+    changes = len(plan.actionable)
+    found = report_objects(plan)
+    waiting = _waiting(plan)
+    if not plan.out_of_sync:
+        return CycleResult(
+            "in-sync",
+            drift_count=drift,
+            change_count=0,
+            message=_warnings(plan.warnings),
+            objects=found,
+        )
+    if not heal or not plan.has_changes:
+        return CycleResult(
+            "drift",
+            drift_count=drift,
+            change_count=changes,
+            message="; ".join(filter(None, [f"{changes} change(s) pending", waiting])),
+            objects=found,
+        )
+    try:
         result = await apply_prepared(conn, desired, prepared, ctx, max_deletes=max_deletes)
+    except RefusedError as e:
+        # Nothing was applied: every change is still pending, and the reason is the message.
+        return CycleResult(
+            "failed", drift_count=drift, change_count=changes, message=str(e), objects=found
+        )
     applied = sum(1 for o in result.outcomes if o.ok)
+    objects = report_objects(plan, result.outcomes)
     if result.failed:
         first = result.failed[0].error or "unknown error"
         return CycleResult(
@@ -91,8 +118,62 @@ async def _run(
             change_count=changes,
             applied_count=applied,
             message=f"{len(result.failed)} change(s) failed; first: {first}",
+            objects=objects,
         )
-    return CycleResult("healed", drift_count=drift, change_count=changes, applied_count=applied)
+    if objects.pending:  # stopped (SIGTERM) between changes: the rest is for the next cycle
+        return CycleResult(
+            "drift",
+            drift_count=drift,
+            change_count=changes,
+            applied_count=applied,
+            message=f"stopped with {len(objects.pending)} change(s) not applied",
+            objects=objects,
+        )
+    if waiting:
+        # Healed what it could; what waits for a flag is still drift, by name.
+        return CycleResult(
+            "drift",
+            drift_count=drift,
+            change_count=changes,
+            applied_count=applied,
+            message=waiting,
+            objects=objects,
+        )
+    return CycleResult(
+        "healed", drift_count=drift, change_count=changes, applied_count=applied, objects=objects
+    )
+
+
+def _waiting(plan: Plan) -> str:
+    """Drift heal cannot fix by itself, by name (e.g. a data plane without credentials)."""
+    blocked = [c for c in plan.drift() if c.blocked is not None]
+    return "; ".join(
+        f"{c.key}: {c.notes[0] if c.notes else c.action}: {c.blocked}" for c in blocked
+    )
+
+
+def report_objects(plan: Plan, outcomes: Sequence[Outcome] | None = None) -> ObjectLists:
+    """The plan's objects by state. Without ``outcomes`` (nothing applied) every actionable
+    change is pending; with them, a change is pending only when it was not attempted."""
+    done = {o.change.key for o in outcomes or ()}
+    failed = [o for o in outcomes or () if not o.ok]
+    return ObjectLists(
+        drifted=tuple(_report(c, _fields(c)) for c in plan.drift()),
+        pending=tuple(_report(c, _fields(c)) for c in plan.actionable if c.key not in done),
+        blocked=tuple(_report(c, c.blocked or "") for c in plan.changes if c.blocked is not None),
+        failed=tuple(_report(o.change, o.error or "unknown error") for o in failed),
+    )
+
+
+def _report(change: Change, detail: str) -> ObjectReport:
+    return ObjectReport(
+        kind=change.key.kind.value, key=change.key.name, action=change.action.value, detail=detail
+    )
+
+
+def _fields(change: Change) -> str:
+    # Paths only: a field's value may be a secret digest or simply too long for a chat line.
+    return ", ".join(f.path for f in change.fields)
 
 
 def _warnings(warnings: tuple[str, ...]) -> str:

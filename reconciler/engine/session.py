@@ -2,7 +2,10 @@
 
 Connection: the Organization's ``controlPlane.url`` or ``AIRBYTE_API_URL`` with client
 credentials from the config's references or ``AIRBYTE_CLIENT_ID``/``AIRBYTE_CLIENT_SECRET``;
-with neither, the embedded control plane in the state directory (local mode).
+the embedded control plane in the state directory when chosen (``--embedded``,
+``controlPlane.embedded: true``) or when nothing is configured outside CI
+(``api.settings.resolve_connection`` has the rules). The connection carries its ``target``,
+which every plan and command output names first.
 
 This is the seam the CLI commands and the reconcile loop share; it owns the order of
 the steps, not their logic (core) or their I/O details (api, sinks, store).
@@ -10,6 +13,7 @@ the steps, not their logic (core) or their I/O details (api, sinks, store).
 
 from __future__ import annotations
 
+import difflib
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -18,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.api.client import ApiClient
-from reconciler.api.settings import resolve_connection
+from reconciler.api.settings import ConnectionSettings, resolve_connection
 from reconciler.collector import paused_while
 from reconciler.config.desired import DesiredState
 from reconciler.config.models import DataPlane, SecretRef
@@ -29,9 +33,12 @@ from reconciler.core.inventory import Inventory
 from reconciler.core.live_resources import LiveSnapshot, live_resources
 from reconciler.core.plan import Plan
 from reconciler.core.resources import Kind, Resource, ResourceKey
+from reconciler.core.rotation import split_live
+from reconciler.engine.guards import refuse_local_credentials
 from reconciler.engine.live import fetch_live
-from reconciler.engine.store import InventoryStore, Journal
-from reconciler.errors import SinkError
+from reconciler.engine.recovery import recover
+from reconciler.engine.store import InventoryStore, Journal, JournalRecord
+from reconciler.errors import FlexctlError, SinkError
 from reconciler.sinks import CredentialSinkProtocol, sink_for
 from reconciler.state import backend_of
 from reconciler.statedir import StateDir
@@ -52,6 +59,14 @@ class RunContext:
     lock_timeout: float = 0.0
     #: Seconds from the start during which throttled (429) reads keep being retried.
     timeout: float = 3600.0
+    #: ``--embedded``: use the embedded control plane whatever else is configured.
+    embedded: bool = False
+    #: Someone at a terminal runs this (stdin is a TTY): local credential files are theirs.
+    interactive: bool = False
+    #: ``--allow-local-credentials``: create data planes with file/env-file sinks in CI too.
+    allow_local_credentials: bool = False
+    #: Do not repeat calls that could not connect (``flexctl verify``: fail fast, name the URL).
+    fail_fast: bool = False
 
     def resolver(self) -> Callable[[SecretRef, str], str]:
         def resolve(ref: SecretRef, where: str) -> str:
@@ -69,6 +84,8 @@ class Connection:
     embedded: Any = None
     #: The application's own user, when known (the lock-out guard protects it).
     own_user_email: str | None = None
+    #: Which control plane this is, as plans and outputs name it (``core.output.lines``).
+    target: Mapping[str, str] = field(default_factory=dict)
 
 
 @asynccontextmanager
@@ -87,21 +104,41 @@ async def connect(desired: DesiredState, ctx: RunContext) -> AsyncIterator[Conne
         if org.control_plane.client_secret
         else None
     )
-    settings = resolve_connection(
-        org.control_plane.url, ctx.env, client_id=client_id, client_secret=client_secret
+    chosen = (
+        "--embedded"
+        if ctx.embedded
+        else "controlPlane.embedded: true"
+        if org.control_plane.embedded
+        else None
     )
-    if settings is not None:
+    settings = resolve_connection(
+        org.control_plane.url,
+        ctx.env,
+        client_id=client_id,
+        client_secret=client_secret,
+        embedded=chosen,
+    )
+    if isinstance(settings, ConnectionSettings):
         async with ApiClient(
             settings.base_url,
             client_id=settings.client_id,
             client_secret=settings.client_secret,
             max_concurrency=ctx.max_concurrency,
             timeout_total=ctx.timeout,
+            retry_unreachable=not ctx.fail_fast,
         ) as client:
             yield Connection(
                 client=client,
                 organization_id=org.organization_id,
                 dataplane_token_url=f"{org.airbyte_url}/api/v1/dataplanes/token",
+                target={
+                    "controlPlane": "remote",
+                    "url": settings.base_url,
+                    "urlFrom": "controlPlane.url"
+                    if settings.url_source == "config"
+                    else "AIRBYTE_API_URL",
+                    "organizationId": org.organization_id,
+                },
             )
         return
     from reconciler.controlplane import open_embedded
@@ -123,6 +160,12 @@ async def connect(desired: DesiredState, ctx: RunContext) -> AsyncIterator[Conne
                 dataplane_token_url=f"{root}/api/v1/dataplanes/token",
                 embedded=plane,
                 own_user_email=creds.user_email,
+                target={
+                    "controlPlane": "embedded",
+                    "stateDir": str(ctx.state.root),
+                    "why": settings.why,
+                    "organizationId": org.organization_id,
+                },
             )
     finally:
         plane.close()
@@ -163,8 +206,12 @@ async def prepare(
     rotate: frozenset[str] = frozenset(),
     prune: bool = True,
     unprotect: frozenset[str] = frozenset(),
+    finish_rotation: frozenset[str] = frozenset(),
 ) -> Prepared:
-    inventory, unfinished, state_revision = read_state(ctx)
+    rotate = _declared(desired, rotate, "--rotate")
+    finish = _declared(desired, finish_rotation, "--finish-rotation")
+    inventory, intents, state_revision = read_state_intents(ctx)
+    unfinished = sorted(intents, key=ResourceKey.sort_key)
     wanted = desired_resources(desired, ctx.resolver())
     users = set(wanted.users) | {
         str((e.last_applied or {}).get("user"))
@@ -181,7 +228,10 @@ async def prepare(
         known_ids=inventory.ids(Kind.WORKSPACE),
         workspace_names=[ws.name for ws in desired.workspaces],
     )
-    live = live_resources(refresh.snapshot)
+    every = live_resources(refresh.snapshot)
+    make = sinks_for(desired, ctx)
+    recovery = recover(desired, intents, every, inventory, lambda dp: _held(make(dp)))
+    live = tuple(split_live(every, inventory, recovery.discard)[0])
     wanted = settle_auto_regions(wanted, live)
     # Users arrive through SSO: a grant for a user who does not exist yet waits (a warning).
     unknown = set(refresh.unknown_users)
@@ -200,10 +250,10 @@ async def prepare(
     warnings += [
         f"an earlier apply did not finish creating {key}; looked up by name" for key in unfinished
     ]
+    warnings += recovery.warnings
     missing, sink_warnings = _missing_credentials(desired, wanted, live, inventory, ctx)
-    # A data plane whose create never finished may exist without stored credentials:
-    # rotating it (new one, deliver, delete the old) is the only way back to a working state.
-    rotate = rotate | {k.name for k in unfinished if k.kind is Kind.DATAPLANE}
+    # A rotation killed before its new data plane was delivered is carried on.
+    rotate = rotate | frozenset(recovery.rotate)
     policy = desired.organization.prune
     policy_prune = {
         Kind.REGION: policy.regions,
@@ -213,7 +263,7 @@ async def prepare(
     }
     plan = build_plan(
         wanted,
-        live,
+        every,
         inventory,
         config_digest=desired.digest,
         options=PlanOptions(
@@ -222,10 +272,22 @@ async def prepare(
             rotate=rotate,
             unprotect=frozenset(u.lower() for u in unprotect),
             missing_credentials=frozenset(missing),
+            finish_rotation=frozenset(k.lower() for k in finish),
+            discard=recovery.discard,
             warnings=tuple(sorted(warnings + sink_warnings)),
             source=ctx.source,
             api_calls=conn.client.calls.api,
+            target=conn.target,
         ),
+    )
+    backend = ctx.state.backend
+    refuse_local_credentials(
+        plan,
+        desired,
+        env=ctx.env,
+        interactive=ctx.interactive,
+        shared_state=str(backend.url) if backend is not None and backend.shared else None,
+        allowed=ctx.allow_local_credentials,
     )
     return Prepared(
         plan=plan,
@@ -241,11 +303,42 @@ async def prepare(
 def read_state(ctx: RunContext) -> tuple[Inventory, list[ResourceKey], str]:
     """The inventory with the journal replayed into it, the unfinished creates, and the
     revision of both (what an apply compares against under the lock)."""
+    inventory, intents, revision = read_state_intents(ctx)
+    return inventory, sorted(intents, key=ResourceKey.sort_key), revision
+
+
+def read_state_intents(
+    ctx: RunContext,
+) -> tuple[Inventory, dict[ResourceKey, JournalRecord], str]:
+    """``read_state`` with each unfinished create's begin record (its intent)."""
     store = InventoryStore(backend_of(ctx.state))
     inventory = store.load()
     journal = Journal(store.backend)
-    unfinished = journal.replay(inventory)
-    return inventory, unfinished, f"{store.revision}/{journal.revision}"
+    intents = journal.replay_intents(inventory)
+    return inventory, intents, f"{store.revision}/{journal.revision}"
+
+
+def _held(sink: CredentialSinkProtocol) -> tuple[str, str | None]:
+    stored = sink.read()
+    return sink.describe(), stored.dataplane_id if stored is not None else None
+
+
+def _declared(desired: DesiredState, names: frozenset[str], flag: str) -> frozenset[str]:
+    """``REGION/NAME`` of declared data planes, as declared; an unknown one is an error."""
+    declared = {f"{dp.region}/{dp.name}": dp for dp in desired.dataplanes}
+    folded = {k.lower(): k for k in declared}
+    out, problems = set(), []
+    for name in sorted(names):
+        found = folded.get(name.lower())
+        if found is not None:
+            out.add(found)
+            continue
+        close = difflib.get_close_matches(name.lower(), folded, n=1)
+        hint = f"; did you mean {folded[close[0]]}?" if close else ""
+        problems.append(f"{flag} {name}: no declared data plane has that REGION/NAME{hint}")
+    if problems:
+        raise FlexctlError("; ".join(problems))
+    return frozenset(out)
 
 
 def settle_auto_regions(wanted: DesiredResources, live: tuple[Resource, ...]) -> DesiredResources:

@@ -6,9 +6,11 @@
     lastgood.py   the last good commit per repo+ref; choosing a cycle's commit
     loop.py       the reconcile loop around the engine's cycle function
     outcome.py    CycleResult (the engine's answer) and CycleOutcome (what the loop records)
+    objects.py    the drifted/pending/blocked/failed objects of a cycle, capped (pure)
     status.py     <state>/reconcile/status.json
     metrics.py    Prometheus metrics on a private registry
     notify.py     webhook on drift, healing and failure
+    webhook_body.py  the webhook body: generic, Slack or Teams (pure)
 
 Only ``repo.py`` imports GitPython; nothing here talks to the control plane.
 """

@@ -55,6 +55,10 @@ def _key(repo: str, ref: str) -> str:
     return f"{repo}#{ref}"
 
 
+class FetchFailedError(GitError):
+    """The remote could not be fetched and there is no last good commit to fall back to."""
+
+
 @dataclass(frozen=True)
 class Selection:
     """The commit to read this cycle, and what the user must be told about how it was chosen."""
@@ -68,7 +72,8 @@ class Selection:
 def select_commit(source: GitSource, ref: str, store: LastGoodStore | None) -> Selection:
     """Fetch, resolve ``ref``; fall back to the last good commit when either fails.
 
-    Raises ``GitError`` when there is nothing to fall back to.
+    Raises ``FetchFailedError`` when the fetch failed and there is nothing to fall back to,
+    ``GitError`` when the ref does not resolve and there is nothing to fall back to.
     """
     last = store.get(source.display, ref) if store is not None else None
     usable = last if last is not None and source.has_commit(last.sha) else None
@@ -76,7 +81,9 @@ def select_commit(source: GitSource, ref: str, store: LastGoodStore | None) -> S
         source.fetch()
     except GitError as e:
         if usable is None:
-            raise GitError(f"{e} (and no last good commit of ref {ref} to fall back to)") from e
+            raise FetchFailedError(
+                f"{e} (and no last good commit of ref {ref} to fall back to)"
+            ) from e
         return Selection(
             commit=usable,
             warnings=(f"fetch failed, using last good {usable.short_sha}: {e}",),

@@ -5,7 +5,8 @@ this module owns only the rhythm around it. Guarantees:
 
 - a failing cycle (any ``Exception``, ``FlexctlError`` or a bug) is recorded as ``failed`` and
   the loop goes on; only ``BaseException`` (KeyboardInterrupt, SystemExit) escapes;
-- a fetch failure keeps the last good commit and says so (``lastgood.select_commit``);
+- a fetch failure keeps the last good commit and says so (``lastgood.select_commit``), and the
+  cycle is ``failed`` all the same (``fetch_failed``): alerts must fire while the remote is down;
 - ``stop`` is checked between cycles and wakes the interval wait at once. A cycle in flight is
   never interrupted from here: the engine observes ``stop`` itself, between changes, and returns
   after finishing the change it is making (see ``docs/gitops.md``);
@@ -18,14 +19,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from reconciler.collector import thaw
 from reconciler.config.sources import SourceFile
 from reconciler.errors import FlexctlError
-from reconciler.gitops.lastgood import LastGoodStore, select_commit
+from reconciler.gitops.lastgood import FetchFailedError, LastGoodStore, select_commit
 from reconciler.gitops.metrics import Metrics
 from reconciler.gitops.notify import Notifier
+from reconciler.gitops.objects import DEFAULT_CAP
 from reconciler.gitops.outcome import CycleOutcome, CycleResult
 from reconciler.gitops.repo import CommitInfo, GitSource, redact
 from reconciler.gitops.status import StatusStore
@@ -49,19 +52,28 @@ def run_cycle(
     clock: Callable[[], datetime] = utcnow,
     last_good: LastGoodStore | None = None,
     path: str = "",
+    object_cap: int = DEFAULT_CAP,
 ) -> CycleOutcome:
-    """One cycle, never raising an ``Exception``: a failure becomes a ``failed`` outcome."""
+    """One cycle, never raising an ``Exception``: a failure becomes a ``failed`` outcome.
+
+    A fetch failure makes the cycle ``failed`` even when the last good commit was read and
+    planned (its counts and objects are kept): the remote being down is what must page.
+    """
     started = clock()
     commit: CommitInfo | None = None
     warning: str | None = None
+    fetch_failed = False
     try:
         selection = select_commit(source, ref, last_good)
-        commit = selection.commit
+        commit, fetch_failed = selection.commit, selection.fetch_failed
         warning = "; ".join(selection.warnings) or None
         result = cycle(commit, source.files_at(commit.sha, path))
-        if result.result != "failed" and last_good is not None:
+        if result.result != "failed" and last_good is not None and not fetch_failed:
             last_good.remember(ref, commit)
+        if fetch_failed:
+            result = _fetch_failed(result, commit)
     except FlexctlError as e:
+        fetch_failed = fetch_failed or isinstance(e, FetchFailedError)
         result = CycleResult(result="failed", message=_message(e))
     except Exception as e:
         # A bug in the engine must not end a long-running loop; the traceback goes to the log.
@@ -77,6 +89,18 @@ def run_cycle(
         applied_count=result.applied_count,
         message=redact(result.message),
         fetch_warning=warning,
+        fetch_failed=fetch_failed,
+        objects=result.objects.capped(object_cap),
+        target=result.target,
+    )
+
+
+def _fetch_failed(result: CycleResult, commit: CommitInfo) -> CycleResult:
+    said = f": {result.message}" if result.message else ""
+    return replace(
+        result,
+        result="failed",
+        message=f"fetch failed; the last good commit {commit.short_sha} was {result.result}{said}",
     )
 
 
@@ -101,6 +125,7 @@ def run_loop(
     last_good: LastGoodStore | None = None,
     path: str = "",
     on_outcome: Callable[[CycleOutcome], None] | None = None,
+    object_cap: int = DEFAULT_CAP,
 ) -> CycleOutcome | None:
     """Run cycles until ``stop`` is set (or once, when ``interval`` is ``None``).
 
@@ -111,7 +136,13 @@ def run_loop(
     last: CycleOutcome | None = None
     while not stop.is_set():
         last = run_cycle(
-            source=source, ref=ref, cycle=cycle, clock=clock, last_good=last_good, path=path
+            source=source,
+            ref=ref,
+            cycle=cycle,
+            clock=clock,
+            last_good=last_good,
+            path=path,
+            object_cap=object_cap,
         )
         _publish(last, status=status, metrics=metrics, notifier=notifier)
         if on_outcome is not None:

@@ -7,11 +7,22 @@ when the user asks for a port. Labels hold no secrets: the repository is the red
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Info, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Info,
+    generate_latest,
+    write_to_textfile,
+)
 from prometheus_client.exposition import start_http_server
 
+from reconciler.errors import StateError
+from reconciler.gitops.objects import STATES
 from reconciler.gitops.outcome import RESULTS, CycleOutcome
 
 
@@ -36,6 +47,15 @@ class Metrics:
             "Changes the last plan held.",
             registry=self.registry,
         )
+        self.objects = Gauge(
+            "flexctl_reconcile_objects",
+            "Objects by state (drifted, pending, blocked, failed) as of the last cycle that "
+            "got that far; which ones is in the status file and the log.",
+            ["state"],
+            registry=self.registry,
+        )
+        for state in STATES:
+            self.objects.labels(state=state)
         self.last_success = Gauge(
             "flexctl_reconcile_last_success_timestamp_seconds",
             "When the last cycle that did not fail finished (Unix time).",
@@ -43,7 +63,8 @@ class Metrics:
         )
         self.fetch_failures = Counter(
             "flexctl_reconcile_fetch_failures",
-            "Cycles that could not fetch the repository and used the last good commit.",
+            "Cycles that could not fetch the repository (failed, even when the last good commit "
+            "was used).",
             registry=self.registry,
         )
         self.commit = Info(
@@ -53,12 +74,22 @@ class Metrics:
         )
         self._server: WSGIServer | None = None
 
+    def seed(self, *, last_success: datetime | None) -> None:
+        """Start from the status document: a ``--once`` process must not report 0 (1970) as
+        the last success, which would page at once, nor forget it after a fetch failure."""
+        if last_success is not None:
+            self.last_success.set(last_success.timestamp())
+
     def observe(self, outcome: CycleOutcome) -> None:
         self.cycles.labels(result=outcome.result).inc()
-        if outcome.fetch_warning and outcome.fetch_warning.startswith("fetch failed"):
+        if outcome.result == "failed" and outcome.objects.failed:
+            self.objects.labels(state="failed").set(outcome.objects.total("failed"))
+        if outcome.fetch_failed:
             self.fetch_failures.inc()
         if outcome.result == "failed":
             return  # a failed cycle measured nothing: keep the last known drift
+        for state in STATES:
+            self.objects.labels(state=state).set(outcome.objects.total(state))
         self.drift.set(outcome.drift_count)
         self.changes.set(outcome.change_count)
         self.last_success.set(outcome.finished_at.timestamp())
@@ -71,8 +102,12 @@ class Metrics:
                 }
             )
 
-    def serve(self, port: int, *, addr: str = "0.0.0.0") -> int:  # noqa: S104 - scraped in-cluster
-        """Serve ``/metrics`` on a daemon thread; returns the bound port (``0`` picks one)."""
+    def serve(self, port: int, *, addr: str = "127.0.0.1") -> int:
+        """Serve ``/metrics`` on a daemon thread; returns the bound port (``0`` picks one).
+
+        Loopback unless told otherwise: the counters name the repository and the commit
+        author, which is not for every host on the network.
+        """
         server, _thread = start_http_server(port, addr=addr, registry=self.registry)
         self._server = server
         return int(server.server_address[1])
@@ -82,6 +117,15 @@ class Metrics:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+    def write_textfile(self, path: Path) -> None:
+        """The metrics in the text format at ``path``, replaced atomically (a collector
+        reading it never sees half a file); a failure is an error naming the path."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_to_textfile(str(path), self.registry)
+        except OSError as e:
+            raise StateError(f"{path}: cannot write the metrics: {e.strerror or e}") from e
 
     def text(self) -> str:
         return generate_latest(self.registry).decode()

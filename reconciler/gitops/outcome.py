@@ -7,10 +7,12 @@ status file, the metrics and the webhook all read. Messages never hold a secret.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, cast
 
+from reconciler.gitops.objects import ObjectLists
 from reconciler.gitops.repo import CommitInfo
 
 #: in-sync: live matches the commit; drift: it does not (report mode, or what heal could not
@@ -31,6 +33,10 @@ class CycleResult:
     #: Changes applied this cycle (heal mode only).
     applied_count: int = 0
     message: str = ""
+    #: The objects behind the counts (the loop caps the lists).
+    objects: ObjectLists = field(default_factory=ObjectLists)
+    #: Which control plane the cycle talked to (``engine.session.Connection.target``).
+    target: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,12 @@ class CycleOutcome:
     message: str = ""
     #: Set when the commit was not the ref's newest: fetch failed, ref unreadable, force-push.
     fetch_warning: str | None = None
+    #: The repository could not be fetched. Such a cycle is ``failed`` (for alerting: the
+    #: config in Git is not being followed) even when it ran on the last good commit.
+    fetch_failed: bool = False
+    objects: ObjectLists = field(default_factory=ObjectLists)
+    #: Which control plane the cycle talked to (empty when it failed before connecting).
+    target: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def sha(self) -> str | None:
@@ -63,6 +75,10 @@ class CycleOutcome:
             line += f"; warning: {self.fetch_warning}"
         return line
 
+    def lines(self) -> list[str]:
+        """The summary, then one indented line per object: what the log of a cycle shows."""
+        return [self.summary(), *(f"  {line}" for line in self.objects.lines())]
+
     def as_json(self) -> dict[str, Any]:
         return {
             "commit": self.commit.as_json() if self.commit is not None else None,
@@ -74,6 +90,9 @@ class CycleOutcome:
             "appliedCount": self.applied_count,
             "message": self.message,
             "fetchWarning": self.fetch_warning,
+            "fetchFailed": self.fetch_failed,
+            "objects": self.objects.as_json(),
+            "target": dict(self.target),
         }
 
     @classmethod
@@ -91,4 +110,7 @@ class CycleOutcome:
             applied_count=int(data.get("appliedCount", 0)),
             message=str(data.get("message", "")),
             fetch_warning=data.get("fetchWarning"),
+            fetch_failed=bool(data.get("fetchFailed", False)),
+            objects=ObjectLists.from_json(data.get("objects")),
+            target=dict(data.get("target") or {}),
         )

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -30,6 +29,7 @@ from git.objects import Blob, Tree
 
 from reconciler.config.sources import MAX_FILE_BYTES, SourceFile, is_config_file
 from reconciler.errors import GitError
+from reconciler.redact import redact_userinfo
 
 #: Length of the abbreviated SHA in display paths (``<short>:<path>``); long enough to be unique
 #: in any realistic config repository, short enough to read.
@@ -39,19 +39,13 @@ FETCH_TIMEOUT_SECONDS = 300.0
 
 _REMOTE = "origin"
 _REFSPECS = (f"+refs/heads/*:refs/remotes/{_REMOTE}/*", "+refs/tags/*:refs/tags/*")
-_USERINFO_RE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
 #: Git must fail rather than prompt for a password: there is nobody to answer in CI or a pod.
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": ""}
 
 
 def redact(text: str) -> str:
-    """``text`` with the user-info part of every URL in it replaced by ``***``.
-
-    Both ``https://user:token@host`` and ``https://token@host`` carry a secret, so the whole
-    user-info is dropped. scp-like ``git@host:org/repo`` has no scheme and stays: ``git`` is no
-    secret.
-    """
-    return _USERINFO_RE.sub(r"\g<scheme>***@", text)
+    """``text`` with the user-info of every URL in it replaced by ``***``."""
+    return redact_userinfo(text)
 
 
 @dataclass(frozen=True)
@@ -208,7 +202,7 @@ class GitSource:
     def files_at(self, sha: str, subdir: str = "") -> list[SourceFile]:
         """Every ``*.yaml``/``*.yml`` blob under ``subdir`` in that commit's tree, sorted by path.
 
-        Same rules as a directory (``config.sources.iter_directory``): hidden folders are skipped
+        Same rules as a directory (``config.sources.scan_directory``): hidden folders are skipped
         and oversized files are cut at ``MAX_FILE_BYTES + 1`` so the loader reports them.
         Symlinks and submodules are skipped: their blobs are not documents.
         ``display_path`` is ``<short sha>:<path in the repository>``.

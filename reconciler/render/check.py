@@ -38,13 +38,13 @@ from reconciler.render.secretspec import (
     SecretSpec,
 )
 
-SUPPORTED_CHART = re.compile(r"^1\.8\.(\d+)$")
+SUPPORTED_CHART = re.compile(r"1\.8\.([0-9]+)")  # fullmatch: "$" would allow a final "\n"
 _PY_TYPES = {"boolean": "a boolean", "integer": "an integer", "list": "a list", "map": "a map"}
 
 
 def check_document(desired: DesiredState, dataplane: DataPlane) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    version = SUPPORTED_CHART.match(dataplane.chart_version)
+    version = SUPPORTED_CHART.fullmatch(dataplane.chart_version)
     if version is None:
         out.append(
             problem(

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from reconciler.errors import StateError
+from reconciler.redact import redact_userinfo
 from reconciler.state.base import ConflictError, StateBackend
 from reconciler.state.url import StateUrl
 
@@ -172,4 +173,5 @@ class GitRefBackend(StateBackend):
 
 
 def _clean(stream: bytes) -> str:
-    return " ".join(stream.decode(errors="replace").split())[:500]
+    # Git quotes the remote URL in its errors, credentials included.
+    return redact_userinfo(" ".join(stream.decode(errors="replace").split()))[:500]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from reconciler.errors import StateError
+from reconciler.redact import redact_userinfo
 
 Scheme = Literal["local", "s3", "git"]
 DEFAULT_GIT_REF = "refs/flexctl/state"
@@ -44,15 +45,7 @@ class StateUrl:
             return self.location or "local"
         if self.scheme == "s3":
             return f"s3://{self.location}/{self.path}" if self.path else f"s3://{self.location}"
-        return f"git+{_redact(self.location)}#{self.path}"
-
-
-def _redact(location: str) -> str:
-    """Drop a user:token@ part: state URLs are printed in every plan header."""
-    scheme, sep, rest = location.partition("://")
-    if sep and "@" in rest.split("/", 1)[0]:
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return location
+        return f"git+{redact_userinfo(self.location)}#{self.path}"
 
 
 def parse_state_url(text: str, *, origin: str = "--state") -> StateUrl:

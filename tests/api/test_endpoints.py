@@ -173,7 +173,8 @@ def test_dataplane_token_other_failures_raise(api: FakeApi) -> None:
     with pytest.raises(ServerError) as caught:
         run(scenario())
     assert str(caught.value) == (
-        "POST /api/v1/dataplanes/token (data-plane client c-1): 500 unexpected-problem: boom "
+        "POST https://cloud.example.test/api/v1/dataplanes/token (data-plane client c-1): "
+        "500 unexpected-problem: boom "
         "(gave up after 3 attempts)"
     )
 

@@ -237,7 +237,7 @@ def test_create_that_never_connects_gives_up_as_a_transport_error(api: FakeApi) 
         run(create_region(api, max_attempts=3))
     assert str(caught.value) == (
         "POST /regions (region 'eu-1'): ConnectError: [Errno 111] Connection refused "
-        "(gave up after 3 attempts)"
+        "(https://api.example.test/v1/regions) (gave up after 3 attempts)"
     )
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reconciler.api import ConnectionSettings, ConnectionSettingsError, resolve_connection
+from reconciler.api.settings import Embedded
 from reconciler.api.urls import normalise_base_url
 
 from .fakeapi import FakeApi, ok, run
@@ -78,9 +79,86 @@ ENV = {
 }
 
 
-def test_no_url_anywhere_means_the_embedded_control_plane() -> None:
-    assert resolve_connection(None, {}) is None
-    assert resolve_connection("  ", {"AIRBYTE_API_URL": "", "AIRBYTE_CLIENT_ID": "x"}) is None
+def test_nothing_configured_outside_ci_means_the_embedded_control_plane() -> None:
+    assert resolve_connection(None, {}) == Embedded(why="no controlPlane.url, no AIRBYTE_API_URL")
+    assert resolve_connection("  ", {"CI": "false", "HOME": "/root"}) == Embedded(
+        why="no controlPlane.url, no AIRBYTE_API_URL"
+    )
+
+
+CHOOSE = (
+    "set AIRBYTE_API_URL (with AIRBYTE_CLIENT_ID and AIRBYTE_CLIENT_SECRET) or the "
+    "Organization's controlPlane.url, or choose the embedded control plane explicitly with "
+    "--embedded or controlPlane: {embedded: true}"
+)
+
+
+@pytest.mark.parametrize(
+    ("env", "credentials", "message"),
+    [
+        (
+            {"AIRBYTE_API_URL": ""},
+            {},
+            "AIRBYTE_API_URL is set but empty: set it to the control plane's public API URL "
+            "(https://api.airbyte.com/v1, or https://HOST/api/public/v1), or unset it and pass "
+            "--embedded to use the embedded control plane",
+        ),
+        (
+            {"AIRBYTE_API_URL": "  ", "AIRBYTE_CLIENT_ID": "x", "CI": "true"},
+            {},
+            "AIRBYTE_API_URL is set but empty: set it to the control plane's public API URL "
+            "(https://api.airbyte.com/v1, or https://HOST/api/public/v1), or unset it and pass "
+            "--embedded to use the embedded control plane",
+        ),
+        (
+            {"AIRBYTE_CLIENT_ID": "id", "AIRBYTE_CLIENT_SECRET": "s3cret-canary"},
+            {},
+            "AIRBYTE_CLIENT_ID and AIRBYTE_CLIENT_SECRET are set but no control-plane URL is: "
+            + CHOOSE,
+        ),
+        (
+            {"AIRBYTE_CLIENT_SECRET": "s3cret-canary"},
+            {},
+            "AIRBYTE_CLIENT_SECRET is set but no control-plane URL is: " + CHOOSE,
+        ),
+        (
+            {},
+            {"client_id": "doc-id", "client_secret": "s3cret-canary"},
+            "controlPlane.clientId and controlPlane.clientSecret are set but no control-plane "
+            "URL is: " + CHOOSE,
+        ),
+        (
+            {"CI": "true"},
+            {},
+            "no control plane is configured and CI is set (in CI flexctl never falls back to "
+            "the embedded control plane): " + CHOOSE,
+        ),
+        (
+            {"CI": "1"},
+            {},
+            "no control plane is configured and CI is set (in CI flexctl never falls back to "
+            "the embedded control plane): " + CHOOSE,
+        ),
+    ],
+)
+def test_a_half_configured_connection_never_falls_back(
+    env: dict[str, str], credentials: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConnectionSettingsError) as caught:
+        resolve_connection(None, env, **credentials)
+    assert str(caught.value) == message
+    assert "s3cret-canary" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "env", [{}, {"CI": "true"}, {"AIRBYTE_API_URL": ""}, ENV, {"AIRBYTE_CLIENT_ID": "x"}]
+)
+def test_an_explicit_choice_of_the_embedded_control_plane_always_works(
+    env: dict[str, str],
+) -> None:
+    assert resolve_connection("https://airbyte.example.com", env, embedded="--embedded") == (
+        Embedded(why="--embedded")
+    )
 
 
 def test_the_config_url_wins_over_the_environment() -> None:
@@ -95,7 +173,7 @@ def test_the_config_url_wins_over_the_environment() -> None:
 
 def test_the_environment_url_and_passed_credentials() -> None:
     settings = resolve_connection(None, ENV, client_id="doc-id", client_secret="doc-secret")
-    assert settings is not None
+    assert isinstance(settings, ConnectionSettings)
     assert (settings.base_url, settings.client_id, settings.client_secret, settings.url_source) == (
         "https://api.airbyte.com/v1",
         "doc-id",
@@ -115,7 +193,7 @@ def test_missing_credentials_are_named() -> None:
 
 def test_settings_are_frozen_and_hide_the_secret() -> None:
     settings = resolve_connection(None, ENV)
-    assert settings is not None
+    assert isinstance(settings, ConnectionSettings)
     assert "env-secret-value" not in repr(settings)
     with pytest.raises(AttributeError):
         settings.client_id = "other"  # type: ignore[misc]

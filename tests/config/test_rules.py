@@ -36,6 +36,12 @@ RULE_CASES = {
     "one_role_per_user": ["duplicate-access-entry"],
     "no_redundant_grants": ["redundant-workspace-grant"],
     "distinct_install_targets": ["same-name-dataplanes-in-two-regions-and-same-target"],
+    "secret_file_references": [
+        "secret-file-absolute",
+        "secret-file-dotdot-escape",
+        "secret-file-problems-collected",
+    ],
+    "sink_names_fit": ["gcp-secret-id-invalid"],
 }
 
 

@@ -111,6 +111,10 @@ def test_serve_on_a_socket(tmp_path: Path) -> None:
                 time.sleep(0.1)
         assert creds["url"] == f"http://127.0.0.1:{port}/api/public/v1"
         assert response.status_code == 200 and response.json()["expires_in"] == 120
+        # Adding a user (or reading the status) beside the running server keeps its URL.
+        assert run("add-user", "dora@example.com", "--db", str(db)) == 0
+        assert run("status", "--db", str(db)) == 0
+        assert json.loads(credentials.read_text()) == creds
     finally:
         proc.terminate()
         _, stderr = proc.communicate(timeout=20)

@@ -223,3 +223,37 @@ async def test_bootstrap_is_idempotent_private_and_survives_restarts(tmp_path: P
     async with httpx.AsyncClient(transport=cp3.transport(), base_url=fresh.url + "/") as client:
         await get_token(client, fresh.client_id, fresh.client_secret)
     cp3.close()
+
+
+async def test_another_organisations_permission_is_not_found_not_forbidden(plane: Plane) -> None:
+    # The real API answers 404 for an object of an organisation the caller is not in: a 403
+    # would confirm that the id exists and name the workspace it belongs to.
+    other = plane.cp.add_organization("globex")
+    plane.cp.add_user("owner@globex.example", organization_id=other, role="organization_admin")
+    ana = plane.cp.add_user("ana@globex.example", organization_id=other)
+    client_id, secret = plane.cp.add_application("owner@globex.example")
+    async with connect(plane.cp, plane.creds, client_id=client_id, client_secret=secret) as globex:
+        ws = (await globex.post("workspaces", json={"name": "g", "organizationId": other})).json()
+        grant = await globex.post(
+            "permissions",
+            json={
+                "permissionType": "workspace_reader",
+                "userId": ana,
+                "workspaceId": ws["workspaceId"],
+            },
+        )
+        own = (await globex.get("permissions")).json()["data"]
+    # One workspace-scoped and one organisation-scoped permission of globex.
+    ids = [grant.json()["permissionId"], own[0]["permissionId"]]
+    async with connect(plane.cp, plane.creds) as acme:
+        for permission_id in ids:
+            answers = [
+                await acme.get(f"permissions/{permission_id}"),
+                await acme.patch(
+                    f"permissions/{permission_id}", json={"permissionType": "workspace_editor"}
+                ),
+                await acme.delete(f"permissions/{permission_id}"),
+            ]
+            assert [a.status_code for a in answers] == [404, 404, 404], permission_id
+            for answer in answers:
+                assert ws["workspaceId"] not in answer.text and other not in answer.text

@@ -193,6 +193,12 @@ def full_plan() -> Plan:
         ),
         source=SOURCE,
         api_calls=7,
+        target={
+            "controlPlane": "remote",
+            "url": "https://api.airbyte.com/v1",
+            "urlFrom": "AIRBYTE_API_URL",
+            "organizationId": "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f",
+        },
     )
 
 
@@ -204,6 +210,12 @@ def empty_plan() -> Plan:
         unchanged={"region": 2, "workspace": 5},
         source={"path": "config/"},
         api_calls=1,
+        target={
+            "controlPlane": "embedded",
+            "stateDir": ".flexctl",
+            "why": "no controlPlane.url, no AIRBYTE_API_URL",
+            "organizationId": "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f",
+        },
     )
 
 

@@ -45,7 +45,11 @@ def test_round_trip_gives_identical_bytes(case: str) -> None:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: d.update(formatVersion=2), "$.formatVersion: 1 was expected"),
+        (lambda d: d.update(formatVersion=1), "$.formatVersion: 2 was expected"),
+        (
+            lambda d: d["target"].update(controlPlane="elsewhere"),
+            "$.target: {'controlPlane': 'elsewhere', ",
+        ),
         (lambda d: d.pop("liveDigest"), "$: 'liveDigest' is a required property"),
         (
             lambda d: d["changes"][0].update(action="replace"),

@@ -57,8 +57,8 @@ def test_golden_empty_and_blocked_only() -> None:
 
 
 def test_golden_cut_by_a_small_cap() -> None:
-    md = _full(max_bytes=2500)
-    assert len(md.encode()) <= 2500
+    md = _full(max_bytes=2640)
+    assert len(md.encode()) <= 2640
     assert_well_formed(md)
     assert "<summary>Plan details (6 of 17 changes shown)</summary>" in md
     assert f"\n\n… 11 {CUT}\n\n" in md

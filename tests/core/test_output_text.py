@@ -94,7 +94,8 @@ def test_footers() -> None:
         "7 API calls.\n"
     )
     assert render_text(empty_plan(), color=False) == (
-        "No changes. Live state matches the config. (7 unchanged, 1 API call)\n"
+        "Control plane: embedded control plane in .flexctl (no controlPlane.url, no "
+        "AIRBYTE_API_URL)\n\nNo changes. Live state matches the config. (7 unchanged, 1 API call)\n"
     )
     assert render_text(blocked_only_plan(), color=False).endswith(
         "Plan: 0 to create, 0 to update, 0 to delete, 0 to rotate. 1 blocked. 4 unchanged. "

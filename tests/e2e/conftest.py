@@ -1,10 +1,11 @@
 """CLI-level runs: ``reconciler.cli.main.main(argv)`` in-process, each test in its own
 working directory and state directory, with the embedded control plane (no AIRBYTE_*
-variables) and the example config copied into the test's directory."""
+variables, chosen with ``--embedded``) and the example config copied into the test's directory."""
 
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -24,6 +25,13 @@ class Result:
     code: int
     out: str
     err: str
+
+    @property
+    def body(self) -> str:
+        """``out`` after its first line, which names the control plane (and a blank line)."""
+        first, _, rest = self.out.partition("\n")
+        assert first == "Control plane: embedded control plane in .flexctl (--embedded)", first
+        return rest.removeprefix("\n")
 
 
 @dataclass
@@ -85,8 +93,41 @@ def cli(
     for name in list(os.environ):
         if name.startswith("AIRBYTE_"):
             monkeypatch.delenv(name)
+    # Tests pass --embedded; the ones about the implicit fallback set CI themselves.
+    monkeypatch.delenv("CI", raising=False)
     monkeypatch.setenv(WEBHOOK_ENV, CANARY_WEBHOOK)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.chdir(tmp_path)
     copy_example(tmp_path / "config")
     yield Cli(tmp_path, capsys, [])
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound once, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Served:
+    """The embedded control plane on a real socket, the config pointed at it (remote mode)."""
+
+    plane: ControlPlane
+    root: str
+
+
+@pytest.fixture
+def served(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    plane, creds = open_embedded(cli.root / "served", organization_id=ORG_ID)
+    try:
+        with plane.running() as root:
+            monkeypatch.setenv("AIRBYTE_API_URL", f"{root}/api/public/v1")
+            monkeypatch.setenv("AIRBYTE_CLIENT_ID", creds.client_id)
+            monkeypatch.setenv("AIRBYTE_CLIENT_SECRET", creds.client_secret)
+            org = cli.config / "organization.yaml"
+            text = org.read_text(encoding="utf-8")
+            org.write_text(text.replace("https://airbyte.acme.example", root), encoding="utf-8")
+            yield Served(plane, root)
+    finally:
+        plane.close()

@@ -20,40 +20,40 @@ US_DP = "aws-us-east-1/us-east-1-primary"
 
 
 def applied(cli: Cli) -> None:
-    assert cli("plan", "config").code == 0  # bootstraps the embedded control plane
+    assert cli("plan", "config", "--embedded").code == 0  # bootstraps the embedded control plane
     cli.add_users(*EXAMPLE_USERS)
-    result = cli("apply", "config", "--yes")
+    result = cli("apply", "config", "--embedded", "--yes")
     assert result.code == 0, result.err
-    assert result.out.splitlines()[-1] == "Apply complete: 14 applied, 2 adopted."
+    assert result.body.splitlines()[-1] == "Apply complete: 14 applied, 2 adopted."
 
 
 def test_plan_apply_and_the_second_plan_is_empty(cli: Cli) -> None:
-    before = cli("plan", "config", "--detailed-exitcode")
+    before = cli("plan", "config", "--embedded", "--detailed-exitcode")
     assert before.code == 2
-    assert before.out.splitlines()[0] == "+ region aws-ap-southeast-2"
-    assert before.out.splitlines()[-1] == (
+    assert before.body.splitlines()[0] == "+ region aws-ap-southeast-2"
+    assert before.body.splitlines()[-1] == (
         "Plan: 7 to create, 0 to update, 0 to delete, 0 to rotate. 0 blocked. 0 unchanged. "
         "5 API calls."
     )
     cli.add_users(*EXAMPLE_USERS)
-    done = cli("apply", "config", "--yes")
+    done = cli("apply", "config", "--embedded", "--yes")
     assert done.code == 0, done.err
     assert "Apply complete: 14 applied, 2 adopted." in done.out
     assert "Rendered 2 data-plane folder(s) into .flexctl/rendered" in done.out
-    after = cli("plan", "config", "--detailed-exitcode")
+    after = cli("plan", "config", "--embedded", "--detailed-exitcode")
     assert after.code == 0
-    assert after.out.startswith("No changes. Live state matches the config. (14 unchanged, ")
+    assert after.body.startswith("No changes. Live state matches the config. (14 unchanged, ")
     # An edit shows as a field-level update, exit 2, and apply converges it.
     edit(cli.config / "regions/aws-ap-southeast-2.yaml", "enabled: true", "enabled: false")
-    changed = cli("plan", "config", "--detailed-exitcode")
+    changed = cli("plan", "config", "--embedded", "--detailed-exitcode")
     assert changed.code == 2
-    assert changed.out.splitlines()[:3] == [
+    assert changed.body.splitlines()[:3] == [
         "~ region aws-ap-southeast-2",
         "    enabled: true → false",
         "",
     ]
-    assert cli("apply", "config", "--yes").code == 0
-    assert cli("plan", "config", "--detailed-exitcode").code == 0
+    assert cli("apply", "config", "--embedded", "--yes").code == 0
+    assert cli("plan", "config", "--embedded", "--detailed-exitcode").code == 0
 
 
 def test_drift_made_through_the_api_is_labelled_and_healed(cli: Cli) -> None:
@@ -66,47 +66,49 @@ def test_drift_made_through_the_api_is_labelled_and_healed(cli: Cli) -> None:
             await client.update_region(rid, enabled=False)
 
     asyncio.run(disable_region())
-    text = cli("plan", "config", "--detailed-exitcode")
+    text = cli("plan", "config", "--embedded", "--detailed-exitcode")
     assert text.code == 2
-    assert text.out.splitlines()[:2] == [
+    assert text.body.splitlines()[:2] == [
         "~ region aws-us-east-1 (drift: changed outside Git)",
         "    enabled: false → true",
     ]
-    as_json = json.loads(cli("plan", "config", "--output", "json").out)
+    as_json = json.loads(cli("plan", "config", "--embedded", "--output", "json").out)
     assert [(c["name"], c["drift"], c["fields"]) for c in as_json["changes"]] == [
         ("aws-us-east-1", True, [{"path": "enabled", "old": False, "new": True}])
     ]
-    markdown = cli("plan", "config", "--output", "markdown").out
+    markdown = cli("plan", "config", "--embedded", "--output", "markdown").out
     assert "drift" in markdown.lower()
-    assert cli("apply", "config", "--yes").code == 0
-    assert cli("plan", "config", "--detailed-exitcode").code == 0
+    assert cli("apply", "config", "--embedded", "--yes").code == 0
+    assert cli("plan", "config", "--embedded", "--detailed-exitcode").code == 0
 
 
 def test_a_saved_plan_applies(cli: Cli) -> None:
-    cli("plan", "config")
+    cli("plan", "config", "--embedded")
     cli.add_users(*EXAMPLE_USERS)
-    saved = cli("plan", "config", "--out", "plan.json")
+    saved = cli("plan", "config", "--embedded", "--out", "plan.json")
     assert saved.code == 0
     plan = json.loads((cli.root / "plan.json").read_text())
     assert plan["summary"] == {"create": 12, "delete": 0, "rotate": 0, "update": 2}
-    done = cli("apply", "plan.json")
+    done = cli("apply", "plan.json", "--embedded")
     assert done.code == 0, done.err
-    assert cli("plan", "config", "--detailed-exitcode").code == 0
+    assert cli("plan", "config", "--embedded", "--detailed-exitcode").code == 0
 
 
 def test_a_saved_plan_is_refused_when_the_config_changed(cli: Cli) -> None:
     applied(cli)
     edit(cli.config / "regions/aws-ap-southeast-2.yaml", "enabled: true", "enabled: false")
-    assert cli("plan", "config", "--out", "plan.json").code == 0
+    assert cli("plan", "config", "--embedded", "--out", "plan.json").code == 0
     old_digest = json.loads((cli.root / "plan.json").read_text())["configDigest"]
     edit(
         cli.config / "regions/aws-us-east-1.yaml",
         "jurisdiction: US",
         "jurisdiction: US\nenabled: false",
     )
-    new_digest = json.loads(cli("plan", "config", "--output", "json").out)["configDigest"]
+    new_digest = json.loads(cli("plan", "config", "--embedded", "--output", "json").out)[
+        "configDigest"
+    ]
     before = cli.dump()
-    refused = cli("apply", "plan.json")
+    refused = cli("apply", "plan.json", "--embedded")
     assert refused.code == 1
     assert refused.err == (
         "error: refusing the saved plan: the config changed since the plan was made "
@@ -118,7 +120,7 @@ def test_a_saved_plan_is_refused_when_the_config_changed(cli: Cli) -> None:
 def test_a_saved_plan_is_refused_when_the_live_state_moved(cli: Cli) -> None:
     applied(cli)
     edit(cli.config / "regions/aws-ap-southeast-2.yaml", "enabled: true", "enabled: false")
-    assert cli("plan", "config", "--out", "plan.json").code == 0
+    assert cli("plan", "config", "--embedded", "--out", "plan.json").code == 0
 
     async def move_live() -> None:
         async with cli.api() as client:
@@ -129,7 +131,7 @@ def test_a_saved_plan_is_refused_when_the_live_state_moved(cli: Cli) -> None:
 
     asyncio.run(move_live())
     before = cli.dump()
-    refused = cli("apply", "plan.json")
+    refused = cli("apply", "plan.json", "--embedded")
     assert refused.code == 1
     assert refused.err == (
         "error: refusing the saved plan: the live state changed since the plan was made. "
@@ -143,14 +145,14 @@ def test_a_saved_plan_is_refused_when_apply_would_do_more_than_it_shows(cli: Cli
     edit(cli.config / "organization.yaml", "  workspaces: false", "  workspaces: true")
     (cli.config / "workspaces/marketing-eu.yaml").unlink()
     # Reviewed without --prune: the delete is shown as blocked.
-    assert cli("plan", "config", "--out", "plan.json").code == 0
+    assert cli("plan", "config", "--embedded", "--out", "plan.json").code == 0
     saved = json.loads((cli.root / "plan.json").read_text())
     assert [
         (c["action"], c["name"], c["blocked"]) for c in saved["changes"] if c["kind"] == "workspace"
     ] == [("delete", "marketing-eu", "run with --prune to delete")]
     assert saved["summary"]["delete"] == 0
     before = cli.dump()
-    refused = cli("apply", "plan.json", "--prune")
+    refused = cli("apply", "plan.json", "--embedded", "--prune")
     assert refused.code == 1
     assert refused.err == (
         "error: refusing the saved plan: apply would make changes the saved plan does not "
@@ -164,11 +166,11 @@ def test_import_writes_a_config_whose_plan_is_empty(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     applied(cli)
-    imported = cli("import", "config", "--out", "imported")
+    imported = cli("import", "config", "--embedded", "--out", "imported")
     assert imported.code == 0, imported.err
     # The API cannot know a region's jurisdiction: import leaves a placeholder that
     # validation rejects, pointing at each one, until it is filled in.
-    invalid = cli("plan", "imported")
+    invalid = cli("plan", "imported", "--embedded")
     assert invalid.code == 1
     assert invalid.err.splitlines() == [
         "imported/regions/aws-ap-southeast-2.yaml:6:15: error: must be a 2- or 3-letter "
@@ -181,26 +183,26 @@ def test_import_writes_a_config_whose_plan_is_empty(
     edit(cli.root / "imported/regions/aws-us-east-1.yaml", "CHANGE-ME", "US")
     # Webhook URLs are secrets: import writes a reference to an environment variable.
     monkeypatch.setenv("WEBHOOK_US_ANALYTICS_FAILURE", CANARY_WEBHOOK)
-    empty = cli("plan", "imported", "--detailed-exitcode")
+    empty = cli("plan", "imported", "--embedded", "--detailed-exitcode")
     assert empty.code == 0, empty.out + empty.err
-    assert empty.out.startswith("No changes. Live state matches the config.")
+    assert empty.body.startswith("No changes. Live state matches the config.")
 
 
 def test_verify_rotation_and_the_lock(cli: Cli) -> None:
     applied(cli)
-    ok = cli("verify", "config")
+    ok = cli("verify", "config", "--embedded")
     assert ok.code == 0
-    assert ok.out.splitlines()[-1] == "2 of 2 data plane(s) ok"
+    assert ok.body.splitlines()[-1] == "2 of 2 data plane(s) ok"
     creds = cli.state / "credentials/aws-us-east-1--us-east-1-primary.yaml"
     text = creds.read_text()
     creds.unlink()
-    missing = cli("verify", "config")
+    missing = cli("verify", "config", "--embedded")
     assert missing.code == 1
-    assert [line.split()[:2] for line in missing.out.splitlines()[1:3]] == [
+    assert [line.split()[:2] for line in missing.body.splitlines()[1:3]] == [
         ["aws-ap-southeast-2/ap-southeast-2-primary", "ok"],
         [US_DP, "missing"],
     ]
-    assert "missing credentials" in missing.out.splitlines()[2]
+    assert "missing credentials" in missing.body.splitlines()[2]
     secret = next(
         line.split(":", 1)[1].strip().strip('"')
         for line in text.splitlines()
@@ -208,28 +210,37 @@ def test_verify_rotation_and_the_lock(cli: Cli) -> None:
     )
     creds.write_text(text.replace(secret, "not-the-secret"))
     os.chmod(creds, 0o600)
-    rejected = cli("verify", "config")
+    rejected = cli("verify", "config", "--embedded")
     assert rejected.code == 1
-    assert [line.split()[:2] for line in rejected.out.splitlines()[2:3]] == [[US_DP, "rejected"]]
+    assert [line.split()[:2] for line in rejected.body.splitlines()[2:3]] == [[US_DP, "rejected"]]
     creds.unlink()
-    blocked = cli("plan", "config", "--detailed-exitcode")
-    assert blocked.code == 0  # a blocked rotation is not a pending change
-    assert blocked.out.splitlines()[0] == (
-        f"± dataplane {US_DP} (rotate) (blocked: run with --rotate {US_DP})"
+    blocked = cli("plan", "config", "--embedded", "--detailed-exitcode")
+    # No stored credentials is drift even while the rotation waits for --rotate (issue 17).
+    assert blocked.code == 2
+    assert blocked.body.splitlines()[0] == (
+        f"± dataplane {US_DP} (rotate) (drift: no stored credentials) "
+        f"(blocked: run with --rotate {US_DP})"
     )
     # The lock: a second apply while one runs fails with owner and age.
     with apply_lock(StateDir(cli.state), command="apply config --yes"):
-        busy = cli("apply", "config", "--yes", "--rotate", US_DP)
+        busy = cli("apply", "config", "--embedded", "--yes", "--rotate", US_DP)
     assert busy.code == 1
     assert busy.err == (
         f"error: another apply holds .flexctl/apply.lock: pid {os.getpid()} on "
         f"{socket.gethostname()}, running `apply config --yes` for 0m00s\n"
     )
-    rotated = cli("apply", "config", "--yes", "--rotate", US_DP)
+    rotated = cli("apply", "config", "--embedded", "--yes", "--rotate", US_DP)
     assert rotated.code == 0, rotated.err
     assert "Apply complete: 1 applied." in rotated.out
-    assert cli("verify", "config").code == 0
-    assert cli("plan", "config", "--detailed-exitcode").code == 0
+    verified = cli("verify", "config", "--embedded")
+    assert verified.code == 0
+    assert "rotation of dataplane aws-us-east-1/us-east-1-primary: the new credentials are " in (
+        verified.out
+    )
+    # The rotation's second step: the old data plane is deleted by the next apply.
+    assert cli("plan", "config", "--embedded", "--detailed-exitcode").code == 2
+    assert cli("apply", "config", "--embedded", "--yes").code == 0
+    assert cli("plan", "config", "--embedded", "--detailed-exitcode").code == 0
 
 
 def test_a_duplicate_user_in_an_access_list_is_an_error_with_its_line(cli: Cli) -> None:
@@ -239,7 +250,7 @@ def test_a_duplicate_user_in_an_access_list_is_an_error_with_its_line(cli: Cli) 
         "  - user: analyst@acme.example\n    role: workspace_reader\n"
         "  - user: analyst@acme.example\n    role: workspace_editor",
     )
-    result = cli("plan", "config")
+    result = cli("plan", "config", "--embedded")
     assert result.code == 1
     assert result.err.splitlines()[0].startswith("config/workspaces/marketing-eu.yaml:25:")
     assert "user 'analyst@acme.example' is listed twice in this access list (first at line 23" in (
@@ -258,37 +269,41 @@ def test_file_references_are_relative_to_the_config_directory(cli: Cli) -> None:
     (cli.config / "secrets/us-analytics-webhook").write_text(CANARY_WEBHOOK + "\n")
     # The working directory is the config's parent: the reference must not resolve from it.
     assert not (cli.root / "secrets").exists()
-    result = cli("plan", "config")
+    result = cli("plan", "config", "--embedded")
     assert result.code == 0, result.err
     assert "    notifications.failure.webhookUrl: (sensitive)" in result.out.splitlines()
-    assert cli("apply", "config", "--yes").code == 0
-    assert cli("plan", "config", "--detailed-exitcode").code == 0
+    assert cli("apply", "config", "--embedded", "--yes").code == 0
+    assert cli("plan", "config", "--embedded", "--detailed-exitcode").code == 0
 
 
 def test_a_protected_object_is_deleted_only_once_released_with_unprotect(cli: Cli) -> None:
     edit(cli.config / "workspaces/marketing-eu.yaml", "region: EU\n", "region: EU\nprotect: true\n")
     edit(cli.config / "organization.yaml", "  workspaces: false", "  workspaces: true")
-    assert cli("apply", "config", "--yes").code == 0
+    assert cli("apply", "config", "--embedded", "--yes").code == 0
     (cli.config / "workspaces/marketing-eu.yaml").unlink()
-    blocked = cli("apply", "config", "--yes", "--prune")
+    blocked = cli("apply", "config", "--embedded", "--yes", "--prune")
     assert blocked.code == 0
-    assert blocked.out.splitlines()[0] == (
+    assert blocked.body.splitlines()[0] == (
         "- workspace marketing-eu (blocked: protected (protect: true); release it with "
         "--unprotect workspace/marketing-eu)"
     )
     # Protection outlives the document: still blocked on the next run.
-    again = cli("plan", "config", "--prune", "--detailed-exitcode")
+    again = cli("plan", "config", "--embedded", "--prune", "--detailed-exitcode")
     assert again.code == 0
-    assert again.out.splitlines()[0] == blocked.out.splitlines()[0]
-    released = cli("plan", "config", "--prune", "--unprotect", "workspace/marketing-eu")
-    assert released.out.splitlines()[:3] == [
+    assert again.body.splitlines()[0] == blocked.body.splitlines()[0]
+    released = cli(
+        "plan", "config", "--embedded", "--prune", "--unprotect", "workspace/marketing-eu"
+    )
+    assert released.body.splitlines()[:3] == [
         "- workspace marketing-eu",
-        released.out.splitlines()[1],
+        released.body.splitlines()[1],
         "    # protection released with --unprotect",
     ]
-    done = cli("apply", "config", "--yes", "--prune", "--unprotect", "workspace/marketing-eu")
+    done = cli(
+        "apply", "config", "--embedded", "--yes", "--prune", "--unprotect", "workspace/marketing-eu"
+    )
     assert done.code == 0, done.err
-    assert cli("plan", "config", "--prune", "--detailed-exitcode").code == 0
+    assert cli("plan", "config", "--embedded", "--prune", "--detailed-exitcode").code == 0
 
     async def names() -> list[str]:
         async with cli.api() as client:

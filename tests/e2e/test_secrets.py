@@ -50,22 +50,22 @@ def test_no_secret_reaches_any_output_of_the_cli(
     cli: Cli, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    assert cli("plan", "config").code == 0
+    assert cli("plan", "config", "--embedded").code == 0
     cli.add_users(*EXAMPLE_USERS)
-    assert cli("plan", "config", "--output", "markdown").code == 0
-    assert cli("plan", "config", "--output", "json").code == 0
-    assert cli("plan", "config", "--out", "plan.json").code == 0
-    assert cli("apply", "plan.json").code == 0
+    assert cli("plan", "config", "--embedded", "--output", "markdown").code == 0
+    assert cli("plan", "config", "--embedded", "--output", "json").code == 0
+    assert cli("plan", "config", "--embedded", "--out", "plan.json").code == 0
+    assert cli("apply", "plan.json", "--embedded").code == 0
     # A change of the secret itself is shown, but only as a changed sensitive value.
     monkeypatch.setenv("US_ANALYTICS_SLACK_WEBHOOK", CANARY_WEBHOOK + "-rotated")
-    changed = cli("plan", "config")
+    changed = cli("plan", "config", "--embedded")
     assert "notifications.failure.webhookUrl: (sensitive value changed)" in changed.out
-    markdown = cli("plan", "config", "--output", "markdown")
-    assert cli("plan", "config", "--output", "json", "--out", "plan2.json").code == 0
-    assert cli("apply", "config", "--yes").code == 0
+    markdown = cli("plan", "config", "--embedded", "--output", "markdown")
+    assert cli("plan", "config", "--embedded", "--output", "json", "--out", "plan2.json").code == 0
+    assert cli("apply", "config", "--embedded", "--yes").code == 0
     assert "sha256:" not in changed.out + markdown.out
-    assert cli("verify", "config").code == 0
-    assert cli("import", "config", "--out", "imported").code == 0
+    assert cli("verify", "config", "--embedded").code == 0
+    assert cli("import", "config", "--embedded", "--out", "imported").code == 0
     texts = {f"printed[{i}]": text for i, text in enumerate(cli.printed)}
     texts["log records"] = log_text(caplog.records)
     files = files_under(cli.root / "plan.json", cli.root / "plan2.json", cli.root / "imported")

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from .example import pushed_example
 from .gitrepos import AUTHOR, EMAIL, Remote
+from .webhooks import Webhook
 
 
 @pytest.fixture(autouse=True)
@@ -27,3 +29,28 @@ def remote(tmp_path: Path) -> Iterator[Remote]:
     made = Remote(tmp_path)
     yield made
     made.close()
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    hook = Webhook()
+    yield hook
+    hook.close()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The example's run: the embedded control plane (no AIRBYTE_* settings), in tmp_path."""
+    for name in ("AIRBYTE_API_URL", "AIRBYTE_CLIENT_ID", "AIRBYTE_CLIENT_SECRET", "FLEXCTL_STATE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("US_ANALYTICS_SLACK_WEBHOOK", "https://hooks.example.invalid/e2e")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def example_remote(workdir: Path) -> Iterator[Remote]:
+    """examples/flex-config committed and pushed to a bare remote."""
+    repo = pushed_example(workdir / "git")
+    yield repo
+    repo.close()

@@ -136,6 +136,16 @@ def test_bad_repository_is_reported_once(tmp_path: Path) -> None:
         run(argv, returning(CycleResult("in-sync")))
 
 
+def test_metrics_listen_on_loopback_unless_told_otherwise(
+    repo: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--repo", repo, "--once", "--state-dir", str(tmp_path), "--metrics-port", "0"]
+    assert run(argv, returning(CycleResult("in-sync"))) == 0
+    assert "metrics on 127.0.0.1:" in capsys.readouterr().err
+    args = build_parser().parse_args(["reconcile", "--repo", ".", "--once"])
+    assert args.metrics_addr == "127.0.0.1"
+
+
 def test_registered_with_the_main_parser() -> None:
     args = build_parser().parse_args(["reconcile", "--repo", ".", "--interval", "60"])
     assert (args.ref, args.mode, args.interval, args.once, args.history) == (

@@ -8,68 +8,22 @@ golden comment are stable).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from reconciler.api.client import ApiClient
-from reconciler.cli.main import main
-from reconciler.controlplane import open_embedded
-
+from .example import EXAMPLE, flexctl, patch_through_api
 from .gitrepos import Remote
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "flex-config"
 GOLDEN = Path(__file__).parent / "golden" / "pull-request-comment.md"
-ORG_ID = "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f"
 
 
 @pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("AIRBYTE_API_URL", "AIRBYTE_CLIENT_ID", "AIRBYTE_CLIENT_SECRET"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("US_ANALYTICS_SLACK_WEBHOOK", "https://hooks.example.invalid/e2e")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-@pytest.fixture
-def remote(workdir: Path) -> Iterator[Remote]:
-    repo = Remote(workdir / "git")
-    files = {str(p.relative_to(EXAMPLE)): p.read_text() for p in sorted(EXAMPLE.rglob("*.yaml"))}
-    repo.commit(files, "example organisation")
-    repo.push("main")
-    yield repo
-    repo.close()
-
-
-def flexctl(*argv: str) -> int:
-    return main([*argv, "--state-dir", ".flexctl"])
-
-
-def patch_through_api(path: str, body: dict[str, object]) -> None:
-    """A change made outside Git: straight to the control plane, as a person in the UI would."""
-    plane, creds = open_embedded(Path(".flexctl"), organization_id=ORG_ID)
-
-    async def go() -> None:
-        async with ApiClient(
-            creds.url,
-            client_id=creds.client_id,
-            client_secret=creds.client_secret,
-            transport=plane.transport(),
-        ) as client:
-            regions = await client.list_regions(ORG_ID)
-            region = next(r for r in regions if r["name"] == path)
-            await client.update_region(str(region["regionId"]), **body)  # type: ignore[arg-type]
-
-    try:
-        asyncio.run(go())
-    finally:
-        plane.close()
+def remote(example_remote: Remote) -> Remote:
+    return example_remote
 
 
 def test_report_finds_drift_and_heal_converges(

@@ -8,7 +8,6 @@ import threading
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from reconciler.gitops.repo import CommitInfo, GitSource, open_source
 from reconciler.gitops.status import StatusStore
 
 from .gitrepos import CONFIG, Remote
+from .webhooks import Webhook
 
 
 class Clock:
@@ -181,20 +181,31 @@ def test_stop_wakes_the_interval_wait(source: GitSource, tmp_path: Path) -> None
     assert last is not None and last.result == "in-sync"
 
 
-def test_fetch_failure_keeps_the_last_good_commit(
+def test_fetch_failure_keeps_the_last_good_commit_and_fails_the_cycle(
     remote: Remote, mirrored: GitSource, tmp_path: Path
 ) -> None:
-    loop(mirrored, tmp_path, Scripted(CycleResult("in-sync")), interval=None)
+    metrics = Metrics()
+    loop(mirrored, tmp_path, Scripted(CycleResult("in-sync")), interval=None, metrics=metrics)
     good = mirrored.resolve("main")
     shutil.rmtree(remote.bare_path)
-    cycle = Scripted(CycleResult("in-sync"))
-    last, _ = loop(mirrored, tmp_path, cycle, interval=None)
+    cycle = Scripted(CycleResult("drift", drift_count=1, change_count=1, message="1 pending"))
+    last, status = loop(mirrored, tmp_path, cycle, interval=None, metrics=metrics)
+    assert cycle.seen[0][0] == good.sha  # the last good commit was read and planned
     assert last is not None and last.commit == good
-    assert last.result == "in-sync"
+    # Failed for alerting, with what the last good commit found kept in the message and counts.
+    assert (last.result, last.fetch_failed, last.drift_count) == ("failed", True, 1)
+    said = f"fetch failed; the last good commit {good.short_sha} was drift: 1 pending"
+    assert last.message == said
     assert last.fetch_warning is not None
     assert last.fetch_warning.startswith(f"fetch failed, using last good {good.short_sha}: ")
-    assert cycle.seen[0][0] == good.sha
     assert f"warning: fetch failed, using last good {good.short_sha}" in last.summary()
+    body = json.loads(status.path.read_text())
+    assert body["lastSuccessAt"] == body["history"][0]["finishedAt"]  # the first cycle's
+    assert body["last"]["fetchFailed"] is True
+    text = metrics.text()
+    assert "flexctl_reconcile_fetch_failures_total 1.0" in text.splitlines()
+    first = datetime.fromisoformat(body["history"][0]["finishedAt"]).timestamp()
+    assert f"flexctl_reconcile_last_success_timestamp_seconds {first:.9e}" in text
 
 
 def test_a_failed_cycle_is_not_remembered_as_good(
@@ -231,43 +242,6 @@ def test_metrics_are_served_over_http(source: GitSource, tmp_path: Path) -> None
         f'repo="{source.display}",sha="{sha}"}} 1.0'
     ) in lines
     assert metrics.text() == text
-
-
-class Webhook:
-    """A local HTTP server that records JSON bodies and answers with a given status."""
-
-    def __init__(self, status: int = 204) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers["Content-Length"])
-                hook.bodies.append(json.loads(self.rfile.read(length)))
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/T0KEN"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
-
-
-@pytest.fixture
-def webhook() -> Iterator[Webhook]:
-    hook = Webhook()
-    yield hook
-    hook.close()
 
 
 def test_webhook_is_told_of_drift_and_failure_once_each(

@@ -190,6 +190,10 @@ def test_credentials_in_a_url_never_appear_in_messages(tmp_path: Path) -> None:
             "failed: https://a:b@h/x and https://c@h/y",
             "failed: https://***@h/x and https://***@h/y",
         ),
+        # A malformed password: "/" and "@" unencoded. Nothing of it may show.
+        ("https://user:SECRET/PART@host/o/r.git", "https://***@host/o/r.git"),
+        ("https://user:SE@CRET@host/o/r.git", "https://***@host/o/r.git"),
+        ("'https://u:SECRET/PART@host/r' not found", "'https://***@host/r' not found"),
     ],
 )
 def test_redact(given: str, shown: str) -> None:

@@ -50,6 +50,11 @@ def test_cronjob_runs_the_reconcile_once_without_overlap() -> None:
     env = {e["name"]: e["valueFrom"] for e in container["env"] if "valueFrom" in e}
     for name in ("AIRBYTE_CLIENT_ID", "AIRBYTE_CLIENT_SECRET"):
         assert env[name]["secretKeyRef"]["key"] == name
+    # Credentials without a URL are an error (issue 12): the job names its control plane.
+    url = env["AIRBYTE_API_URL"]["configMapKeyRef"]
+    config = next(doc for _, doc in _documents() if doc["kind"] == "ConfigMap")
+    assert config["metadata"]["name"] == url["name"]
+    assert config["data"][url["key"]] == "https://api.airbyte.com/v1"
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert "persistentVolumeClaim" in volumes["state"]
 

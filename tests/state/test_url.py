@@ -30,6 +30,13 @@ from reconciler.state import is_shared, parse_state_url, select_state_url
             "refs/flexctl/state",
             "git+https://***@host/org/repo.git#refs/flexctl/state",
         ),
+        (
+            "git+https://bot:tok/3n@host/org/repo.git",
+            "git",
+            "https://bot:tok/3n@host/org/repo.git",
+            "refs/flexctl/state",
+            "git+https://***@host/org/repo.git#refs/flexctl/state",
+        ),
     ],
 )
 def test_forms(text: str, scheme: str, location: str, path: str, shown: str) -> None:

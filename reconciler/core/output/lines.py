@@ -124,7 +124,9 @@ def _labels(change: Change) -> str:
         labels.append("rotate")
     if change.adopt:
         labels.append(f"adopt existing {change.id}")
-    if change.drift:
+    if change.drift and change.action is Action.ROTATE:
+        labels.append("drift: no stored credentials")
+    elif change.drift:
         what = "deleted" if change.action is Action.CREATE else "changed"
         labels.append(f"drift: {what} outside Git")
     if change.blocked is not None:
@@ -172,6 +174,21 @@ def footer(plan: Plan) -> str:
     actions = ", ".join(f"{counts[a.value]:,} to {a.value}" for a in Action)
     blocked = len(plan.changes) - len(plan.actionable)
     return f"Plan: {actions}. {blocked:,} blocked. {unchanged:,} unchanged. {calls}."
+
+
+def target_line(target: Mapping[str, str]) -> str:
+    """Which control plane, in one line: every command that talks to one says it first."""
+    if not target:
+        return ""
+    if target.get("controlPlane") == "embedded":
+        return (
+            f"Control plane: embedded control plane in {target.get('stateDir')} "
+            f"({target.get('why')})"
+        )
+    return (
+        f"Control plane: {target.get('url')}, organization {target.get('organizationId')} "
+        f"(from {target.get('urlFrom')})"
+    )
 
 
 def warning_lines(plan: Plan) -> tuple[str, ...]:

@@ -1,6 +1,7 @@
 """A plan as a pull-request comment (GitHub-flavoured Markdown).
 
-Layout: a stable marker (so CI finds and updates its own comment), the source, a summary
+Layout: a stable marker (so CI finds and updates its own comment), the source and the
+control plane, a summary
 table, the changed documents, drift the reviewer must know about, the plan details folded
 in a ``diff`` block, warnings, the footer. The comment never exceeds ``max_bytes`` (GitHub
 holds 65,536 characters): whole changes are cut, deletes and drift last, and the cut is
@@ -18,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from reconciler.core.output.lines import ChangeView, footer, scrub, view
+from reconciler.core.output.lines import ChangeView, footer, scrub, target_line, view
 from reconciler.core.plan import Action, Change, Plan
 from reconciler.core.resources import Kind
 
@@ -137,11 +138,14 @@ def _minimal(plan: Plan) -> str:
         "The plan is too large for a comment; run flexctl plan locally or see the "
         "plan.json artifact for the full plan."
     )
-    return "\n\n".join([MARKER + "\n## flexctl plan", note, footer(plan)]) + "\n"
+    return "\n\n".join([_head(plan), note, footer(plan)]) + "\n"
 
 
 def _head(plan: Plan) -> str:
     lines = [MARKER, "## flexctl plan"]
+    if plan.target:
+        what = target_line(plan.target).removeprefix("Control plane: ")
+        lines += ["", f"**Control plane:** {_text(what)}"]
     source = plan.source
     if "sha" in source:
         # A commit (gitops.repo.CommitInfo): say it the way a reviewer reads it.

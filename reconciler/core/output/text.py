@@ -1,5 +1,5 @@
-"""A plan as terminal text, Terraform-like: one block per change in plan order, then the
-warnings, then a one-line footer.
+"""A plan as terminal text, Terraform-like: the control plane it was made against, one block
+per change in plan order, then the warnings, then a one-line footer.
 
 Colour is plain ANSI and only when asked for (``color=False`` for CI logs and files): green
 ``+``, yellow ``~``, red ``-``, magenta ``±``, and blocked changes dim. Pure: returns a string.
@@ -7,7 +7,7 @@ Colour is plain ANSI and only when asked for (``color=False`` for CI logs and fi
 
 from __future__ import annotations
 
-from reconciler.core.output.lines import ChangeView, footer, view, warning_lines
+from reconciler.core.output.lines import ChangeView, footer, target_line, view, warning_lines
 from reconciler.core.plan import Plan
 
 INDENT = "    "
@@ -34,6 +34,8 @@ def _block(change: ChangeView, *, color: bool) -> list[str]:
 
 def render_text(plan: Plan, *, color: bool) -> str:
     lines: list[str] = []
+    if plan.target:
+        lines += [target_line(plan.target), ""]
     for change in plan.changes:
         lines.extend(_block(view(change), color=color))
         lines.append("")
