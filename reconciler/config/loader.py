@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from reconciler.collector import paused
 from reconciler.config.desired import DesiredState, DocumentSource, dataplane_key
 from reconciler.config.diagnostics import ConfigError, Diagnostic, Position
 from reconciler.config.documents import FailedDocument, LoadedDocument
@@ -68,6 +69,7 @@ def load_directory(path: Path) -> DesiredState:
     return load_sources(scan.files, origin=str(path), problems=unread, secret_root=path)
 
 
+@paused()
 def load_sources(
     files: Iterable[SourceFile],
     *,

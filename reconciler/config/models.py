@@ -580,6 +580,17 @@ def _check_template(value: str) -> str:
 PathTemplate = Annotated[str, Field(min_length=1), AfterValidator(_check_template)]
 
 
+def dataplane_stem(region: str, dataplane: str) -> str:
+    """``<region>--<dataplane>``: the folder under ``--out`` and the file stem of its sinks.
+
+    Injective: both names may hold ``--``, so ``a--b``/``c`` and ``a``/``b--c`` would share
+    ``a--b--c``. A region holding ``--`` is written with ``_`` for each ``-`` (no name holds
+    ``_``), so the first ``--`` always ends the region; every other stem stays as it was.
+    """
+    shown = region.replace("-", "_") if "--" in region else region
+    return f"{shown}--{dataplane}"
+
+
 def fill_template(template: str, *, region: str, dataplane: str) -> str:
     """A sink path / name template with ``{region}`` and ``{dataplane}`` filled in."""
     return template.replace("{region}", region).replace("{dataplane}", dataplane)
@@ -629,13 +640,13 @@ class AwsSecretsManagerSink(Strict):
 def _name_template(allowed: str, what: str, words: str) -> AfterValidator:
     """A template whose text outside ``{region}``/``{dataplane}`` uses only ``allowed``
     characters (the placeholders fill in names that already do)."""
-    pattern = re.compile(f"^[{allowed}]*$")
+    pattern = re.compile(f"[{allowed}]*")  # fullmatch: "$" would allow a final "\n"
 
     def check(value: str) -> str:
         _check_placeholders(value)
         literal = value.replace("{region}", "").replace("{dataplane}", "")
-        if not pattern.match(literal):
-            bad = sorted({c for c in literal if not pattern.match(c)})
+        if not pattern.fullmatch(literal):
+            bad = sorted({c for c in literal if not pattern.fullmatch(c)})
             raise ValueError(
                 f"{what} may contain only {words} besides {{region}} and {{dataplane}}; "
                 f"not {', '.join(repr(c) for c in bad)}"
@@ -759,6 +770,11 @@ class CredentialSink(Strict):
                 raise ValueError(f"a {self.type.value} sink takes no '{to_camel(block)}' block")
         if self.store is not None and not self.type.secrets_manager:
             raise ValueError(f"a {self.type.value} sink takes no 'store'")
+        if self.type is SinkType.AZURE_KEY_VAULT:
+            raise ValueError(
+                "the azure-key-vault sink is not available in this flexctl yet (its block is "
+                "reserved); use vault, aws-secrets-manager, gcp-secret-manager or kubernetes"
+            )
         return self
 
 

@@ -389,6 +389,9 @@ def _camel_block(sink_type: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+# Imported here, after Context: the sink rules take a Context.
+from reconciler.config.sinkrules import distinct_gitops_names, distinct_sink_targets  # noqa: E402
+
 RULES: tuple[Rule, ...] = (
     exactly_one_organization,
     unique_names,
@@ -402,5 +405,7 @@ RULES: tuple[Rule, ...] = (
     no_redundant_grants,
     distinct_install_targets,
     secret_file_references,
+    distinct_sink_targets,
+    distinct_gitops_names,
     sink_names_fit,
 )

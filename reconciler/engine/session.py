@@ -23,6 +23,7 @@ from typing import Any
 
 from reconciler.api.client import ApiClient
 from reconciler.api.settings import ConnectionSettings, resolve_connection
+from reconciler.collector import paused_while
 from reconciler.config.desired import DesiredState
 from reconciler.config.models import DataPlane, SecretRef
 from reconciler.config.secrets import resolve_secret
@@ -196,6 +197,7 @@ def sinks_for(
     return make
 
 
+@paused_while
 async def prepare(
     conn: Connection,
     desired: DesiredState,

@@ -22,6 +22,7 @@ from reconciler.engine.store import Journal, load_inventory
 from reconciler.errors import RefusedError, StateError
 
 from .harness import ORG_ID, World, lines, summary
+from .torture import live_dataplanes as dataplanes
 
 US_DP = "aws-us-east-1/us-east-1-primary"
 
@@ -32,21 +33,6 @@ def run(coro):  # type: ignore[no-untyped-def]
 
 def journal(world: World) -> Journal:
     return Journal(world.state.path("journal.jsonl"))
-
-
-async def dataplanes(world: World) -> dict[str, list[str]]:
-    async with world.api() as client:
-        regions = {
-            r["regionId"]: r["name"]
-            for r in await client.list_regions(ORG_ID)
-            if r["organizationId"] == ORG_ID
-        }
-        found: dict[str, list[str]] = {}
-        for dp in await client.list_dataplanes(list(regions)):
-            found.setdefault(f"{regions[dp['regionId']]}/{dp['name']}", []).append(
-                dp["dataplaneId"]
-            )
-        return found
 
 
 def stored_id(world: World, key: str) -> str | None:
