@@ -195,7 +195,7 @@ def _local_audit_runs(path: Path) -> list[dict[str, Any]]:
         run = runs.setdefault(
             run_id,
             {
-                "name": f"audit/{_compact_time(str(entry.get('time', '')))}-{run_id[:12]}",
+                "name": _run_name(entry, run_id),
                 **{k: entry[k] for k in ("runId", "actor", "configDigest", "source") if k in entry},
                 "records": [],
             },
@@ -204,8 +204,16 @@ def _local_audit_runs(path: Path) -> list[dict[str, Any]]:
     return list(runs.values())
 
 
-def _compact_time(iso: str) -> str:
-    return iso[:19].replace("-", "").replace(":", "") or "unknown"
+def _run_name(entry: dict[str, Any], run_id: str) -> str:
+    from datetime import UTC, datetime
+
+    from reconciler.engine.audit import run_document_name
+
+    try:
+        started = datetime.fromisoformat(str(entry.get("time")))
+    except ValueError:
+        started = datetime.fromtimestamp(0, UTC)
+    return run_document_name(started, run_id)
 
 
 def _audit_summary(run: dict[str, Any]) -> dict[str, Any]:

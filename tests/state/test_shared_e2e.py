@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 import time
@@ -19,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.harness import CANARY_WEBHOOK, edit
+from tests.engine.harness import CANARY_WEBHOOK, ORG_ID, edit
+from tests.servers.conftest_plugin import unique_name
 
 from .conftest import bare_repo
 from .shared import Runner, Shared, make_shared
@@ -35,15 +38,11 @@ def shared(
     if request.param == "s3":
         import boto3
 
-        from tests.servers.conftest_plugin import unique_name
-
         bucket = unique_name("e2e-state")
         boto3.client("s3").create_bucket(Bucket=bucket)
         url = f"s3://{bucket}/flex"
     else:
         url = f"git+file://{bare_repo(tmp_path / 'state.git')}#refs/flexctl/state"
-    import os
-
     world = make_shared(tmp_path, url)
     world.env.update({k: v for k, v in os.environ.items() if k.startswith("AWS_")})
     try:
@@ -79,7 +78,7 @@ def test_a_fresh_runner_plans_what_the_applying_runner_plans(shared: Shared) -> 
     with shared.http() as http:
         region = next(
             r
-            for r in http.get("/regions", params={"organizationId": _org()}).json()
+            for r in http.get("/regions", params={"organizationId": ORG_ID}).json()
             if r["name"] == "aws-us-east-1"
         )
         assert http.patch(f"/regions/{region['regionId']}", json={"enabled": False}).is_success
@@ -109,12 +108,6 @@ def test_a_fresh_runner_plans_what_the_applying_runner_plans(shared: Shared) -> 
     assert again.code == 0, again.out
     assert "marketing-eu" not in {str(w["name"]) for w in shared.live("workspaces")}
     _no_duplicates(shared)
-
-
-def _org() -> str:
-    from tests.engine.harness import ORG_ID
-
-    return ORG_ID
 
 
 @pytest.mark.parametrize("shared", ["git"], indirect=True)
@@ -163,9 +156,7 @@ def test_an_apply_killed_mid_way_is_finished_from_the_other_runner(
 def _kill_after_first_write(shared: Shared, proc: subprocess.Popen[str], after: float) -> None:
     """SIGKILL ``proc`` ``after`` seconds after the control plane saw its first write."""
     deadline = time.monotonic() + 60
-    while not shared.live("regions") or not any(
-        r["name"].startswith("aws-") for r in shared.live("regions")
-    ):
+    while not any(str(r["name"]).startswith("aws-") for r in shared.live("regions")):
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline
         time.sleep(0.05)
@@ -176,8 +167,6 @@ def _kill_after_first_write(shared: Shared, proc: subprocess.Popen[str], after: 
 
 
 def _lease_id(runner: Runner) -> str:
-    import json
-
     shown = runner.run("state", "show", "--output", "json")
     assert shown.code == 0, shown.err
     lease = json.loads(shown.out)["lease"]
