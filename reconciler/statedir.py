@@ -25,6 +25,31 @@ from reconciler.errors import StateError
 if TYPE_CHECKING:
     from reconciler.state.base import StateBackend
 
+#: Folders flexctl writes at the top of the state directory (the layout above, plus the Git
+#: caches and the default render output).
+OWN_FOLDERS = frozenset({"controlplane", "credentials", "reconcile", "git", "cache", "rendered"})
+#: Suffixes of flexctl's own top-level files (inventory, journal, audit, locks, leases).
+OWN_SUFFIXES = (".json", ".jsonl", ".lock", ".db")
+
+
+def user_path_problem(relative: str) -> str | None:
+    """Why ``relative`` (a path a user chose inside the state directory, such as an env-file
+    sink's) could overwrite a file flexctl keeps there, or None."""
+    parts = [part for part in relative.split("/") if part not in ("", ".")]
+    if not parts:
+        return "the path names the state directory itself"
+    top = parts[0].lower()
+    if top.startswith("."):
+        return f"{parts[0]!r} is hidden; flexctl keeps its own hidden files there"
+    if top in OWN_FOLDERS:
+        return f"{parts[0]}/ is flexctl's own folder in the state directory"
+    if len(parts) == 1 and top.endswith(OWN_SUFFIXES):
+        return (
+            f"{parts[0]!r} could be one of flexctl's own files in the state directory "
+            f"({', '.join('*' + s for s in OWN_SUFFIXES)}); use a sub-folder or another suffix"
+        )
+    return None
+
 
 @dataclass(frozen=True)
 class StateDir:

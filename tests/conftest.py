@@ -1,10 +1,10 @@
-"""Suite-wide fixtures: the loopback servers of ``tests/servers`` (moto, OpenBao)."""
+"""Suite-wide fixtures: the loopback servers of ``tests/servers`` (moto, OpenBao, emulations)."""
 
 import pytest
 
-from tests.servers.conftest_plugin import aws_env, moto_server, openbao
+from tests.servers.conftest_plugin import aws_env, gcpsm, moto_server, openbao
 
-__all__ = ["aws_env", "moto_server", "openbao"]
+__all__ = ["aws_env", "gcpsm", "moto_server", "openbao"]
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,9 @@ from reconciler.cli.common import (
     add_embedded_argument,
     add_state_dir_argument,
     add_timeout_argument,
+    add_to_git_arguments,
 )
+from reconciler.cli.hydrating import cache_dir, target_from_args
 from reconciler.cli.loading import Loaded, add_repo_arguments, load_config
 from reconciler.cli.main import EXIT_ERROR, EXIT_OK
 from reconciler.cli.plan import add_plan_arguments, prepare_from_args
@@ -59,6 +61,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="SECONDS",
         help="wait this long for another apply's state lock (default 0: refuse at once)",
     )
+    add_to_git_arguments(parser)
     add_color_argument(parser)
     parser.set_defaults(func=run)
 
@@ -68,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     if args.config.suffix == ".json" and args.config.is_file():
         saved = read_saved_plan(args.config)
         args = _args_for_saved(args, saved)
+    target_from_args(args)  # a wrong --to-git/--branch is refused before anything is applied
     loaded = load_config(args)
     ctx = context(args, loaded)
     announce_state(ctx)
@@ -107,7 +111,22 @@ def report(result: ApplyResult, args: argparse.Namespace, loaded: Loaded, *, pla
     done = sum(1 for o in result.outcomes if o.ok)
     for outcome in result.failed:
         print(f"error: {outcome.error}", file=sys.stderr)
-    render_after_apply(args, loaded)
+    target = target_from_args(args)
+    if target is None or args.render_out is not None:
+        render_after_apply(args, loaded)
+    if target is not None and not result.failed:
+        from reconciler.gitops.hydrate import hydrate_desired
+
+        hydrated = hydrate_desired(
+            target,
+            loaded.desired,
+            source=loaded.source,
+            cache_dir=cache_dir(Path(args.state_dir)),
+            plan_digest=plan.digest(),
+        )
+        print(f"Hydrated {hydrated.summary()}")
+    elif target is not None:
+        print(f"Not hydrated: the apply failed, {target.where()} is left as it was")
     adopted = f", {result.adopted} adopted" if result.adopted else ""
     if result.failed:
         print(

@@ -62,3 +62,24 @@ def add_timeout_argument(parser: argparse.ArgumentParser) -> None:
         "jittered backoff until it passes, then the run fails with the count of throttled "
         "answers (default: 3600)",
     )
+
+
+def add_to_git_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--to-git URL --branch B [--to-git-path P]``: commit the rendered folders to a branch
+    the clusters sync from (``--path`` already names the config's folder in ``--repo``)."""
+    group = parser.add_argument_group("hydration (commit the rendered folders to Git)")
+    group.add_argument(
+        "--to-git",
+        metavar="URL|PATH",
+        help="commit the rendered data-plane folders to this Git repository (one commit per "
+        "change, none when nothing changed; pushed without force, retried when the branch moved)",
+    )
+    group.add_argument(
+        "--branch", metavar="B", help="the branch of --to-git the clusters sync from (required)"
+    )
+    group.add_argument(
+        "--to-git-path",
+        default="",
+        metavar="P",
+        help="folder in the --to-git repository for the data-plane folders (default: its root)",
+    )

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from reconciler import __version__
+from reconciler.collector import freeze_start_up
 from reconciler.errors import FlexctlError
 
 EXIT_OK = 0
@@ -44,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "fetch a Git ref and report or heal drift, once or on an interval",
     ),
     "controlplane": ("controlplane", "run or inspect the embedded control plane"),
+    "state": ("state", "show, migrate or unlock the state backend"),
 }
 
 
@@ -88,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser(words).parse_args(words)
     except SystemExit as exc:  # --help, --version and usage errors; subparsers inherit Parser
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    freeze_start_up()
     try:
         return int(args.func(args))
     except FlexctlError as exc:

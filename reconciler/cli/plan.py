@@ -68,8 +68,17 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="REGION/DATAPLANE",
-        help="rotate this data plane's credentials (new data plane, deliver, "
-        "delete the old); repeatable",
+        help="rotate this data plane's credentials, first step: a new data plane, its "
+        "credentials delivered to the sink, the old one kept (its credentials still work) until "
+        "`flexctl verify` sees the new ones accepted and a later apply deletes it; repeatable",
+    )
+    parser.add_argument(
+        "--finish-rotation",
+        action="append",
+        default=[],
+        metavar="REGION/DATAPLANE",
+        help="end this data plane's rotation now: delete the old data plane even though "
+        "`flexctl verify` has not seen the new credentials accepted; repeatable",
     )
     parser.add_argument(
         "--unprotect",
@@ -141,6 +150,7 @@ async def prepare_from_args(
         prune=args.prune,
         unprotect=frozenset(args.unprotect),
         max_deletes=args.max_deletes,
+        finish_rotation=frozenset(args.finish_rotation),
     )
 
 

@@ -37,7 +37,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, cast
 
-from reconciler.cli.common import add_embedded_argument, add_state_dir_argument, announce_target
+from reconciler.cli.common import (
+    add_embedded_argument,
+    add_state_dir_argument,
+    add_to_git_arguments,
+    announce_target,
+)
+from reconciler.cli.hydrating import target_from_args
 from reconciler.errors import FlexctlError
 from reconciler.gitops.lastgood import LastGoodStore
 from reconciler.gitops.loop import CycleFunction, run_loop
@@ -124,6 +130,7 @@ def register(
     )
     add_state_dir_argument(parser)
     add_embedded_argument(parser)
+    add_to_git_arguments(parser)
     parser.set_defaults(func=lambda args: run(args, build_cycle=build_cycle))
 
 
@@ -151,6 +158,8 @@ def import_build_cycle(module: str = ENGINE_MODULE) -> BuildCycle:
 def run(args: argparse.Namespace, *, build_cycle: BuildCycle | None = None) -> int:
     if args.history < 1:
         raise FlexctlError("--history must be at least 1")
+    if target_from_args(args) is not None and args.mode != "heal":
+        raise FlexctlError("--to-git needs --mode heal (report mode changes nothing)")
     stop = threading.Event()
     args.stop = stop
     cycle = (build_cycle or import_build_cycle())(args, args.mode)

@@ -8,7 +8,7 @@ model, and finally the cross-document rules of ``config.validate`` over everythi
 loaded. Empty documents (a stray ``---``, a file of comments) are skipped silently.
 
 Must not: resolve secrets (``config.secrets``), read the file system beyond
-``load_directory``'s listing, or print.
+``load_directory``'s listing and the ``stat`` of each secret file, or print.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from reconciler.collector import paused
 from reconciler.config.desired import DesiredState, DocumentSource, dataplane_key
 from reconciler.config.diagnostics import ConfigError, Diagnostic, Position
 from reconciler.config.documents import FailedDocument, LoadedDocument
@@ -32,7 +33,8 @@ from reconciler.config.positions import (
     key_position,
     value_position,
 )
-from reconciler.config.sources import MAX_FILE_BYTES, SourceFile, iter_directory
+from reconciler.config.secrets import check_secret_file, file_reference_problem, secret_ref_paths
+from reconciler.config.sources import MAX_FILE_BYTES, SourceFile, scan_directory
 from reconciler.config.validate import validate_documents
 from reconciler.config.yamlio import RawDocument, YamlProblem, read_documents
 
@@ -52,29 +54,58 @@ class _Collected:
 
 
 def load_directory(path: Path) -> DesiredState:
-    """Load every ``*.yaml``/``*.yml`` under ``path`` (see ``sources.iter_directory``)."""
+    """Load every ``*.yaml``/``*.yml`` under ``path`` (see ``sources.scan_directory``)."""
     where = Position(str(path))
     if not path.exists():
         raise ConfigError([Diagnostic(where, "config directory does not exist")])
     if not path.is_dir():
         raise ConfigError([Diagnostic(where, "config path is not a directory")])
-    files = list(iter_directory(path))
-    if not files:
+    scan = scan_directory(path)
+    unread = [Diagnostic(Position(p.display_path), p.message) for p in scan.problems]
+    if not scan.files:
+        if unread:
+            raise ConfigError(unread)
         raise ConfigError([Diagnostic(where, "no *.yaml or *.yml files in the config directory")])
-    return load_sources(files, origin=str(path))
+    return load_sources(scan.files, origin=str(path), problems=unread, secret_root=path)
 
 
-def load_sources(files: Iterable[SourceFile], *, origin: str = ".") -> DesiredState:
-    """Load and validate ``files``; ``origin`` names the whole config in config-wide errors."""
+@paused()
+def load_sources(
+    files: Iterable[SourceFile],
+    *,
+    origin: str = ".",
+    problems: Iterable[Diagnostic] = (),
+    secret_root: Path | None = None,
+) -> DesiredState:
+    """Load and validate ``files``; ``origin`` names the whole config in config-wide errors;
+    ``problems`` are the listing's own (paths that could not be read), reported with the rest.
+    With ``secret_root``, every ``{file: PATH}`` is checked there too (kind, size, where it
+    leads; never its content)."""
     collected = _Collected()
+    collected.diagnostics.extend(problems)
+    incomplete = bool(collected.diagnostics)
     for source in files:
         _load_file(source, collected)
     collected.diagnostics.extend(
-        validate_documents(collected.documents, failed=collected.failed, origin=origin)
+        validate_documents(
+            collected.documents, failed=collected.failed, origin=origin, incomplete=incomplete
+        )
     )
+    if secret_root is not None:
+        collected.diagnostics.extend(_secret_files(collected.documents, secret_root))
     if collected.diagnostics:
         raise ConfigError(collected.diagnostics)
     return build_state(collected.documents)
+
+
+def _secret_files(documents: Iterable[LoadedDocument], root: Path) -> Iterable[Diagnostic]:
+    for document in documents:
+        for key_path, ref in secret_ref_paths(document.model):
+            if ref.file is None or file_reference_problem(ref.file) is not None:
+                continue  # no file, or its form is wrong (validate's rule says so)
+            problem = check_secret_file(ref.file, root=root, missing_ok=True)
+            if problem is not None:
+                yield Diagnostic(document.source.at(*key_path, "file"), problem)
 
 
 def build_state(documents: list[LoadedDocument]) -> DesiredState:

@@ -223,6 +223,8 @@ class SinkType(StrEnum):
     ENV_FILE = "env-file"
     VAULT = "vault"
     AWS_SECRETS_MANAGER = "aws-secrets-manager"
+    GCP_SECRET_MANAGER = "gcp-secret-manager"  # noqa: S105 - a type name, not a secret
+    AZURE_KEY_VAULT = "azure-key-vault"
 
     @property
     def local(self) -> bool:
@@ -231,7 +233,12 @@ class SinkType(StrEnum):
 
     @property
     def secrets_manager(self) -> bool:
-        return self in (SinkType.VAULT, SinkType.AWS_SECRETS_MANAGER)
+        return self in (
+            SinkType.VAULT,
+            SinkType.AWS_SECRETS_MANAGER,
+            SinkType.GCP_SECRET_MANAGER,
+            SinkType.AZURE_KEY_VAULT,
+        )
 
 
 class GitOpsEngine(StrEnum):
@@ -554,19 +561,39 @@ class Cluster(Strict):
 SINK_PATH_TEMPLATE = "airbyte/dataplanes/{region}/{dataplane}"
 
 
-def _check_template(value: str) -> str:
+def _check_placeholders(value: str) -> None:
     unknown = set(re.findall(r"\{([^}]*)\}", value)) - {"region", "dataplane"}
     if unknown:
         raise ValueError(
             f"unknown placeholder(s) {', '.join(sorted('{' + u + '}' for u in unknown))}; "
             "use {region} and {dataplane}"
         )
+
+
+def _check_template(value: str) -> str:
+    _check_placeholders(value)
     if value.startswith("/") or value.endswith("/") or "//" in value:
         raise ValueError("the path must not start or end with '/' nor contain '//'")
     return value
 
 
 PathTemplate = Annotated[str, Field(min_length=1), AfterValidator(_check_template)]
+
+
+def dataplane_stem(region: str, dataplane: str) -> str:
+    """``<region>--<dataplane>``: the folder under ``--out`` and the file stem of its sinks.
+
+    Injective: both names may hold ``--``, so ``a--b``/``c`` and ``a``/``b--c`` would share
+    ``a--b--c``. A region holding ``--`` is written with ``_`` for each ``-`` (no name holds
+    ``_``), so the first ``--`` always ends the region; every other stem stays as it was.
+    """
+    shown = region.replace("-", "_") if "--" in region else region
+    return f"{shown}--{dataplane}"
+
+
+def fill_template(template: str, *, region: str, dataplane: str) -> str:
+    """A sink path / name template with ``{region}`` and ``{dataplane}`` filled in."""
+    return template.replace("{region}", region).replace("{dataplane}", dataplane)
 
 
 class VaultAuth(Strict):
@@ -610,6 +637,103 @@ class AwsSecretsManagerSink(Strict):
     tags: dict[str, str] = Field(default_factory=dict)
 
 
+def _name_template(allowed: str, what: str, words: str) -> AfterValidator:
+    """A template whose text outside ``{region}``/``{dataplane}`` uses only ``allowed``
+    characters (the placeholders fill in names that already do)."""
+    pattern = re.compile(f"[{allowed}]*")  # fullmatch: "$" would allow a final "\n"
+
+    def check(value: str) -> str:
+        _check_placeholders(value)
+        literal = value.replace("{region}", "").replace("{dataplane}", "")
+        if not pattern.fullmatch(literal):
+            bad = sorted({c for c in literal if not pattern.fullmatch(c)})
+            raise ValueError(
+                f"{what} may contain only {words} besides {{region}} and {{dataplane}}; "
+                f"not {', '.join(repr(c) for c in bad)}"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+#: GCP secret ids: letters, digits, ``_`` and ``-`` (1-255). ``_`` separates the parts
+#: because region and data-plane names never contain one: every data plane gets its own id.
+GCP_SECRET_ID_TEMPLATE = "airbyte_{region}_{dataplane}"  # noqa: S105 - a name template
+GCP_SECRET_ID_MAX = 255
+#: Key Vault secret names: letters, digits and ``-`` only (1-127).
+AZURE_SECRET_NAME_TEMPLATE = "airbyte-{region}--{dataplane}"  # noqa: S105 - a name template
+AZURE_SECRET_NAME_MAX = 127
+
+GcpSecretIdTemplate = Annotated[
+    str,
+    Field(min_length=1),
+    _name_template("A-Za-z0-9_-", "a Secret Manager secret id", "letters, digits, '_' and '-'"),
+]
+AzureSecretNameTemplate = Annotated[
+    str,
+    Field(min_length=1),
+    _name_template("A-Za-z0-9-", "a Key Vault secret name", "letters, digits and '-'"),
+]
+
+
+class GcpSecretManagerSink(Strict):
+    #: The project id (or number) the secrets live in.
+    project: str = Field(pattern=r"^[a-z0-9][a-z0-9.:-]{0,62}$")
+    secret_id: GcpSecretIdTemplate = GCP_SECRET_ID_TEMPLATE
+    #: On create: keep the replicas in this one location (user-managed replication, for
+    #: residency); absent: automatic replication.
+    location: str | None = Field(default=None, pattern=r"^[a-z0-9-]+$")
+    #: On create; Secret Manager label rules (lower case).
+    labels: dict[
+        Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")],
+        Annotated[str, Field(pattern=r"^[a-z0-9_-]{0,63}$")],
+    ] = Field(default_factory=dict)
+    #: A credentials JSON (service account key, workload identity federation) by reference;
+    #: absent: Application Default Credentials (``GOOGLE_APPLICATION_CREDENTIALS``, the
+    #: metadata server, gcloud).
+    credentials: Secret | None = None
+    #: A private endpoint (``https://secretmanager-....p.googleapis.com``) or, in tests, a
+    #: local emulation; absent: the public one.
+    endpoint: Url | None = None
+
+
+class AzureKeyVaultAuth(Strict):
+    """How flexctl logs in to Key Vault: ``default`` is ``DefaultAzureCredential`` (environment,
+    workload identity, managed identity, Azure CLI); ``client-secret`` a service principal
+    whose secret comes from a reference."""
+
+    method: Literal["default", "client-secret"] = "default"
+    tenant_id: str | None = Field(default=None, min_length=1)
+    client_id: str | None = Field(default=None, min_length=1)
+    client_secret: Secret | None = None
+    #: The Entra ID authority (sovereign clouds, Azure Stack); absent: the public cloud's.
+    authority_host: Url | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_method(self) -> AzureKeyVaultAuth:
+        fields = ["tenant_id", "client_id", "client_secret"]
+        if self.method == "client-secret":
+            missing = [to_camel(f) for f in fields if getattr(self, f) is None]
+            if missing:
+                raise ValueError(f"azure auth 'client-secret' needs {', '.join(missing)}")
+        else:
+            extra = [to_camel(f) for f in fields if getattr(self, f) is not None]
+            if extra:
+                raise ValueError(
+                    f"azure auth 'default' takes no {', '.join(extra)} (DefaultAzureCredential "
+                    "reads AZURE_TENANT_ID, AZURE_CLIENT_ID, ... from the environment)"
+                )
+        return self
+
+
+class AzureKeyVaultSink(Strict):
+    vault_url: Url
+    name: AzureSecretNameTemplate = AZURE_SECRET_NAME_TEMPLATE
+    #: On every write (Key Vault keeps tags per version); at most 15.
+    tags: dict[str, str] = Field(default_factory=dict, max_length=15)
+    auth: AzureKeyVaultAuth = Field(default_factory=AzureKeyVaultAuth)
+
+
 class SecretStoreRef(Strict):
     """The SecretStore the rendered ExternalSecret reads the sink's secret through."""
 
@@ -623,6 +747,8 @@ class CredentialSink(Strict):
     path: str | None = None
     vault: VaultSink | None = None
     aws_secrets_manager: AwsSecretsManagerSink | None = None
+    gcp_secret_manager: GcpSecretManagerSink | None = None
+    azure_key_vault: AzureKeyVaultSink | None = None
     #: Secrets-manager sinks: the store the ExternalSecret uses (default: the Organization's
     #: ``externalSecrets`` store, else ClusterSecretStore ``flexctl-<type>``).
     store: SecretStoreRef | None = None
@@ -635,7 +761,7 @@ class CredentialSink(Strict):
             raise ValueError(f"a {self.type.value} sink takes no 'path'")
         if self.path is not None and (self.path.startswith("/") or ".." in self.path.split("/")):
             raise ValueError("the env-file path must stay inside the state directory")
-        for block in ("vault", "aws_secrets_manager"):
+        for block in ("vault", "aws_secrets_manager", "gcp_secret_manager", "azure_key_vault"):
             wanted = block.replace("_", "-") == self.type.value
             present = getattr(self, block) is not None
             if wanted and not present:
@@ -644,6 +770,11 @@ class CredentialSink(Strict):
                 raise ValueError(f"a {self.type.value} sink takes no '{to_camel(block)}' block")
         if self.store is not None and not self.type.secrets_manager:
             raise ValueError(f"a {self.type.value} sink takes no 'store'")
+        if self.type is SinkType.AZURE_KEY_VAULT:
+            raise ValueError(
+                "the azure-key-vault sink is not available in this flexctl yet (its block is "
+                "reserved); use vault, aws-secrets-manager, gcp-secret-manager or kubernetes"
+            )
         return self
 
 

@@ -8,13 +8,66 @@ never the value.
 
 from __future__ import annotations
 
+import os
+import posixpath
+import stat
 from collections.abc import Iterator, Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from pydantic import BaseModel
 
+from reconciler.config.desired import KeyPath
 from reconciler.config.models import SecretRef
+from reconciler.config.safeio import UnsafeFile, is_inside, read_regular
 from reconciler.errors import SecretResolutionError
+
+#: A secret file is a token or a key, never large: a bigger one is refused unread.
+SECRET_FILE_MAX = 64 * 1024
+
+
+def file_reference_problem(path: str) -> str | None:
+    """What is wrong with the *form* of a ``{file: PATH}`` path (no file system), or None.
+
+    Paths are relative to the config root and stay inside it: in CI, a pull request could
+    otherwise point a webhook at any file on the runner.
+    """
+    if path == "" or "\x00" in path:
+        return "the secret file path is empty or holds a NUL character"
+    if PurePosixPath(path).is_absolute() or PureWindowsPath(path).drive:
+        return (
+            f"secret file {path!r} is an absolute path; {{file: PATH}} is relative to the "
+            "config directory and stays inside it"
+        )
+    normal = posixpath.normpath(path)
+    if normal == ".." or normal.startswith("../"):
+        return f"secret file {path!r} leads out of the config directory ('..')"
+    return None
+
+
+def check_secret_file(path: str, *, root: Path, missing_ok: bool = False) -> str | None:
+    """What keeps the file ``path`` (inside ``root``) from being a secret file, or None.
+
+    Looks at the file system only (where the path leads, what kind of file, how big), never
+    at the content. ``missing_ok``: ``validate`` runs on machines that hold none of the
+    secrets, so a file that is not there is no problem yet; one that is there must be right.
+    """
+    problem = file_reference_problem(path)
+    if problem is not None:
+        return problem
+    real = os.path.realpath(root / path)
+    if not is_inside(real, os.path.realpath(root)):
+        return f"secret file {path!r} is a symbolic link out of the config directory"
+    try:
+        info = os.stat(real)
+    except FileNotFoundError:
+        return None if missing_ok else f"secret file {path!r} cannot be read: no such file"
+    except OSError as exc:
+        return f"secret file {path!r} cannot be read: {exc.strerror or type(exc).__name__}"
+    if not stat.S_ISREG(info.st_mode):
+        return f"secret file {path!r} is not a regular file"
+    if info.st_size > SECRET_FILE_MAX:
+        return f"secret file {path!r} is larger than {SECRET_FILE_MAX // 1024} KiB"
+    return None
 
 
 def resolve_secret(ref: SecretRef, *, where: str, env: Mapping[str, str], base_dir: Path) -> str:
@@ -31,40 +84,49 @@ def resolve_secret(ref: SecretRef, *, where: str, env: Mapping[str, str], base_d
             raise SecretResolutionError(f"{where}: environment variable {ref.env} is empty")
         return value
     assert ref.file is not None
-    path = Path(ref.file)
-    if not path.is_absolute():
-        path = base_dir / path
+    problem = check_secret_file(ref.file, root=base_dir)
+    if problem is not None:
+        raise SecretResolutionError(f"{where}: {problem}")
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
+        data = read_regular(base_dir / ref.file, limit=SECRET_FILE_MAX)
+    except UnsafeFile as exc:
+        raise SecretResolutionError(f"{where}: secret file {ref.file!r} {exc.reason}") from None
+    if len(data) > SECRET_FILE_MAX:  # grew since the check
         raise SecretResolutionError(
-            f"{where}: secret file {path} cannot be read: {reason}"
-        ) from None
+            f"{where}: secret file {ref.file!r} is larger than {SECRET_FILE_MAX // 1024} KiB"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise SecretResolutionError(f"{where}: secret file {path} is not UTF-8 text") from None
+        raise SecretResolutionError(
+            f"{where}: secret file {ref.file!r} is not UTF-8 text"
+        ) from None
     # Editors and `echo` add one newline; a secret never ends with one.
     text = text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
     if text == "":
-        raise SecretResolutionError(f"{where}: secret file {path} is empty")
+        raise SecretResolutionError(f"{where}: secret file {ref.file!r} is empty")
     return text
 
 
 def secret_refs(model: BaseModel, *, prefix: str = "") -> Iterator[tuple[str, SecretRef]]:
     """Every secret reference inside ``model``, with its dotted YAML path (``a.b[0].c``)."""
+    for key_path, ref in secret_ref_paths(model):
+        dotted = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in key_path)
+        yield (f"{prefix}{dotted}" if prefix else dotted.removeprefix(".")), ref
+
+
+def secret_ref_paths(model: BaseModel) -> Iterator[tuple[KeyPath, SecretRef]]:
+    """Every secret reference inside ``model``, with its key path (for positions)."""
     for name, field in type(model).model_fields.items():
-        key = field.alias or name
-        path = f"{prefix}.{key}" if prefix else key
-        yield from _refs_in(getattr(model, name), path)
+        yield from _refs_in(getattr(model, name), (field.alias or name,))
 
 
-def _refs_in(value: object, path: str) -> Iterator[tuple[str, SecretRef]]:
+def _refs_in(value: object, path: KeyPath) -> Iterator[tuple[KeyPath, SecretRef]]:
     if isinstance(value, SecretRef):
         yield path, value
     elif isinstance(value, BaseModel):
-        yield from secret_refs(value, prefix=path)
+        for name, field in type(value).model_fields.items():
+            yield from _refs_in(getattr(value, name), (*path, field.alias or name))
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            yield from _refs_in(item, f"{path}[{index}]")
+            yield from _refs_in(item, (*path, index))

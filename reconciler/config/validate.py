@@ -18,14 +18,18 @@ from reconciler.config.desired import dataplane_key
 from reconciler.config.diagnostics import Diagnostic, Position
 from reconciler.config.documents import FailedDocument, LoadedDocument
 from reconciler.config.models import (
+    AZURE_SECRET_NAME_MAX,
+    GCP_SECRET_ID_MAX,
     MANAGED_REGIONS,
     DataPlane,
     Grant,
     Organization,
     Region,
     Workspace,
+    fill_template,
 )
 from reconciler.config.roles import covers
+from reconciler.config.secrets import file_reference_problem, secret_ref_paths
 
 _MANAGED = {name.lower(): name for name in MANAGED_REGIONS}
 _MANAGED_LIST = ", ".join(MANAGED_REGIONS)
@@ -41,6 +45,8 @@ class Context:
     workspaces: list[LoadedDocument] = field(default_factory=list)
     failed: list[FailedDocument] = field(default_factory=list)
     origin: str = "."
+    #: Some paths could not be read: a missing Organization may be in one of them.
+    incomplete: bool = False
 
     @property
     def organization(self) -> Organization | None:
@@ -73,9 +79,11 @@ def validate_documents(
     *,
     failed: Sequence[FailedDocument] = (),
     origin: str = ".",
+    incomplete: bool = False,
 ) -> list[Diagnostic]:
-    """Every cross-document problem of ``documents``; ``origin`` names the config as a whole."""
-    ctx = Context(failed=list(failed), origin=origin)
+    """Every cross-document problem of ``documents``; ``origin`` names the config as a whole;
+    ``incomplete``: some paths could not be read (their errors are reported already)."""
+    ctx = Context(failed=list(failed), origin=origin, incomplete=incomplete)
     buckets = {
         "Organization": ctx.organizations,
         "Region": ctx.regions,
@@ -92,7 +100,7 @@ def validate_documents(
 
 def exactly_one_organization(ctx: Context) -> Iterator[Diagnostic]:
     if not ctx.organizations:
-        if not any(f.kind == "Organization" for f in ctx.failed):
+        if not ctx.incomplete and not any(f.kind == "Organization" for f in ctx.failed):
             yield Diagnostic(
                 Position(ctx.origin), "no Organization document; exactly one is required"
             )
@@ -335,6 +343,55 @@ def distinct_install_targets(ctx: Context) -> Iterator[Diagnostic]:
             )
 
 
+def secret_file_references(ctx: Context) -> Iterator[Diagnostic]:
+    """``{file: PATH}`` stays inside the config root: the form of the path, every reference."""
+    for document in (*ctx.organizations, *ctx.regions, *ctx.dataplanes, *ctx.workspaces):
+        for key_path, ref in secret_ref_paths(document.model):
+            problem = None if ref.file is None else file_reference_problem(ref.file)
+            if problem is not None:
+                yield Diagnostic(document.source.at(*key_path, "file"), problem)
+
+
+def sink_names_fit(ctx: Context) -> Iterator[Diagnostic]:
+    """A templated Secret Manager id / Key Vault name, filled in, must fit the service's limit
+    (the template alone cannot tell: region and data-plane names vary)."""
+    organization = ctx.organization
+    default = organization.credentials if organization is not None else None
+    for document in ctx.dataplanes:
+        assert isinstance(document.model, DataPlane)
+        dataplane = document.model
+        sink = dataplane.credentials or default
+        if sink is None:
+            continue
+        for block, key, limit, what in (
+            (sink.gcp_secret_manager, "secretId", GCP_SECRET_ID_MAX, "Secret Manager secret id"),
+            (sink.azure_key_vault, "name", AZURE_SECRET_NAME_MAX, "Key Vault secret name"),
+        ):
+            if block is None:
+                continue
+            template = getattr(block, "secret_id" if key == "secretId" else "name")
+            name = fill_template(template, region=dataplane.region, dataplane=dataplane.name)
+            if len(name) <= limit:
+                continue
+            own = dataplane.credentials is not None
+            yield Diagnostic(
+                document.source.at("credentials", _camel_block(sink.type.value), key)
+                if own
+                else document.source.at("name"),
+                f"the {what} of data plane '{dataplane_key(dataplane)}' is {len(name)} "
+                f"characters long ({name!r}); at most {limit} are allowed: shorten the "
+                + ("template" if own else "Organization's credentials template"),
+            )
+
+
+def _camel_block(sink_type: str) -> str:
+    head, *rest = sink_type.split("-")
+    return head + "".join(part.title() for part in rest)
+
+
+# Imported here, after Context: the sink rules take a Context.
+from reconciler.config.sinkrules import distinct_gitops_names, distinct_sink_targets  # noqa: E402
+
 RULES: tuple[Rule, ...] = (
     exactly_one_organization,
     unique_names,
@@ -347,4 +404,8 @@ RULES: tuple[Rule, ...] = (
     one_role_per_user,
     no_redundant_grants,
     distinct_install_targets,
+    secret_file_references,
+    distinct_sink_targets,
+    distinct_gitops_names,
+    sink_names_fit,
 )

@@ -29,6 +29,7 @@ from reconciler.core.inventory import Entry, Inventory
 from reconciler.core.plan import Action, Change, FieldChange, Plan
 from reconciler.core.renames import rekey, renames
 from reconciler.core.resources import JSON, Essence, Kind, Resource
+from reconciler.core.rotation import retire_changes, rotate_notes, split_live
 from reconciler.errors import FlexctlError
 
 
@@ -48,6 +49,11 @@ class PlanOptions:
     unprotect: frozenset[str] = frozenset()
     #: Data-plane keys whose credential sink holds nothing (filled in by the engine).
     missing_credentials: frozenset[str] = frozenset()
+    #: Folded data-plane keys whose rotation may end now (``--finish-rotation``).
+    finish_rotation: frozenset[str] = frozenset()
+    #: Live data-plane ids an interrupted run created that nobody holds credentials for
+    #: (``engine.recovery``), with the reason: deleted, the sink untouched.
+    discard: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     source: Mapping[str, str] = field(default_factory=dict)
     api_calls: int = 0
@@ -103,8 +109,9 @@ def build_plan(
     config_digest: str,
     options: PlanOptions,
 ) -> Plan:
-    moved = renames(desired.resources, live, inventory)
-    live = rekey(live, moved)
+    kept, gone = split_live(live, inventory, options.discard)
+    moved = renames(desired.resources, kept, inventory)
+    live = rekey(kept, moved)
     matches = match(desired.resources, live, inventory)
     managed_users = desired.users | {
         str((e.last_applied or {}).get("user", ""))
@@ -128,6 +135,9 @@ def build_plan(
             m.live, inventory, managed_users, managed_workspaces
         ):
             changes.append(_delete(m.live, inventory, options))
+    changes += retire_changes(
+        gone, inventory, discard=options.discard, finish=options.finish_rotation
+    )
     changes = [_rename_note(c) if c.id in moved else c for c in changes]
     changes = apply_redundancy_rule(changes, desired=desired.resources, live=live)
     changes.sort(key=Change.sort_key)
@@ -182,25 +192,44 @@ def _desired_change(
                 adopt=entry is None,
             )
         )
-    if want.key.kind is Kind.DATAPLANE and want.key.name in options.missing_credentials:
-        asked = want.key.name in options.rotate
-        out.append(
-            Change(
-                action=Action.ROTATE,
-                key=want.key,
-                id=have.id,
-                desired=want.essence,
-                # A data plane nobody holds credentials for is drift even while the rotation
-                # waits for --rotate: automation must see it (plan exit 2, reconcile report).
-                drift=True,
-                blocked=None if asked else f"run with --rotate {want.key.name}",
-                notes=(
-                    "no stored credentials for this data plane: create a new one, deliver its "
-                    "credentials, then delete the old one",
-                ),
-            )
-        )
+    if want.key.kind is Kind.DATAPLANE:
+        out.extend(_rotation(want, have, inventory, options))
     return out or None
+
+
+def _rotation(
+    want: Resource, have: Resource, inventory: Inventory, options: PlanOptions
+) -> list[Change]:
+    """A rotation when asked for (always) or when no credentials are stored (drift)."""
+    missing = want.key.name in options.missing_credentials
+    asked = want.key.name in options.rotate
+    if not (missing or asked):
+        return []
+    under_way = [
+        e for e in inventory.retiring() if e.retiring and e.retiring.replaced_by == have.id
+    ]
+    blocked = None if asked else f"run with --rotate {want.key.name}"
+    if under_way and asked and not missing:
+        blocked = (
+            f"a rotation is under way (old data plane {under_way[0].id} retiring): end it "
+            f"first (`flexctl verify`, then apply, or --finish-rotation {want.key.name})"
+        )
+    notes = rotate_notes(have.id)
+    if missing:
+        notes = ("no stored credentials for this data plane", *notes)
+    return [
+        Change(
+            action=Action.ROTATE,
+            key=want.key,
+            id=have.id,
+            desired=want.essence,
+            # A data plane nobody holds credentials for is drift even while the rotation
+            # waits for --rotate: automation must see it (plan exit 2, reconcile report).
+            drift=missing,
+            blocked=blocked,
+            notes=notes,
+        )
+    ]
 
 
 def _rename_note(change: Change) -> Change:

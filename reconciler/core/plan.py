@@ -12,6 +12,8 @@ sensitive values appear only as ``sha256:`` digests and are shown as ``(sensitiv
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -60,6 +62,9 @@ class Change:
     #: Not applied unless asked for (e.g. rotation needs --rotate NAME, deletes need --prune).
     blocked: str | None = None
     notes: tuple[str, ...] = ()
+    #: A delete that ends a rotation (or discards a data plane an interrupted run created):
+    #: the object goes, the sink (which holds its replacement's credentials) stays.
+    retire: bool = False
 
     def sort_key(self) -> tuple[int, int, str]:
         # Deletes run in reverse dependency order, after everything else.
@@ -68,7 +73,8 @@ class Change:
         return (0, self.key.kind.order, self.key.name.lower())
 
     def as_json(self) -> dict[str, JSON]:
-        return {
+        extra: dict[str, JSON] = {"retire": True} if self.retire else {}
+        return extra | {
             "action": self.action.value,
             "kind": self.key.kind.value,
             "name": self.key.name,
@@ -95,6 +101,7 @@ class Change:
             adopt=bool(data.get("adopt", False)),
             blocked=data.get("blocked"),
             notes=tuple(data.get("notes", [])),
+            retire=bool(data.get("retire", False)),
         )
 
 
@@ -189,6 +196,13 @@ class Plan:
 
     def drift(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.drift)
+
+    def digest(self) -> str:
+        """``sha256:`` of the plan's JSON (without the API call count, which is not the plan):
+        names the reviewed plan in a hydration commit."""
+        body = {k: v for k, v in self.as_json().items() if k != "apiCalls"}
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+        return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def as_json(self) -> dict[str, JSON]:
         return {

@@ -16,7 +16,7 @@ from reconciler.core import policy
 from reconciler.core.diff import match
 from reconciler.core.plan import Change, Plan
 from reconciler.engine.audit import AuditLog, current_actor
-from reconciler.engine.executor import Executor, Outcome
+from reconciler.engine.executor import Executor, Hook, Outcome
 from reconciler.engine.lock import apply_lock
 from reconciler.engine.session import Connection, Prepared, RunContext, sinks_for
 from reconciler.engine.store import InventoryStore, Journal
@@ -125,6 +125,7 @@ async def apply_prepared(
     *,
     max_deletes: int,
     progress: Callable[[Change, str], None] | None = None,
+    hook: Hook | None = None,
 ) -> ApplyResult:
     refused = refusals(prepared, conn, max_deletes=max_deletes)
     if refused:
@@ -169,6 +170,7 @@ async def apply_prepared(
             progress=progress,
             stop=ctx.stop,
             checkpoint=lambda: store.save(inventory),
+            hook=hook,
         )
         outcomes = await executor.run(prepared.plan)
         store.save(inventory)

@@ -37,6 +37,12 @@ def current_actor(env: Mapping[str, str]) -> str:
         return "unknown"
 
 
+def run_document_name(started: datetime, run_id: str) -> str:
+    """A run's audit document on a shared backend; sortable by time, so `flexctl state show`
+    lists runs oldest first (and `state migrate` names local runs the same way)."""
+    return f"audit/{started.strftime('%Y%m%dT%H%M%S')}-{run_id[:12]}"
+
+
 class AuditLog:
     def __init__(
         self, backend: StateBackend, *, actor: str, config_digest: str, source: Mapping[str, str]
@@ -44,8 +50,7 @@ class AuditLog:
         self.backend = backend
         self.run_id = uuid.uuid4().hex
         started = datetime.now(UTC)
-        # Sortable by time: `flexctl state show` lists runs oldest first.
-        self.name = f"audit/{started.strftime('%Y%m%dT%H%M%S')}-{self.run_id[:12]}"
+        self.name = run_document_name(started, self.run_id)
         self._base = {
             "runId": self.run_id,
             "actor": actor,

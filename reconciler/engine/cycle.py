@@ -25,6 +25,7 @@ from reconciler.engine.apply import apply_prepared
 from reconciler.engine.executor import Outcome
 from reconciler.engine.session import Connection, RunContext, connect, prepare
 from reconciler.errors import RefusedError
+from reconciler.gitops.hydrate import hydrate_desired, make_target
 from reconciler.gitops.objects import ObjectLists, ObjectReport
 from reconciler.gitops.outcome import CycleResult
 from reconciler.gitops.repo import CommitInfo
@@ -43,6 +44,11 @@ def build_cycle(args: argparse.Namespace, mode: str) -> CycleFunction:
     max_deletes = int(getattr(args, "max_deletes", HEAL_MAX_DELETES) or HEAL_MAX_DELETES)
 
     backends: dict[str, StateBackend] = {}
+    target = make_target(
+        getattr(args, "to_git", None),
+        getattr(args, "branch", None),
+        str(getattr(args, "to_git_path", "") or ""),
+    )
 
     def cycle(commit: CommitInfo, files: list[SourceFile]) -> CycleResult:
         origin = f"{commit.short_sha}:{getattr(args, 'path', '') or '.'}"
@@ -63,7 +69,18 @@ def build_cycle(args: argparse.Namespace, mode: str) -> CycleFunction:
             stop=stop,
             embedded=bool(getattr(args, "embedded", False)),
         )
-        return asyncio.run(_run(desired, ctx, heal=mode == "heal", max_deletes=max_deletes))
+        result = asyncio.run(_run(desired, ctx, heal=mode == "heal", max_deletes=max_deletes))
+        if target is None or result.result not in ("healed", "in-sync"):
+            return result  # only a converged organisation is what the clusters should run
+        hydrated = hydrate_desired(
+            target,
+            desired,
+            source=commit.as_json(),
+            cache_dir=state.subdir("git"),
+            plan_digest=result.plan_digest,
+        )
+        note = f"hydrated {hydrated.commit[:12]}" if hydrated.commit else "hydration up to date"
+        return replace(result, message="; ".join(filter(None, [result.message, note])))
 
     return cycle
 
@@ -71,16 +88,26 @@ def build_cycle(args: argparse.Namespace, mode: str) -> CycleFunction:
 async def _run(
     desired: DesiredState, ctx: RunContext, *, heal: bool, max_deletes: int
 ) -> CycleResult:
+    digests: list[str] = []
     async with connect(desired, ctx) as conn:
-        result = await _cycle(conn, desired, ctx, heal=heal, max_deletes=max_deletes)
-        return replace(result, target=dict(conn.target))
+        result = await _cycle(
+            conn, desired, ctx, heal=heal, max_deletes=max_deletes, digests=digests
+        )
+        return replace(result, target=dict(conn.target), plan_digest=next(iter(digests), None))
 
 
 async def _cycle(
-    conn: Connection, desired: DesiredState, ctx: RunContext, *, heal: bool, max_deletes: int
+    conn: Connection,
+    desired: DesiredState,
+    ctx: RunContext,
+    *,
+    heal: bool,
+    max_deletes: int,
+    digests: list[str],
 ) -> CycleResult:
     prepared = await prepare(conn, desired, ctx, prune=heal, max_deletes=max_deletes)
     plan = prepared.plan
+    digests.append(plan.digest())  # named in a hydration commit
     drift = len(plan.drift())
     changes = len(plan.actionable)
     found = report_objects(plan)

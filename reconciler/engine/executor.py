@@ -21,6 +21,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from reconciler.api import errors as api_errors
@@ -45,6 +46,9 @@ CREATE_ATTEMPTS = 4
 SinkFor = Callable[[DataPlane], CredentialSinkProtocol]
 Resolver = Callable[[Any, str], str]
 Progress = Callable[[Change, str], None]
+#: Called at the named moments of a data-plane create (``journalled``, ``created``,
+#: ``delivered``, ``done``): tests end the process there to prove recovery (crash points).
+Hook = Callable[[str, ResourceKey], None]
 T = TypeVar("T")
 
 
@@ -91,6 +95,7 @@ class Executor:
         progress: Progress | None = None,
         stop: threading.Event | None = None,
         checkpoint: Callable[[], None] | None = None,
+        hook: Hook | None = None,
     ) -> None:
         self.client = client
         self.desired = desired
@@ -103,6 +108,7 @@ class Executor:
         self.progress = progress or (lambda change, status: None)
         self.stop = stop or threading.Event()
         self.checkpoint = checkpoint or (lambda: None)
+        self.hook = hook or (lambda moment, key: None)
         self.ids = IdMap.from_snapshot(snapshot)
         self.failed: set[ResourceKey] = set()
         self._sink_lock = threading.Lock()
@@ -197,10 +203,16 @@ class Executor:
         change: Change,
         create: Callable[[], Awaitable[str]],
         find: Callable[[], Awaitable[str | None]],
+        *,
+        known: tuple[str, ...] = (),
+        retires: str | None = None,
     ) -> str:
         """Create once: journal first; after an unknown outcome, look up before retrying."""
         for attempt in range(1, CREATE_ATTEMPTS + 1):
-            await asyncio.to_thread(self.journal.begin, change.key)
+            await asyncio.to_thread(
+                lambda: self.journal.begin(change.key, known=known, retires=retires)
+            )
+            self.hook("journalled", change.key)
             try:
                 object_id = await create()
             except (api_errors.AmbiguousWriteError, api_errors.ConflictError) as exc:
@@ -215,16 +227,19 @@ class Executor:
             except FlexctlError:
                 self.journal.failed(change.key)
                 raise
-            self._record(change, object_id)
+            await asyncio.to_thread(partial(self._record, change, object_id, retires=retires))
             return object_id
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _record(self, change: Change, object_id: str) -> None:
+    def _record(self, change: Change, object_id: str, *, retires: str | None = None) -> None:
         essence = change.desired
-        self.journal.done(change.key, object_id, essence)
+        self.journal.done(change.key, object_id, essence, retires=retires)
+        self.hook("done", change.key)
         self.inventory.record(
             change.key, object_id, essence=essence, protect=self._protect(change.key)
         )
+        if retires is not None:
+            self.inventory.retire(retires, replaced_by=object_id)
         self.ids.bind(change.key, object_id)
 
     def _protect(self, key: ResourceKey) -> bool:
@@ -258,20 +273,20 @@ class Executor:
 
         return await self._safe_create(change, create, find)
 
-    async def _create_dataplane(self, change: Change) -> str:
+    async def _create_dataplane(self, change: Change, *, retires: str | None = None) -> str:
         doc = self._dataplane_doc(change.key)
         region_id = self.ids.region(doc.region)
         sink = self.sink_for(doc)
         known = set(self.ids.dataplanes_named(doc.region, doc.name))
-        created: dict[str, str] = {}
 
         async def create() -> str:
             made = await self.client.create_dataplane(
                 region_id=region_id, name=doc.name, enabled=doc.enabled
             )
             dataplane_id = str(made["dataplaneId"])
-            created["id"] = dataplane_id
+            self.hook("created", change.key)
             await self._deliver(sink, dataplane_id, made)
+            self.hook("delivered", change.key)
             return dataplane_id
 
         async def find() -> str | None:
@@ -283,7 +298,9 @@ class Executor:
                     await self._delete_quietly(dp_id, f"dataplane {change.key.name}")
             return None
 
-        return await self._safe_create(change, create, find)
+        return await self._safe_create(
+            change, create, find, known=tuple(sorted(known)), retires=retires
+        )
 
     async def _deliver(
         self, sink: CredentialSinkProtocol, dataplane_id: str, made: Mapping[str, Any]
@@ -416,12 +433,10 @@ class Executor:
         return self._after_update(change)
 
     async def _rotate_dataplane(self, change: Change) -> str:
+        """First step only: the new data plane, delivered; the old one kept as retiring (its
+        credentials keep working until a later apply ends the rotation, ``core.rotation``)."""
         assert change.id is not None
-        old_id = change.id
-        new_id = await self._create_dataplane(change)
-        await self._delete_quietly(old_id, f"dataplane {change.key.name}")
-        self.inventory.forget(old_id)
-        return new_id
+        return await self._create_dataplane(change, retires=change.id)
 
     # ------------------------------------------------------------------ deletes
 
@@ -429,6 +444,11 @@ class Executor:
         assert change.id is not None
         label = str(change.key)
         kind = change.key.kind
+        if change.retire:
+            # The sink holds the replacement's credentials: only the data plane goes.
+            await self._delete_quietly(change.id, label)
+            self.inventory.forget(change.id)
+            return
         try:
             if kind is Kind.REGION:
                 await self.client.delete_region(change.id, label=label)

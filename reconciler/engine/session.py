@@ -13,6 +13,7 @@ the steps, not their logic (core) or their I/O details (api, sinks, store).
 
 from __future__ import annotations
 
+import difflib
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -22,6 +23,7 @@ from typing import Any
 
 from reconciler.api.client import ApiClient
 from reconciler.api.settings import ConnectionSettings, resolve_connection
+from reconciler.collector import paused_while
 from reconciler.config.desired import DesiredState
 from reconciler.config.models import DataPlane, SecretRef
 from reconciler.config.secrets import resolve_secret
@@ -34,10 +36,12 @@ from reconciler.core.plan import Plan
 from reconciler.core.policy import DEFAULT_MAX_DELETES
 from reconciler.core.policy import check as policy_check
 from reconciler.core.resources import Kind, Resource, ResourceKey
+from reconciler.core.rotation import split_live
 from reconciler.engine.guards import refuse_local_credentials
 from reconciler.engine.live import fetch_live
-from reconciler.engine.store import InventoryStore, Journal
-from reconciler.errors import SinkError
+from reconciler.engine.recovery import recover
+from reconciler.engine.store import InventoryStore, Journal, JournalRecord
+from reconciler.errors import FlexctlError, SinkError
 from reconciler.sinks import CredentialSinkProtocol, sink_for
 from reconciler.state import backend_of
 from reconciler.statedir import StateDir
@@ -196,6 +200,7 @@ def sinks_for(
     return make
 
 
+@paused_while
 async def prepare(
     conn: Connection,
     desired: DesiredState,
@@ -204,11 +209,15 @@ async def prepare(
     rotate: frozenset[str] = frozenset(),
     prune: bool = True,
     unprotect: frozenset[str] = frozenset(),
+    finish_rotation: frozenset[str] = frozenset(),
     max_deletes: int = DEFAULT_MAX_DELETES,
 ) -> Prepared:
     """The plan, with its pending grants and the guards' refusals (``max_deletes`` and the
     rest of ``core.policy``) in it, so the plan shows what apply will refuse."""
-    inventory, unfinished, state_revision = read_state(ctx)
+    rotate = _declared(desired, rotate, "--rotate")
+    finish = _declared(desired, finish_rotation, "--finish-rotation")
+    inventory, intents, state_revision = read_state_intents(ctx)
+    unfinished = sorted(intents, key=ResourceKey.sort_key)
     wanted = desired_resources(desired, ctx.resolver())
     users = set(wanted.users) | {
         str((e.last_applied or {}).get("user"))
@@ -225,7 +234,10 @@ async def prepare(
         known_ids=inventory.ids(Kind.WORKSPACE),
         workspace_names=[ws.name for ws in desired.workspaces],
     )
-    live = live_resources(refresh.snapshot)
+    every = live_resources(refresh.snapshot)
+    make = sinks_for(desired, ctx)
+    recovery = recover(desired, intents, every, inventory, lambda dp: _held(make(dp)))
+    live = tuple(split_live(every, inventory, recovery.discard)[0])
     wanted = settle_auto_regions(wanted, live)
     # Users arrive through SSO: a grant for a user who does not exist yet waits (pending).
     wanted, pending = split_pending(
@@ -234,10 +246,10 @@ async def prepare(
     warnings = [
         f"an earlier apply did not finish creating {key}; looked up by name" for key in unfinished
     ]
+    warnings += recovery.warnings
     missing, sink_warnings = _missing_credentials(desired, wanted, live, inventory, ctx)
-    # A data plane whose create never finished may exist without stored credentials:
-    # rotating it (new one, deliver, delete the old) is the only way back to a working state.
-    rotate = rotate | {k.name for k in unfinished if k.kind is Kind.DATAPLANE}
+    # A rotation killed before its new data plane was delivered is carried on.
+    rotate = rotate | frozenset(recovery.rotate)
     policy = desired.organization.prune
     policy_prune = {
         Kind.REGION: policy.regions,
@@ -247,7 +259,7 @@ async def prepare(
     }
     plan = build_plan(
         wanted,
-        live,
+        every,
         inventory,
         config_digest=desired.digest,
         options=PlanOptions(
@@ -256,6 +268,8 @@ async def prepare(
             rotate=rotate,
             unprotect=frozenset(u.lower() for u in unprotect),
             missing_credentials=frozenset(missing),
+            finish_rotation=frozenset(k.lower() for k in finish),
+            discard=recovery.discard,
             warnings=tuple(sorted(warnings + sink_warnings)),
             source=ctx.source,
             api_calls=conn.client.calls.api,
@@ -293,11 +307,42 @@ async def prepare(
 def read_state(ctx: RunContext) -> tuple[Inventory, list[ResourceKey], str]:
     """The inventory with the journal replayed into it, the unfinished creates, and the
     revision of both (what an apply compares against under the lock)."""
+    inventory, intents, revision = read_state_intents(ctx)
+    return inventory, sorted(intents, key=ResourceKey.sort_key), revision
+
+
+def read_state_intents(
+    ctx: RunContext,
+) -> tuple[Inventory, dict[ResourceKey, JournalRecord], str]:
+    """``read_state`` with each unfinished create's begin record (its intent)."""
     store = InventoryStore(backend_of(ctx.state))
     inventory = store.load()
     journal = Journal(store.backend)
-    unfinished = journal.replay(inventory)
-    return inventory, unfinished, f"{store.revision}/{journal.revision}"
+    intents = journal.replay_intents(inventory)
+    return inventory, intents, f"{store.revision}/{journal.revision}"
+
+
+def _held(sink: CredentialSinkProtocol) -> tuple[str, str | None]:
+    stored = sink.read()
+    return sink.describe(), stored.dataplane_id if stored is not None else None
+
+
+def _declared(desired: DesiredState, names: frozenset[str], flag: str) -> frozenset[str]:
+    """``REGION/NAME`` of declared data planes, as declared; an unknown one is an error."""
+    declared = {f"{dp.region}/{dp.name}": dp for dp in desired.dataplanes}
+    folded = {k.lower(): k for k in declared}
+    out, problems = set(), []
+    for name in sorted(names):
+        found = folded.get(name.lower())
+        if found is not None:
+            out.add(found)
+            continue
+        close = difflib.get_close_matches(name.lower(), folded, n=1)
+        hint = f"; did you mean {folded[close[0]]}?" if close else ""
+        problems.append(f"{flag} {name}: no declared data plane has that REGION/NAME{hint}")
+    if problems:
+        raise FlexctlError("; ".join(problems))
+    return frozenset(out)
 
 
 def settle_auto_regions(wanted: DesiredResources, live: tuple[Resource, ...]) -> DesiredResources:

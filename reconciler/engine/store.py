@@ -14,7 +14,7 @@ the previous complete document. Neither document ever holds a secret.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +72,10 @@ class JournalRecord:
     key: ResourceKey
     id: str | None = None
     essence: Essence | None = None
+    #: begin of a data plane: the live ids of its name before the create (anything else of
+    #: that name that appears was made by this create), and the id it rotates away, if any.
+    known: tuple[str, ...] = ()
+    retires: str | None = None
 
 
 class Journal:
@@ -93,20 +97,36 @@ class Journal:
     def _append(self, record: dict[str, object], *, sync: bool) -> None:
         self.log.append(record, sync=sync)
 
-    def begin(self, key: ResourceKey) -> None:
-        self._append({"event": "begin", "kind": key.kind.value, "name": key.name}, sync=True)
+    def begin(
+        self, key: ResourceKey, *, known: Iterable[str] = (), retires: str | None = None
+    ) -> None:
+        """Before the create is sent, on disk: the intent (and for a rotation the old id)."""
+        record: dict[str, object] = {"event": "begin", "kind": key.kind.value, "name": key.name}
+        if key.kind is Kind.DATAPLANE:
+            record["known"] = sorted(known)
+        if retires is not None:
+            record["retires"] = retires
+        self._append(record, sync=True)
 
-    def done(self, key: ResourceKey, object_id: str, essence: Essence | None) -> None:
-        self._append(
-            {
-                "event": "done",
-                "kind": key.kind.value,
-                "name": key.name,
-                "id": object_id,
-                "essence": dict(essence) if essence is not None else None,
-            },
-            sync=False,
-        )
+    def done(
+        self,
+        key: ResourceKey,
+        object_id: str,
+        essence: Essence | None,
+        *,
+        retires: str | None = None,
+    ) -> None:
+        record: dict[str, object] = {
+            "event": "done",
+            "kind": key.kind.value,
+            "name": key.name,
+            "id": object_id,
+            "essence": dict(essence) if essence is not None else None,
+        }
+        if retires is not None:
+            record["retires"] = retires
+        # Synced: a delivered data plane must not be mistaken for a stray after a crash.
+        self._append(record, sync=key.kind is Kind.DATAPLANE)
 
     def failed(self, key: ResourceKey) -> None:
         self._append({"event": "failed", "kind": key.kind.value, "name": key.name}, sync=False)
@@ -120,6 +140,8 @@ class Journal:
                     key=ResourceKey(Kind(data["kind"]), data["name"]),
                     id=data.get("id"),
                     essence=data.get("essence"),
+                    known=tuple(str(i) for i in data.get("known", ())),
+                    retires=data.get("retires"),
                 )
             except (ValueError, KeyError, TypeError) as exc:
                 raise StateError(
@@ -128,16 +150,25 @@ class Journal:
 
     def replay(self, inventory: Inventory) -> list[ResourceKey]:
         """Fold finished creates into ``inventory``; return keys whose create never finished."""
-        pending: dict[ResourceKey, bool] = {}
+        return sorted(self.replay_intents(inventory), key=ResourceKey.sort_key)
+
+    def replay_intents(self, inventory: Inventory) -> dict[ResourceKey, JournalRecord]:
+        """Like ``replay``; the unfinished creates with their begin records (the intent).
+        A finished rotation marks the old data plane retiring, replaced by the new one."""
+        pending: dict[ResourceKey, JournalRecord] = {}
         for record in self.records():
             if record.event == "begin":
-                pending[record.key] = True
+                first = pending.get(record.key)
+                # A retried create keeps the first attempt's intent (what was live before).
+                pending[record.key] = first if first is not None else record
             elif record.event == "done" and record.id is not None:
                 inventory.record(record.key, record.id, essence=record.essence)
+                if record.retires is not None:
+                    inventory.retire(record.retires, replaced_by=record.id)
                 pending.pop(record.key, None)
             else:
                 pending.pop(record.key, None)
-        return sorted(pending, key=ResourceKey.sort_key)
+        return pending
 
     @property
     def revision(self) -> str | None:

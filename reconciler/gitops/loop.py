@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from reconciler.collector import thaw
 from reconciler.config.sources import SourceFile
 from reconciler.errors import FlexctlError
 from reconciler.gitops.lastgood import FetchFailedError, LastGoodStore, select_commit
@@ -148,6 +149,7 @@ def run_loop(
             on_outcome(last)
         if interval is None or stop.is_set():
             break
+        thaw()  # what this cycle froze (collector.paused) is collectable again
         wait(interval)
     return last
 

@@ -35,6 +35,8 @@ class CycleResult:
     message: str = ""
     #: The objects behind the counts (the loop caps the lists).
     objects: ObjectLists = field(default_factory=ObjectLists)
+    #: ``Plan.digest()`` of the cycle's plan (named in a hydration commit).
+    plan_digest: str | None = None
     #: Which control plane the cycle talked to (``engine.session.Connection.target``).
     target: Mapping[str, str] = field(default_factory=dict)
 

@@ -202,7 +202,7 @@ class GitSource:
     def files_at(self, sha: str, subdir: str = "") -> list[SourceFile]:
         """Every ``*.yaml``/``*.yml`` blob under ``subdir`` in that commit's tree, sorted by path.
 
-        Same rules as a directory (``config.sources.iter_directory``): hidden folders are skipped
+        Same rules as a directory (``config.sources.scan_directory``): hidden folders are skipped
         and oversized files are cut at ``MAX_FILE_BYTES + 1`` so the loader reports them.
         Symlinks and submodules are skipped: their blobs are not documents.
         ``display_path`` is ``<short sha>:<path in the repository>``.

@@ -4,7 +4,8 @@ Secrets, ``deploy/``).
 Core kinds (Namespace, Secret, CronJob, RBAC, PVC ...) are checked against the
 Kubernetes OpenAPI schemas shipped by ``kubernetes-validate``, in strict mode (unknown
 fields are errors). The custom resources (ExternalSecret, HelmRelease, HelmRepository,
-Argo CD Application) and the kustomization have no schema there: ``data/schemas/`` holds
+Argo CD Application, Flux GitRepository and Kustomization) and the kustomization have no
+schema there: ``data/schemas/`` holds
 small JSON Schemas of exactly the fields flexctl emits (closed objects, so a misspelt field
 fails), checked with ``jsonschema``. Pure.
 """
@@ -30,6 +31,8 @@ _CUSTOM = {
     ("source.toolkit.fluxcd.io/v1", "HelmRepository"): "helmrepository",
     ("argoproj.io/v1alpha1", "Application"): "application",
     ("kustomize.config.k8s.io/v1beta1", "Kustomization"): "kustomization",
+    ("source.toolkit.fluxcd.io/v1", "GitRepository"): "gitrepository",
+    ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"): "fluxkustomization",
 }
 
 

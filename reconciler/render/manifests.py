@@ -41,6 +41,11 @@ def _meta(name: str, namespace: str | None = None) -> dict[str, Any]:
     return meta
 
 
+def managed_meta(name: str, namespace: str | None = None) -> dict[str, Any]:
+    """Metadata with flexctl's managed-by label (for objects built in other modules)."""
+    return _meta(name, namespace)
+
+
 def namespace(dataplane: DataPlane) -> dict[str, Any]:
     return manifest("v1", "Namespace", _meta(dataplane.cluster.namespace))
 
@@ -150,14 +155,18 @@ def application(
 
 
 def kustomization(
-    desired: DesiredState, dataplane: DataPlane, *, with_external_secret: bool
+    desired: DesiredState,
+    dataplane: DataPlane,
+    *,
+    with_external_secret: bool,
+    extra: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     resources = [NAMESPACE_FILE]
     if with_external_secret:
         resources.append(EXTERNAL_SECRET_FILE)
     body: dict[str, Any] = {}
     if desired.organization.gitops.engine is GitOpsEngine.FLUX:
-        resources += [HELM_REPOSITORY_FILE, HELM_RELEASE_FILE]
+        resources += [HELM_REPOSITORY_FILE, HELM_RELEASE_FILE, *extra]
         body["configMapGenerator"] = [
             {
                 "name": values_configmap_name(dataplane),

@@ -7,7 +7,7 @@ names and the remote key an ExternalSecret reads. Pure: no I/O.
 
 from __future__ import annotations
 
-from reconciler.config.models import DataPlane, ExternalSecretsConfig
+from reconciler.config.models import DataPlane, ExternalSecretsConfig, dataplane_stem
 
 #: Keys of the data plane's own credentials in its Secret: the chart's defaults (notes §3),
 #: named explicitly in values.yaml all the same.
@@ -24,8 +24,9 @@ MANAGED_BY_LABEL = ("app.kubernetes.io/managed-by", "flexctl")
 
 
 def folder_name(dataplane: DataPlane) -> str:
-    """Folder under ``--out`` and file stem in the state directory: ``<region>--<dataplane>``."""
-    return f"{dataplane.region}--{dataplane.name}"
+    """Folder under ``--out`` and file stem in the state directory: ``<region>--<dataplane>``
+    (injective, see ``config.models.dataplane_stem``)."""
+    return dataplane_stem(dataplane.region, dataplane.name)
 
 
 def secret_name(dataplane: DataPlane) -> str:

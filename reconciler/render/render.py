@@ -15,6 +15,8 @@ from reconciler.config.desired import DesiredState, dataplane_key
 from reconciler.config.diagnostics import Diagnostic
 from reconciler.config.models import DataPlane, GitOpsEngine
 from reconciler.render import chartkeys, check, manifests
+from reconciler.render import delivery as delivery_objects
+from reconciler.render.delivery import GitDelivery
 from reconciler.render.kube_schema import validate_manifest
 from reconciler.render.names import folder_name
 from reconciler.render.problems import RenderProblems, problem
@@ -27,8 +29,11 @@ MARKER_FILE = ".flexctl-rendered"
 _MARKER_HEAD = "flexctl render output for DataPlane"
 
 
-def render_all(desired: DesiredState) -> dict[str, str]:
-    """Relative path -> file text for every data plane. Raises ``RenderProblems``."""
+def render_all(desired: DesiredState, *, delivery: GitDelivery | None = None) -> dict[str, str]:
+    """Relative path -> file text for every data plane. Raises ``RenderProblems``.
+
+    With ``delivery`` (the folders are committed to a Git branch), the Flux / Argo CD objects
+    of each folder read the folder from that branch (``render.delivery``)."""
     files: dict[str, str] = {}
     problems: list[Diagnostic] = []
     seen: dict[str, DataPlane] = {}
@@ -46,7 +51,7 @@ def render_all(desired: DesiredState) -> dict[str, str]:
             )
             continue
         seen[folder.lower()] = dataplane
-        rendered, found = render_dataplane(desired, dataplane)
+        rendered, found = render_dataplane(desired, dataplane, delivery=delivery)
         problems += found
         files |= {f"{folder}/{name}": text for name, text in rendered.items()}
     if problems:
@@ -55,7 +60,7 @@ def render_all(desired: DesiredState) -> dict[str, str]:
 
 
 def render_dataplane(
-    desired: DesiredState, dataplane: DataPlane
+    desired: DesiredState, dataplane: DataPlane, *, delivery: GitDelivery | None = None
 ) -> tuple[dict[str, str], list[Diagnostic]]:
     """The files of one folder (names relative to it) and the problems found."""
     problems = check.check_document(desired, dataplane)
@@ -73,13 +78,25 @@ def render_dataplane(
     if external is not None:
         objects[manifests.EXTERNAL_SECRET_FILE] = manifests.external_secret(spec, external)
     engine = desired.organization.gitops.engine
+    folder = folder_name(dataplane)
+    extra: tuple[str, ...] = ()
     if engine is GitOpsEngine.FLUX:
         objects[manifests.HELM_REPOSITORY_FILE] = manifests.helm_repository(desired, dataplane)
         objects[manifests.HELM_RELEASE_FILE] = manifests.helm_release(desired, dataplane)
+        if delivery is not None:
+            extra = (delivery_objects.GIT_REPOSITORY_FILE, delivery_objects.SYNC_FILE)
+            objects[extra[0]] = delivery_objects.git_repository(desired, dataplane, delivery)
+            objects[extra[1]] = delivery_objects.flux_sync(desired, dataplane, delivery, folder)
     elif engine is GitOpsEngine.ARGOCD:
-        objects[manifests.APPLICATION_FILE] = manifests.application(desired, dataplane, merged)
+        app = manifests.application(desired, dataplane, merged)
+        if delivery is not None:
+            app_spec = app["spec"]
+            chart = app_spec.pop("source")
+            app_spec["sources"] = delivery_objects.argo_sources(chart, delivery, folder)
+            app["spec"] = dict(sorted(app_spec.items()))
+        objects[manifests.APPLICATION_FILE] = app
     objects[manifests.KUSTOMIZATION_FILE] = manifests.kustomization(
-        desired, dataplane, with_external_secret=external is not None
+        desired, dataplane, with_external_secret=external is not None, extra=extra
     )
     for name, obj in objects.items():
         problems += [

@@ -24,6 +24,7 @@ from reconciler.config.models import (
     SinkType,
     Storage,
     StorageType,
+    fill_template,
 )
 from reconciler.render.names import CLIENT_ID_KEY, CLIENT_SECRET_KEY, remote_key, secret_name
 
@@ -116,7 +117,7 @@ class ExternalSource:
 
 def sink_path(template: str, dataplane: DataPlane) -> str:
     """A sink path template with ``{region}`` and ``{dataplane}`` filled in."""
-    return template.replace("{region}", dataplane.region).replace("{dataplane}", dataplane.name)
+    return fill_template(template, region=dataplane.region, dataplane=dataplane.name)
 
 
 def external_source(desired: DesiredState, dataplane: DataPlane) -> ExternalSource | None:
@@ -146,6 +147,16 @@ def _sink_location(sink: CredentialSink, dataplane: DataPlane) -> tuple[str, str
         return sink_path(vault.path, dataplane), (
             f"the `vault` provider with `server: {vault.address}`, `path: {vault.mount}`, "
             "`version: v2`" + (f", `namespace: {vault.namespace}`" if vault.namespace else "")
+        )
+    if sink.gcp_secret_manager is not None:
+        gcp = sink.gcp_secret_manager
+        return sink_path(gcp.secret_id, dataplane), (
+            f"the `gcpsm` provider with `projectID: {gcp.project}`"
+        )
+    if sink.azure_key_vault is not None:
+        azure = sink.azure_key_vault
+        return sink_path(azure.name, dataplane), (
+            f"the `azurekv` provider with `vaultUrl: {azure.vault_url}`"
         )
     assert sink.aws_secrets_manager is not None
     aws = sink.aws_secrets_manager

@@ -10,6 +10,7 @@ never deleted (``--check`` still reports extra files inside flexctl's folders).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -93,6 +94,25 @@ def check_tree(out: Path, files: Mapping[str, str]) -> TreeDiff:
     for stale in _stale_folders(out, folders):
         extra += _files_under(stale, out)
     return TreeDiff(tuple(differ), tuple(missing), tuple(sorted(extra)))
+
+
+def unified_diff(out: Path, files: Mapping[str, str], diff: TreeDiff) -> list[str]:
+    """What ``write_tree`` would change, as a unified diff (``a/`` on disk, ``b/`` rendered),
+    file by file in ``diff``'s order; an extra file is shown as removed."""
+    lines: list[str] = []
+    for rel in sorted({*diff.differ, *diff.missing, *diff.extra}):
+        path = out / rel
+        old = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+        new = files.get(rel, "")
+        lines += difflib.unified_diff(
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            fromfile=f"a/{rel}" if rel not in diff.missing else "/dev/null",
+            tofile=f"b/{rel}" if rel in files else "/dev/null",
+        )
+    return [
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    ]
 
 
 def write_tree(out: Path, files: Mapping[str, str]) -> WriteReport:

@@ -6,6 +6,8 @@ Secret) are delivered, chosen per data plane by ``DataPlane.credentials.type``:
     env-file    ``DATAPLANE_CLIENT_ID=...`` lines, 0600, at ``credentials.path`` in the state dir
     vault       one KV v2 secret (JSON object) in Vault / OpenBao, ``sinks.vault``
     aws-secrets-manager  one JSON SecretString in AWS Secrets Manager, ``sinks.aws_sm``
+    gcp-secret-manager   one JSON secret version in Google Secret Manager, ``sinks.gcp_sm``
+    azure-key-vault      one JSON secret in Azure Key Vault, ``sinks.azure_kv``
 
 The sink is the data plane's ``credentials``, else the Organization's default
 (``DesiredState.credentials_for``).
@@ -76,6 +78,12 @@ def sink_for(
 
         assert sink.aws_secrets_manager is not None  # the model requires it
         return ManagedSink(ctx, AwsSecretsManagerBackend(ctx, sink.aws_secrets_manager))
+    if sink.type is SinkType.GCP_SECRET_MANAGER:
+        from reconciler.sinks.gcp_sm import GcpSecretManagerBackend
+        from reconciler.sinks.managed import ManagedSink
+
+        assert sink.gcp_secret_manager is not None  # the model requires it
+        return ManagedSink(ctx, GcpSecretManagerBackend(ctx, sink.gcp_secret_manager))
     if sink.type is SinkType.ENV_FILE:
         assert sink.path is not None  # the model requires it
         return EnvFileSink(ctx, state_dir.path(sink.path), state_dir=state_dir)

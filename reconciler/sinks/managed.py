@@ -1,5 +1,6 @@
-"""What the secrets-manager sinks (``vault``, ``aws-secrets-manager``) share: the secret they
-write, where it goes, and the write / read back / compare sequence.
+"""What the secrets-manager sinks (``vault``, ``aws-secrets-manager``, ``gcp-secret-manager``,
+``azure-key-vault``) share: the secret they write, where it goes, and the write / read back
+/ compare sequence.
 
 One secret per data plane at the sink's path, a JSON object of strings (documented in
 docs/rendering.md): ``DATAPLANE_ID`` plus every key of the data plane's Kubernetes Secret

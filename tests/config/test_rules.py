@@ -36,6 +36,18 @@ RULE_CASES = {
     "one_role_per_user": ["duplicate-access-entry"],
     "no_redundant_grants": ["redundant-workspace-grant"],
     "distinct_install_targets": ["same-name-dataplanes-in-two-regions-and-same-target"],
+    "distinct_sink_targets": [
+        "sink-env-file-shared",
+        "sink-env-file-on-state-files",
+        "sink-template-without-dataplane",
+    ],
+    "distinct_gitops_names": ["gitops-name-collision"],
+    "secret_file_references": [
+        "secret-file-absolute",
+        "secret-file-dotdot-escape",
+        "secret-file-problems-collected",
+    ],
+    "sink_names_fit": ["gcp-secret-id-invalid"],
 }
 
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from reconciler.config.loader import load_directory
 from reconciler.config.models import SecretRef, Workspace
-from reconciler.config.secrets import resolve_secret, secret_refs
+from reconciler.config.secrets import (
+    SECRET_FILE_MAX,
+    check_secret_file,
+    resolve_secret,
+    secret_refs,
+)
 from reconciler.errors import SecretResolutionError
 
 WHERE = "Organization acme: controlPlane.clientSecret"
@@ -49,17 +55,60 @@ def test_crlf_counts_as_one_newline(tmp_path: Path) -> None:
     assert resolve_secret(ref, where=WHERE, env={}, base_dir=tmp_path) == "s3cr3t"
 
 
-def test_absolute_file_reference(tmp_path: Path) -> None:
-    (tmp_path / "cp.txt").write_text("abc")
-    ref = SecretRef(file=str(tmp_path / "cp.txt"))
-    assert resolve_secret(ref, where=WHERE, env={}, base_dir=Path("/nonexistent")) == "abc"
-
-
 def test_missing_file_names_document_field_and_path(tmp_path: Path) -> None:
     with pytest.raises(SecretResolutionError) as caught:
         resolve_secret(SecretRef(file="cp.txt"), where=WHERE, env={}, base_dir=tmp_path)
     assert str(caught.value) == (
-        f"{WHERE}: secret file {tmp_path / 'cp.txt'} cannot be read: No such file or directory"
+        f"{WHERE}: secret file 'cp.txt' cannot be read: no such file"
+    )
+
+
+def _hostile(root: Path) -> None:
+    """One of each file a reference must not read, inside and around the config root."""
+    (root / "config").mkdir()
+    (root / "outside.txt").write_text("outside-canary")
+    (root / "config" / "link-out").symlink_to(root / "outside.txt")
+    (root / "config" / "link-in").symlink_to("ok.txt")
+    (root / "config" / "ok.txt").write_text("inside")
+    os.mkfifo(root / "config" / "pipe")
+    (root / "config" / "folder").mkdir()
+    (root / "config" / "big").write_bytes(b"x" * (SECRET_FILE_MAX + 1))
+    (root / "config" / "at-limit").write_bytes(b"y" * SECRET_FILE_MAX)
+
+
+@pytest.mark.parametrize(
+    ("path", "problem"),
+    [
+        ("/dev/zero", "is an absolute path; {file: PATH} is relative to the config directory"),
+        ("/etc/hostname", "is an absolute path"),
+        ("../outside.txt", "leads out of the config directory ('..')"),
+        ("folder/../../outside.txt", "leads out of the config directory ('..')"),
+        ("link-out", "is a symbolic link out of the config directory"),
+        ("pipe", "is not a regular file"),
+        ("folder", "is not a regular file"),
+        ("big", "is larger than 64 KiB"),
+        ("", "the secret file path is empty"),
+    ],
+)
+def test_file_references_read_only_small_regular_files_inside_the_root(
+    tmp_path: Path, path: str, problem: str
+) -> None:
+    _hostile(tmp_path)
+    root = tmp_path / "config"
+    assert problem in (check_secret_file(path, root=root) or "")
+    with pytest.raises(SecretResolutionError) as caught:
+        resolve_secret(SecretRef(file=path), where=WHERE, env={}, base_dir=root)
+    assert str(caught.value).startswith(f"{WHERE}: ")
+    assert problem in str(caught.value)
+    assert "outside-canary" not in str(caught.value)
+
+
+def test_links_inside_the_root_and_files_at_the_limit_are_read(tmp_path: Path) -> None:
+    _hostile(tmp_path)
+    root = tmp_path / "config"
+    assert resolve_secret(SecretRef(file="link-in"), where=WHERE, env={}, base_dir=root) == "inside"
+    assert len(resolve_secret(SecretRef(file="at-limit"), where=WHERE, env={}, base_dir=root)) == (
+        SECRET_FILE_MAX
     )
 
 

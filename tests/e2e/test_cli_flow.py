@@ -232,7 +232,14 @@ def test_verify_rotation_and_the_lock(cli: Cli) -> None:
     rotated = cli("apply", "config", "--embedded", "--yes", "--rotate", US_DP)
     assert rotated.code == 0, rotated.err
     assert "Apply complete: 1 applied." in rotated.out
-    assert cli("verify", "config", "--embedded").code == 0
+    verified = cli("verify", "config", "--embedded")
+    assert verified.code == 0
+    assert "rotation of dataplane aws-us-east-1/us-east-1-primary: the new credentials are " in (
+        verified.out
+    )
+    # The rotation's second step: the old data plane is deleted by the next apply.
+    assert cli("plan", "config", "--embedded", "--detailed-exitcode").code == 2
+    assert cli("apply", "config", "--embedded", "--yes").code == 0
     assert cli("plan", "config", "--embedded", "--detailed-exitcode").code == 0
 
 

@@ -153,10 +153,18 @@ class World:
         rotate: frozenset[str] = frozenset(),
         prune: bool = False,
         max_deletes: int = 5,
+        finish_rotation: frozenset[str] = frozenset(),
     ) -> ApplyResult:
         desired = self.desired()
         async with self.connection() as conn:
-            prepared = await prepare(conn, desired, self.ctx(), rotate=rotate, prune=prune)
+            prepared = await prepare(
+                conn,
+                desired,
+                self.ctx(),
+                rotate=rotate,
+                prune=prune,
+                finish_rotation=finish_rotation,
+            )
             return await apply_prepared(
                 conn, desired, prepared, self.ctx(), max_deletes=max_deletes
             )

@@ -69,6 +69,14 @@ def test_objects_made_through_the_api_are_adopted_not_recreated(world: World) ->
         ("rotate", f"dataplane {US_DP}", f"run with --rotate {US_DP}")
     ]
     asyncio.run(world.converge(rotate=frozenset({US_DP})))
+    # The old data plane waits, retiring, until verify sees the new credentials accepted;
+    # --finish-rotation ends the rotation at once.
+    waiting = (
+        "waiting for `flexctl verify` to see the new credentials accepted, or "
+        f"--finish-rotation {US_DP}"
+    )
+    assert summary(asyncio.run(world.prepare()).plan) == [("delete", f"dataplane {US_DP}", waiting)]
+    asyncio.run(world.converge(finish_rotation=frozenset({US_DP})))
     assert asyncio.run(world.prepare()).plan.changes == ()
 
     async def counts() -> Counter[str]:

@@ -22,6 +22,7 @@ from reconciler.engine.store import Journal, load_inventory
 from reconciler.errors import RefusedError, StateError
 
 from .harness import ORG_ID, World, lines, summary
+from .torture import live_dataplanes as dataplanes
 
 US_DP = "aws-us-east-1/us-east-1-primary"
 
@@ -32,21 +33,6 @@ def run(coro):  # type: ignore[no-untyped-def]
 
 def journal(world: World) -> Journal:
     return Journal(world.state.path("journal.jsonl"))
-
-
-async def dataplanes(world: World) -> dict[str, list[str]]:
-    async with world.api() as client:
-        regions = {
-            r["regionId"]: r["name"]
-            for r in await client.list_regions(ORG_ID)
-            if r["organizationId"] == ORG_ID
-        }
-        found: dict[str, list[str]] = {}
-        for dp in await client.list_dataplanes(list(regions)):
-            found.setdefault(f"{regions[dp['regionId']]}/{dp['name']}", []).append(
-                dp["dataplaneId"]
-            )
-        return found
 
 
 def stored_id(world: World, key: str) -> str | None:
@@ -119,9 +105,11 @@ def test_unfinished_dataplane_create_is_rotated_never_duplicated(world: World) -
     orphan = run(recreate())
     journal(world).begin(dataplane_key("aws-us-east-1", "us-east-1-primary"))
     plan = run(world.prepare()).plan
-    # Rotation is not blocked: the unfinished create asks for it without --rotate.
+    # The journal proves the interrupted run made it, and nobody holds its credentials: it is
+    # discarded (deleted, unblocked) and the data plane created again.
     assert [(a, k, b) for a, k, b in summary(plan) if "dataplane" in k] == [
-        ("rotate", f"dataplane {US_DP}", "")
+        ("create", f"dataplane {US_DP}", ""),
+        ("delete", f"dataplane {US_DP}", ""),
     ]
     run(world.converge())
     now = run(dataplanes(world))[US_DP]
@@ -204,9 +192,13 @@ def test_missing_credentials_block_until_rotate_then_rotation_replaces_the_datap
     assert lines(render(plan, "text"))[:4] == [
         f"± dataplane {US_DP} (rotate) (drift: no stored credentials) (blocked: {blocked})",
         f'    id: "{old[0]}"',
-        "    # no stored credentials for this data plane: create a new one, deliver its "
-        "credentials, then delete the old one",
-        "",
+        "    # no stored credentials for this data plane",
+        "    # first step of a rotation: a new data plane of this name is created in the same "
+        "region and its credentials are delivered to the sink (an ExternalSecret or Kubernetes "
+        f"Secret updates in place); the old data plane {old[0]} is kept as retiring, so its "
+        "credentials keep working until a later apply deletes it, once `flexctl verify` has "
+        "seen the new credentials accepted (or with --finish-rotation); the old credentials "
+        "stop working when the old data plane is deleted",
     ]
     assert run(world.apply()).outcomes == ()
     assert stored_id(world, US_DP) is None
@@ -214,12 +206,18 @@ def test_missing_credentials_block_until_rotate_then_rotation_replaces_the_datap
     assert [(o.change.action.value, str(o.change.key)) for o in result.outcomes] == [
         ("rotate", f"dataplane {US_DP}")
     ]
-    now = run(dataplanes(world))[US_DP]
-    assert len(now) == 1 and now != old
-    assert stored_id(world, US_DP) == now[0]
+    both = run(dataplanes(world))[US_DP]
+    assert len(both) == 2 and old[0] in both
+    new = next(i for i in both if i != old[0])
+    assert stored_id(world, US_DP) == new
+    retiring = load_inventory(world.state).get(old[0])
+    assert retiring is not None and retiring.retiring is not None
+    assert retiring.retiring.replaced_by == new
+    run(world.converge(finish_rotation=frozenset({US_DP})))
+    assert run(dataplanes(world))[US_DP] == [new]
     inventory = load_inventory(world.state)
     assert inventory.get(old[0]) is None
-    assert inventory.get(now[0]) is not None
+    assert inventory.get(new) is not None
     assert run(world.prepare()).plan.changes == ()
 
 

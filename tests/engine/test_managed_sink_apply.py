@@ -60,21 +60,33 @@ def test_vault_sink_end_to_end(world: World, openbao: OpenBao) -> None:
     # nothing local holds the secret
     assert not list(world.state.root.glob("credentials/aws-us-east-1*"))
 
+    rendered_reads_the_sink(
+        world,
+        data,
+        key=path,
+        store={"name": "openbao", "kind": "ClusterSecretStore"},
+        note=f"using the `vault` provider with `server: {openbao.url}`, `path: secret`",
+    )
+
+
+def rendered_reads_the_sink(
+    world: World, data: dict[str, str], *, key: str, store: dict[str, str], note: str
+) -> None:
+    """The rendered ExternalSecret pulls exactly what the sink wrote (``data``) at ``key``
+    through ``store``, the README names the store's provider (``note``), nothing rendered
+    holds the secret, and the credentials work against the control plane."""
     desired = world.desired()
     dataplane = next(dp for dp in desired.dataplanes if dp.name == "us-east-1-primary")
     files, problems = render_dataplane(desired, dataplane)
     assert problems == []
     es = YAML(typ="safe", pure=True).load(files["externalsecret.yaml"])
-    assert es["spec"]["secretStoreRef"] == {"name": "openbao", "kind": "ClusterSecretStore"}
+    assert es["spec"]["secretStoreRef"] == store
     refs = {d["secretKey"]: d["remoteRef"] for d in es["spec"]["data"]}
     # every pulled key is a property the sink wrote, at the path it wrote
     assert set(refs) == set(data) - {"DATAPLANE_ID"}
-    assert {r["key"] for r in refs.values()} == {path}
+    assert {r["key"] for r in refs.values()} == {key}
     assert all(r["property"] == k for k, r in refs.items())
-    assert (
-        f"using the `vault` provider with `server: {openbao.url}`, `path: secret`"
-        in files["README.md"]
-    )
+    assert note in files["README.md"]
     assert data["DATAPLANE_CLIENT_SECRET"] not in "".join(files.values())
 
     async def token_ok() -> bool:

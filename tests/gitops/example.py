@@ -29,7 +29,9 @@ def pushed_example(root: Path) -> Remote:
 
 def flexctl(*argv: str) -> int:
     # --embedded: the same control plane wherever the suite runs (a CI runner sets CI=true).
-    return main([*argv, "--state-dir", ".flexctl", "--embedded"])
+    # `render` talks to no control plane and takes no --embedded.
+    local_only = argv[0] == "render"
+    return main([*argv, "--state-dir", ".flexctl", *([] if local_only else ["--embedded"])])
 
 
 def patch_through_api(path: str, body: dict[str, object]) -> None:

@@ -4,6 +4,7 @@
   Secrets Manager). Tests isolate themselves by bucket / secret name, not by server.
 - ``aws_env``: monkeypatched standard AWS variables pointing boto3 at that server.
 - ``openbao``: an OpenBao dev server (KV v2 at ``secret/``) with its root token.
+- ``gcpsm``: the local Google Secret Manager emulation (in-process, ``gcpsm.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from .gcpsm import GcpSecretManager
+from .gcpsm import serve as serve_gcpsm
 from .procs import Server, find_binary, free_port, start
 
 
@@ -81,3 +84,9 @@ def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
         yield OpenBao(server.url, token)
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def gcpsm() -> Iterator[GcpSecretManager]:
+    """The local Secret Manager emulation (tests/servers/gcpsm.py): no real server exists."""
+    yield from serve_gcpsm()

@@ -137,7 +137,7 @@ def test_missing_auth_reference_is_named(tmp_path: Path, openbao: OpenBao) -> No
         sink.read()
 
 
-class _Tampered:
+class Tampered:
     """A real backend whose read back answers something else (a concurrent writer)."""
 
     def __init__(self, inner: object) -> None:
@@ -157,7 +157,7 @@ def test_different_read_back_is_an_error(tmp_path: Path, openbao: OpenBao) -> No
         _vault(openbao.url, "rb/{dataplane}", _token_auth()),
         {"BAO_TOKEN": openbao.root_token},
     )
-    tampered = ManagedSink(sink._ctx, _Tampered(sink.backend))  # type: ignore[arg-type]
+    tampered = ManagedSink(sink._ctx, Tampered(sink.backend))  # type: ignore[arg-type]
     with pytest.raises(SinkError) as info:
         tampered.write(CREDS)
     assert str(info.value) == (
