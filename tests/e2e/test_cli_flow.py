@@ -32,8 +32,8 @@ def test_plan_apply_and_the_second_plan_is_empty(cli: Cli) -> None:
     assert before.code == 2
     assert before.body.splitlines()[0] == "+ region aws-ap-southeast-2"
     assert before.body.splitlines()[-1] == (
-        "Plan: 7 to create, 0 to update, 0 to delete, 0 to rotate. 0 blocked. 0 unchanged. "
-        "5 API calls."
+        "Plan: 7 to create, 0 to update, 0 to delete, 0 to rotate. 0 blocked. 7 pending. "
+        "0 unchanged. 5 API calls."
     )
     cli.add_users(*EXAMPLE_USERS)
     done = cli("apply", "config", "--embedded", "--yes")
@@ -272,6 +272,7 @@ def test_file_references_are_relative_to_the_config_directory(cli: Cli) -> None:
     result = cli("plan", "config", "--embedded")
     assert result.code == 0, result.err
     assert "    notifications.failure.webhookUrl: (sensitive)" in result.out.splitlines()
+    cli.add_users(*EXAMPLE_USERS)  # else their grants stay pending and apply exits 1
     assert cli("apply", "config", "--embedded", "--yes").code == 0
     assert cli("plan", "config", "--embedded", "--detailed-exitcode").code == 0
 
@@ -279,18 +280,24 @@ def test_file_references_are_relative_to_the_config_directory(cli: Cli) -> None:
 def test_a_protected_object_is_deleted_only_once_released_with_unprotect(cli: Cli) -> None:
     edit(cli.config / "workspaces/marketing-eu.yaml", "region: EU\n", "region: EU\nprotect: true\n")
     edit(cli.config / "organization.yaml", "  workspaces: false", "  workspaces: true")
+    edit(cli.config / "organization.yaml", "  permissions: false", "  permissions: true")
+    assert cli("plan", "config", "--embedded").code == 0  # bootstraps the embedded control plane
+    cli.add_users(*EXAMPLE_USERS)
     assert cli("apply", "config", "--embedded", "--yes").code == 0
     (cli.config / "workspaces/marketing-eu.yaml").unlink()
+    # The protected workspace is not deleted: apply says so and exits 1.
     blocked = cli("apply", "config", "--embedded", "--yes", "--prune")
-    assert blocked.code == 0
-    assert blocked.body.splitlines()[0] == (
+    assert blocked.code == 1
+    line = (
         "- workspace marketing-eu (blocked: protected (protect: true); release it with "
         "--unprotect workspace/marketing-eu)"
     )
+    assert line in blocked.body.splitlines()  # its grants (not protected) were revoked
+    assert "Not done:" in blocked.body.splitlines()
     # Protection outlives the document: still blocked on the next run.
     again = cli("plan", "config", "--embedded", "--prune", "--detailed-exitcode")
-    assert again.code == 0
-    assert again.body.splitlines()[0] == blocked.body.splitlines()[0]
+    assert again.code == 2  # blocked: live does not match the config
+    assert again.body.splitlines()[0] == line
     released = cli(
         "plan", "config", "--embedded", "--prune", "--unprotect", "workspace/marketing-eu"
     )

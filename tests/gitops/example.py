@@ -10,6 +10,7 @@ from reconciler.cli.main import main
 from reconciler.controlplane import open_embedded
 
 from ..api.test_against_embedded import connect
+from ..engine.harness import EXAMPLE_USERS
 from .gitrepos import Remote
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "flex-config"
@@ -46,5 +47,15 @@ def patch_through_api(path: str, body: dict[str, object]) -> None:
 
     try:
         asyncio.run(go())
+    finally:
+        plane.close()
+
+
+def sign_in_example_users() -> None:
+    """The example's users exist (SSO stand-in), so its grants are made, not left pending."""
+    plane, _ = open_embedded(Path(".flexctl"), organization_id=ORG_ID)
+    try:
+        for email in EXAMPLE_USERS:
+            plane.add_user(email)
     finally:
         plane.close()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .example import EXAMPLE, flexctl, patch_through_api
+from .example import EXAMPLE, flexctl, patch_through_api, sign_in_example_users
 from .gitrepos import Remote
 
 GOLDEN = Path(__file__).parent / "golden" / "pull-request-comment.md"
@@ -30,6 +30,7 @@ def test_report_finds_drift_and_heal_converges(
     remote: Remote, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = remote.url
+    sign_in_example_users()  # else their grants stay pending: drift heal cannot fix
     assert flexctl("reconcile", "--repo", url, "--once", "--mode", "report") == 2
     assert flexctl("reconcile", "--repo", url, "--once", "--mode", "heal") == 0
     assert flexctl("reconcile", "--repo", url, "--once", "--mode", "report") == 0
@@ -45,6 +46,7 @@ def test_pull_request_plan_then_apply_on_merge(
     remote: Remote, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = remote.url
+    sign_in_example_users()  # else apply exits 1 naming their grants as not done
     assert flexctl("apply", "--repo", url, "--ref", "main", "--yes") == 0
     # Someone disables a region in the UI; the pull request does not touch that region.
     patch_through_api("aws-ap-southeast-2", {"enabled": False})
@@ -93,10 +95,20 @@ def test_pull_request_plan_then_apply_on_merge(
     assert flexctl("apply", "plan.json", "--yes") == 1
     assert "the live state changed since the plan was made" in capsys.readouterr().err
 
-    # Apply on merge: exactly the merged commit, then nothing left to do.
-    assert flexctl("apply", "--repo", url, "--ref", "main", "--yes") == 0
-    capsys.readouterr()
-    assert flexctl("plan", "--repo", url, "--ref", "main", "--detailed-exitcode") == 0
+    # Apply on merge: exactly the merged commit; the deletes the plan showed as blocked are
+    # still not done, so apply says so and exits 1, and the next plan still shows them (2).
+    assert flexctl("apply", "--repo", url, "--ref", "main", "--yes") == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "Apply incomplete: 2 applied; 3 blocked, 0 pending (not done, listed above)."
+    assert out[out.index("Not done:") + 3].startswith(
+        "  blocked: delete workspace marketing-eu: pruning of workspaces is off"
+    )
+    assert flexctl("plan", "--repo", url, "--ref", "main", "--detailed-exitcode") == 2
+    assert (
+        capsys.readouterr()
+        .out.splitlines()[-1]
+        .startswith("Plan: 0 to create, 0 to update, 0 to delete, 0 to rotate. 3 blocked.")
+    )
     assert head  # the feature commit exists in main's history
     assert remote.work.is_ancestor(head, "main")
 

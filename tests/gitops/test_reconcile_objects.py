@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from .example import EXAMPLE, flexctl, patch_through_api
+from .example import EXAMPLE, flexctl, patch_through_api, sign_in_example_users
 from .gitrepos import Remote
 from .webhooks import Webhook
 
@@ -25,8 +25,20 @@ BLOCKED = {
     "kind": "workspace",
     "key": "marketing-eu",
     "action": "delete",
-    "detail": "pruning of workspaces is off (organization prune policy)",
+    "detail": "pruning of workspaces is off (organization prune policy); to delete, set "
+    "prune.workspaces: true in the Organization",
 }
+#: The workspace's grants go with it, held back by the permissions policy.
+BLOCKED_GRANTS = [
+    {
+        "kind": "permission",
+        "key": f"workspace:marketing-eu/{user}@acme.example",
+        "action": "delete",
+        "detail": "pruning of permissions is off (organization prune policy); to delete, set "
+        "prune.permissions: true in the Organization",
+    }
+    for user in ("analyst", "marketing-lead")
+]
 
 
 def samples(path: Path) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -52,6 +64,7 @@ def status() -> dict[str, Any]:
 @pytest.fixture
 def healed(example_remote: Remote, webhook: Webhook, monkeypatch: pytest.MonkeyPatch) -> Remote:
     monkeypatch.setenv("HOOK", webhook.url)
+    sign_in_example_users()  # else their grants are listed as blocked in every cycle
     assert reconcile(example_remote.url, "heal", "--webhook-format", "slack") == 0
     webhook.bodies.clear()
     webhook.content_types.clear()
@@ -104,11 +117,13 @@ def test_a_blocked_delete_is_listed_and_told_once(
     for _ in range(2):  # the second cycle says the same thing: no second message
         assert reconcile(healed.url, "heal", "--webhook-format", "teams") == 0
     last = status()["last"]
-    assert (last["result"], last["objects"]["blocked"]) == ("in-sync", [BLOCKED])
+    # Not "in-sync": live still differs from the config, and the message says why.
+    assert (last["result"], last["objects"]["blocked"]) == ("drift", [*BLOCKED_GRANTS, BLOCKED])
+    assert "to delete, set prune.workspaces: true in the Organization" in last["message"]
     assert last["objects"]["pending"] == []
     metrics = samples(Path("metrics.prom"))
-    assert metrics[("flexctl_reconcile_objects", (("state", "blocked"),))] == 1
-    assert metrics[("flexctl_reconcile_cycles_total", (("result", "in-sync"),))] == 1
+    assert metrics[("flexctl_reconcile_objects", (("state", "blocked"),))] == 3
+    assert metrics[("flexctl_reconcile_cycles_total", (("result", "drift"),))] == 1
     # Teams: a message with one Adaptive Card attachment.
     (sent,) = webhook.bodies
     assert sent["type"] == "message"
@@ -119,7 +134,11 @@ def test_a_blocked_delete_is_listed_and_told_once(
     assert card["$schema"] == "http://adaptivecards.io/schemas/adaptive-card.json"
     assert {b["type"] for b in card["body"]} == {"TextBlock", "FactSet"}
     (facts,) = [b["facts"] for b in card["body"] if b["type"] == "FactSet"]
-    assert facts == [{"title": "delete", "value": f"workspace marketing-eu ({BLOCKED['detail']})"}]
+    assert facts[-1] == {
+        "title": "delete",
+        "value": f"workspace marketing-eu ({BLOCKED['detail']})",
+    }
+    assert len(facts) == 3
 
 
 def test_a_fetch_failure_fails_the_cycle(
@@ -164,5 +183,5 @@ def test_objects_are_capped_with_a_count_of_the_rest(
     out = capsys.readouterr().out
     objects = json.loads(out)["objects"]
     assert [o["key"] for o in objects["pending"]] == [f"extra-{i:02}" for i in range(25)]
-    assert objects["omitted"]["pending"] == 5
+    assert objects["omitted"]["pending"] == 5 + 30 * 2  # the rest, and their 60 grants
     assert status()["last"]["objects"] == objects
