@@ -139,7 +139,7 @@ def report(result: ApplyResult, args: argparse.Namespace, loaded: Loaded, *, pla
         print("Not done:")
         print("\n".join(f"  {line}" for line in not_done))
         print(
-            f"Apply incomplete: {done} applied{adopted}; {len(plan.blocked)} blocked, "
+            f"Apply incomplete: {done} applied{adopted}; {len(plan.held)} blocked, "
             f"{len(plan.pending)} pending (not done, listed above)."
         )
         return EXIT_ERROR

@@ -183,10 +183,17 @@ class Plan:
         return tuple(c for c in self.changes if c.blocked is not None)
 
     @property
+    def held(self) -> tuple[Change, ...]:
+        """Blocked changes that leave live short of the config. A rotation's second step
+        waiting for ``flexctl verify`` is not one: the new data plane already serves the config,
+        the old one is retired on schedule (``core.rotation``)."""
+        return tuple(c for c in self.blocked if not c.retire)
+
+    @property
     def out_of_sync(self) -> bool:
-        """Changes to apply, blocked changes (drift waiting for a flag, deletes waiting for
+        """Changes to apply, held changes (drift waiting for a flag, deletes waiting for
         --prune or the policy) or pending grants: either way live does not match the config."""
-        return bool(self.changes) or bool(self.pending)
+        return self.has_changes or bool(self.held) or bool(self.pending)
 
     def counts(self) -> dict[str, int]:
         counts = {a.value: 0 for a in Action}

@@ -70,7 +70,7 @@ def build_cycle(args: argparse.Namespace, mode: str) -> CycleFunction:
             embedded=bool(getattr(args, "embedded", False)),
         )
         result = asyncio.run(_run(desired, ctx, heal=mode == "heal", max_deletes=max_deletes))
-        if target is None or result.result not in ("healed", "in-sync"):
+        if target is None or not _clusters_ready(result):
             return result  # only a converged organisation is what the clusters should run
         hydrated = hydrate_desired(
             target,
@@ -173,13 +173,27 @@ async def _cycle(
     )
 
 
+def _clusters_ready(result: CycleResult) -> bool:
+    """Converged as far as the clusters see: what is left (a grant waiting for its user, a
+    delete held back) changes no data plane the rendered folders point at."""
+    if result.result in ("healed", "in-sync"):
+        return True
+    left = result.objects
+    return (
+        result.result == "drift"
+        and not left.pending
+        and not left.failed
+        and all(o.kind == "permission" or o.action == "delete" for o in left.blocked)
+    )
+
+
 def _waiting(plan: Plan) -> str:
     """What heal cannot do by itself, by name: blocked changes (a data plane without
     credentials, a delete the prune policy holds back), grants waiting for their user, and
     the guards' refusals."""
     said = [
         f"{c.key}: {c.notes[0] if c.notes and c.drift else c.action}: {c.blocked}"
-        for c in plan.blocked
+        for c in plan.held
     ]
     said += [f"{p.subject}: {p.reason}" for p in plan.pending]
     said += [f"refused: {r}" for r in plan.refusals]

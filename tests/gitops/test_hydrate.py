@@ -19,7 +19,7 @@ from reconciler.gitops.hydrate import GitTarget, hydrate, make_target
 from reconciler.render.delivery import public_url
 
 from ..e2e.test_secrets import client_secrets
-from .example import EXAMPLE, flexctl
+from .example import EXAMPLE, flexctl, sign_in_example_users
 from .gitrepos import Remote
 
 CANARY = "https://hooks.example.invalid/CANARY-hydrate-7f3a"
@@ -62,6 +62,7 @@ def apply(url: str, fleet: Path, *extra: str) -> int:
 def test_merge_apply_hydrate_then_no_op(
     example_remote: Remote, fleet: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    sign_in_example_users()  # else apply exits 1 naming their grants as not done
     assert apply(example_remote.url, fleet) == 0
     first = branch_head(fleet)
     assert first is not None
@@ -173,9 +174,13 @@ def test_reconcile_heal_hydrates_once(
 ) -> None:
     argv = ("reconcile", "--repo", example_remote.url, "--once", "--mode", "heal",
             "--to-git", str(fleet), "--branch", "clusters")  # fmt: skip
+    # The example's users have not signed in: their grants wait (drift), but no data plane
+    # does, so the clusters get their folders.
     assert flexctl(*argv) == 0
     head = branch_head(fleet)
-    assert head is not None and f"hydrated {head[:12]}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert head is not None and f"hydrated {head[:12]}" in out
+    assert " drift at " in out
     assert flexctl(*argv) == 0
     assert branch_head(fleet) == head
     assert "hydration up to date" in capsys.readouterr().out

@@ -205,7 +205,8 @@ def refusal_lines(plan: Plan) -> tuple[str, ...]:
 
 def not_done_lines(plan: Plan) -> tuple[str, ...]:
     """What an apply of ``plan`` leaves undone, for its summary."""
-    return tuple(f"blocked: {line}" for line in blocked_lines(plan)) + tuple(
+    held = replace(plan, changes=plan.held)
+    return tuple(f"blocked: {line}" for line in blocked_lines(held)) + tuple(
         f"pending: {line}" for line in pending_lines(plan)
     )
 
