@@ -123,6 +123,7 @@ def build_plan(
     }
     managed_workspaces |= {e.key.name.lower() for e in inventory if e.key.kind is Kind.WORKSPACE}
     changes: list[Change] = []
+    revokes: list[tuple[Change, str]] = []
     unchanged: dict[str, int] = defaultdict(int)
     for m in matches:
         if m.desired is not None:
@@ -134,7 +135,20 @@ def build_plan(
         elif m.live is not None and _is_managed(
             m.live, inventory, managed_users, managed_workspaces
         ):
-            changes.append(_delete(m.live, inventory, options))
+            delete = _delete(m.live, inventory, options)
+            ws = m.live.essence.get("workspace") if m.live.key.kind is Kind.PERMISSION else None
+            if ws is None:
+                changes.append(delete)
+            else:
+                revokes.append((delete, str(ws).lower()))
+    # A workspace's permissions go with it: a revoke inside a workspace the plan deletes is
+    # neither a separate change nor blocked by the permissions prune policy.
+    doomed = {
+        c.key.name.lower()
+        for c in changes
+        if c.action is Action.DELETE and c.key.kind is Kind.WORKSPACE and c.blocked is None
+    }
+    changes += [c for c, ws in revokes if ws not in doomed]
     changes += retire_changes(
         gone, inventory, discard=options.discard, finish=options.finish_rotation
     )

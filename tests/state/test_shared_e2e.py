@@ -98,12 +98,16 @@ def test_a_fresh_runner_plans_what_the_applying_runner_plans(shared: Shared) -> 
     assert markdown.out == merge.plan("--prune", "--output", "markdown").out
     assert "drift" in markdown.out.lower()
 
-    # The PR runner's apply heals the drift; the merge runner then sees nothing to do.
+    # The PR runner's apply heals the drift and says the protected delete was not done (exit
+    # 1); the merge runner then sees the same plan: only the blocked delete is left.
     healed = pr.apply("--prune")
-    assert healed.code == 0, healed.err
-    assert merge.plan("--prune", "--detailed-exitcode").out == pr.plan("--prune").out
+    assert healed.code == 1, healed.out + healed.err
+    assert "Not done:" in healed.out and "marketing-eu" in healed.out.split("Not done:")[1]
+    after = merge.plan("--prune")
+    assert after.out == pr.plan("--prune").out
+    assert "aws-us-east-1" not in after.out.split("Control plane:")[-1].split("\n", 1)[1]
     released = pr.apply("--prune", "--unprotect", "workspace/marketing-eu")
-    assert released.code == 0, released.err
+    assert released.code == 0, released.out + released.err
     again = merge.plan("--prune", "--detailed-exitcode")
     assert again.code == 0, again.out
     assert "marketing-eu" not in {str(w["name"]) for w in shared.live("workspaces")}
