@@ -58,9 +58,7 @@ def test_crlf_counts_as_one_newline(tmp_path: Path) -> None:
 def test_missing_file_names_document_field_and_path(tmp_path: Path) -> None:
     with pytest.raises(SecretResolutionError) as caught:
         resolve_secret(SecretRef(file="cp.txt"), where=WHERE, env={}, base_dir=tmp_path)
-    assert str(caught.value) == (
-        f"{WHERE}: secret file 'cp.txt' cannot be read: no such file"
-    )
+    assert str(caught.value) == (f"{WHERE}: secret file 'cp.txt' cannot be read: no such file")
 
 
 def _hostile(root: Path) -> None:

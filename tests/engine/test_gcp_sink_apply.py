@@ -29,9 +29,7 @@ def _use_gcp(world: World, gcpsm: GcpSecretManager, project: str, role: str) -> 
 
 
 def _everything_written(world: World) -> str:
-    return "".join(
-        p.read_text(errors="replace") for p in world.root.rglob("*") if p.is_file()
-    )
+    return "".join(p.read_text(errors="replace") for p in world.root.rglob("*") if p.is_file())
 
 
 def test_gcp_sink_end_to_end(world: World, gcpsm: GcpSecretManager) -> None:
