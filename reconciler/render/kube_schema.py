@@ -8,6 +8,10 @@ Argo CD Application, Flux GitRepository and Kustomization) and the kustomization
 schema there: ``data/schemas/`` holds
 small JSON Schemas of exactly the fields flexctl emits (closed objects, so a misspelt field
 fails), checked with ``jsonschema``. Pure.
+
+Both libraries are imported on the first check, not with this module: the sinks import it
+(the file sink checks the Secret it writes), so a ``plan``, which never writes one, would
+otherwise pay for jsonschema, referencing and kubernetes-validate at every start.
 """
 
 from __future__ import annotations
@@ -17,10 +21,6 @@ from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
-
-import jsonschema  # type: ignore[import-untyped,unused-ignore]
-import kubernetes_validate
-from referencing import Registry, Resource
 
 #: The Kubernetes minor version whose schemas core kinds are checked against.
 KUBERNETES_VERSION = "1.30"
@@ -43,6 +43,9 @@ def _schema_text(name: str) -> Any:
 
 @cache
 def _validator(name: str) -> Any:
+    import jsonschema  # type: ignore[import-untyped,unused-ignore]
+    from referencing import Registry, Resource
+
     registry: Registry[Any] = Registry().with_resource(
         "flexctl:meta", Resource.from_contents(_schema_text("_meta"))
     )
@@ -61,6 +64,8 @@ def validate_manifest(document: Mapping[str, Any]) -> list[str]:
     if custom is not None:
         errors = sorted(_validator(custom).iter_errors(dict(document)), key=lambda e: list(e.path))
         return [f"{label}: {_where(e.absolute_path)}{e.message}" for e in errors]
+    import kubernetes_validate
+
     try:
         kubernetes_validate.validate(dict(document), KUBERNETES_VERSION, strict=True)
     except kubernetes_validate.SchemaNotFoundError:

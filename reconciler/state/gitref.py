@@ -11,8 +11,10 @@ state directory; credentials are git's own (SSH agent, credential helpers).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -47,6 +49,15 @@ class GitRefBackend(StateBackend):
         }
         self._env.pop("GIT_DIR", None)
         self._env.pop("GIT_INDEX_FILE", None)
+        # What this process last saw the ref point at (a read or its own push), the blobs it
+        # knows at that tip, and a private index holding that tip's tree. A write starts from
+        # them instead of asking the remote again; the push (never forced) is still the
+        # compare-and-swap, so a stale guess costs one rejected push, never a lost write.
+        self._lock = threading.Lock()
+        self._seen: str | None = None
+        self._seen_blobs: dict[str, str | None] = {}
+        self._scratch: Path | None = None
+        self._index_tip: str | None = None
 
     # ------------------------------------------------------------------ git plumbing
 
@@ -88,25 +99,37 @@ class GitRefBackend(StateBackend):
                 f"{_clean(done.stderr) or 'git ls-remote failed'}"
             )
         line = done.stdout.decode().split("\n", 1)[0].strip()
-        if not line:
-            return None
-        sha = line.split()[0]
-        if self._git("cat-file", "-e", f"{sha}^{{commit}}", check=False).returncode != 0:
+        sha = line.split()[0] if line else None
+        missing = (
+            sha is not None
+            and sha != self._seen
+            and self._git("cat-file", "-e", f"{sha}^{{commit}}", check=False).returncode != 0
+        )
+        if missing:
             self._git("fetch", "-q", "--no-tags", self.remote, f"+{self.ref}:refs/state/tip")
+        self._see(sha)
         return sha
+
+    def _see(self, tip: str | None) -> None:
+        if tip != self._seen:
+            self._seen, self._seen_blobs = tip, {}
 
     def _blob(self, tip: str | None, key: str) -> str | None:
         if tip is None:
             return None
+        if tip == self._seen and key in self._seen_blobs:
+            return self._seen_blobs[key]
         done = self._git("rev-parse", "-q", "--verify", f"{tip}:{key}", check=False)
-        if done.returncode != 0:
-            return None
-        return done.stdout.decode().strip() or None
+        blob = (done.stdout.decode().strip() or None) if done.returncode == 0 else None
+        if tip == self._seen:
+            self._seen_blobs[key] = blob
+        return blob
 
     # ------------------------------------------------------------------ primitives
 
     def _get(self, key: str) -> tuple[bytes | None, str | None]:
-        blob = self._blob(self._tip(), key)
+        with self._lock:
+            blob = self._blob(self._tip(), key)
         if blob is None:
             return None, None
         return self._git("cat-file", "blob", blob).stdout, blob
@@ -120,38 +143,37 @@ class GitRefBackend(StateBackend):
         self._commit(key, None, expect=expect, message=message)
 
     def _list(self, prefix: str) -> list[str]:
-        tip = self._tip()
+        with self._lock:
+            tip = self._tip()
         if tip is None:
             return []
         out = self._git("ls-tree", "-r", "--name-only", tip).stdout.decode()
         return [k for k in out.splitlines() if k.startswith(prefix)]
 
     def _commit(self, key: str, blob: str | None, *, expect: str | None, message: str) -> None:
+        with self._lock:
+            self._commit_locked(key, blob, expect=expect, message=message)
+
+    def _commit_locked(
+        self, key: str, blob: str | None, *, expect: str | None, message: str
+    ) -> None:
+        # First try on the tip this process last saw (no round trip to the remote); after a
+        # rejected push, or when that tip disagrees with what the caller read, ask the remote.
+        tip = self._seen if self._seen is not None else self._tip()
         for _ in range(_PUSH_ATTEMPTS):
-            tip = self._tip()
             if self._blob(tip, key) != expect:
-                raise ConflictError(f"{self.url}: {key}: changed since it was read")
-            with tempfile.TemporaryDirectory() as scratch:
-                index = {"GIT_INDEX_FILE": str(Path(scratch) / "index"), "GIT_WORK_TREE": scratch}
-                if tip is not None:
-                    self._git("read-tree", tip, env=index)
-                if blob is None:
-                    self._git("update-index", "--force-remove", "--", key, env=index)
-                else:
-                    self._git(
-                        "update-index", "--add", "--cacheinfo", f"100644,{blob},{key}", env=index
-                    )
-                tree = self._git("write-tree", env=index).stdout.decode().strip()
-            parents = ["-p", tip] if tip is not None else []
-            commit = (
-                self._git("commit-tree", tree, *parents, "-F", "-", stdin=message.encode())
-                .stdout.decode()
-                .strip()
-            )
+                fresh = self._tip()
+                if fresh == tip or self._blob(fresh, key) != expect:
+                    raise ConflictError(f"{self.url}: {key}: changed since it was read")
+                tip = fresh
+            commit = self._commit_tree(tip, key, blob, message)
             push = self._git(
                 "push", "-q", "--porcelain", self.remote, f"{commit}:{self.ref}", check=False
             )
             if push.returncode == 0:
+                # The new tip differs from ``tip`` in ``key`` only: what was known carries over.
+                known = self._seen_blobs if tip == self._seen else {}
+                self._seen, self._seen_blobs = commit, {**known, key: blob}
                 return
             text = _clean(push.stdout + push.stderr)
             if not any(
@@ -167,9 +189,44 @@ class GitRefBackend(StateBackend):
             ):
                 raise StateError(f"{self.url}: git push failed: {text}")
             # The ref moved (another document was written): re-read and try again.
+            tip = self._tip()
         raise ConflictError(
             f"{self.url}: {key}: the ref kept moving; gave up after {_PUSH_ATTEMPTS} pushes"
         )
+
+    def _commit_tree(self, tip: str | None, key: str, blob: str | None, message: str) -> str:
+        """A commit on ``tip`` with ``key`` set to ``blob`` (None: removed), built in this
+        process's private index (read from ``tip`` only when it holds another tree)."""
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="flexctl-state-git-"))
+        index = {
+            "GIT_INDEX_FILE": str(self._scratch / "index"),
+            "GIT_WORK_TREE": str(self._scratch),
+        }
+        if self._index_tip != tip or tip is None:
+            (self._scratch / "index").unlink(missing_ok=True)
+            if tip is not None:
+                self._git("read-tree", tip, env=index)
+        self._index_tip = None  # until the commit below exists
+        if blob is None:
+            self._git("update-index", "--force-remove", "--", key, env=index)
+        else:
+            self._git("update-index", "--add", "--cacheinfo", f"100644,{blob},{key}", env=index)
+        tree = self._git("write-tree", env=index).stdout.decode().strip()
+        parents = ["-p", tip] if tip is not None else []
+        commit = (
+            self._git("commit-tree", tree, *parents, "-F", "-", stdin=message.encode())
+            .stdout.decode()
+            .strip()
+        )
+        self._index_tip = commit
+        return commit
+
+    def close(self) -> None:
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+            self._index_tip = None
 
 
 def _clean(stream: bytes) -> str:

@@ -7,6 +7,7 @@ import added anywhere on the path (not only in cli.main) fails here.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -47,9 +48,17 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def imported_by(*argv: str) -> tuple[int, set[str]]:
+#: What only writing or rendering manifests needs (the file sink, render).
+SCHEMAS = frozenset({"jsonschema", "kubernetes_validate", "referencing"})
+
+
+def imported_by(*argv: str, env: dict[str, str] | None = None) -> tuple[int, set[str]]:
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, check=False
+        [sys.executable, "-c", PROBE, *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
     )
     return done.returncode, set(json.loads(done.stdout.splitlines()[-1]))
 
@@ -72,6 +81,22 @@ def test_schema_imports_nothing_heavy() -> None:
     code, modules = imported_by("schema")
     assert code == 0
     assert modules & HEAVY == set()
+
+
+def test_plan_imports_no_manifest_schemas(tmp_path: Path) -> None:
+    env = {**os.environ, "US_ANALYTICS_SLACK_WEBHOOK": "https://hooks.example.invalid/x"}
+    env.pop("CI", None)
+    argv = ["plan", str(EXAMPLE), "--embedded", "--state-dir", str(tmp_path / "state")]
+    code, modules = imported_by(*argv, env=env)
+    assert code == 0
+    assert modules >= {"httpx", "reconciler"}
+    assert modules & SCHEMAS == set()
+
+
+def test_rendering_still_imports_the_schemas(tmp_path: Path) -> None:
+    code, modules = imported_by("render", str(EXAMPLE), "--out", str(tmp_path / "out"))
+    assert code == 0
+    assert modules >= SCHEMAS
 
 
 def test_the_probe_sees_a_heavy_path() -> None:
