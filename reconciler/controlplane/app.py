@@ -17,6 +17,7 @@ from reconciler.controlplane import (
     problems,
     routes_access,
     routes_applications,
+    routes_connectors,
     routes_dataplanes,
     routes_regions,
     routes_workspaces,
@@ -40,6 +41,7 @@ def _public_routes() -> list[BaseRoute]:
         *routes_dataplanes.ROUTES,
         *routes_workspaces.ROUTES,
         *routes_access.ROUTES,
+        *routes_connectors.ROUTES,
     ]
 
 

@@ -14,13 +14,12 @@ import json
 import sqlite3
 import uuid
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from reconciler.controlplane import inputs, problems, security
+from reconciler.controlplane import inputs, paging, problems, security
 from reconciler.controlplane.context import ctx, endpoint, ok
 from reconciler.controlplane.notifications import defaults, merge, parse
 from reconciler.controlplane.store import DEFAULT_ORGANIZATION_ID
@@ -78,46 +77,23 @@ async def list_workspaces(request: Request) -> Response:
     c = ctx(request)
     user_id = c.user(request)
     ids = inputs.query_uuids(request, "workspaceIds")
-    include_deleted = inputs.query_bool(request, "includeDeleted", default=False)
-    limit = inputs.query_int(request, "limit", default=20, low=1, high=100)
-    offset = inputs.query_int(request, "offset", default=0, low=0, high=2**31 - 1)
+    page = paging.Page.of(request)
     with c.store.read() as db:
-        admin = security.is_instance_admin(db, user_id)
         rows = db.execute(
             f"{_SELECT} WHERE (? OR w.tombstone = 0)"  # noqa: S608 (constant text, bound values)
             " AND (? = 0 OR w.id IN (SELECT value FROM json_each(?)))"
-            " AND (? OR w.organization_id IN (SELECT organization_id FROM permissions"
-            "   WHERE user_id = ? AND organization_id IS NOT NULL"
-            "   AND permission_type != 'organization_member')"
-            "  OR w.id IN (SELECT workspace_id FROM permissions"
-            "   WHERE user_id = ? AND workspace_id IS NOT NULL))"
+            f" AND w.id IN ({security.READABLE_WORKSPACES})"
             " ORDER BY w.name, w.id LIMIT ? OFFSET ?",
             (
-                int(include_deleted),
+                int(bool(page.include_deleted)),
                 len(ids),
                 json.dumps(ids),
-                int(admin),
-                user_id,
-                user_id,
-                limit,
-                offset,
+                *security.readable_params(db, user_id),
+                page.limit,
+                page.offset,
             ),
         ).fetchall()
-    filters: dict[str, str] = {"includeDeleted": str(include_deleted).lower()}
-    if ids:
-        filters["workspaceIds"] = ",".join(ids)
-    base = f"{request.base_url.scheme}://{request.base_url.netloc}/v1/workspaces"
-
-    def link(at: int) -> str:
-        return f"{base}?{urlencode({**filters, 'limit': limit, 'offset': at})}"
-
-    return ok(
-        {
-            "data": [workspace_read(r) for r in rows],
-            "next": link(offset + limit) if rows else "",
-            "previous": link(max(offset - limit, 0)) if offset != 0 else "",
-        }
-    )
+    return ok(page.envelope(request, "workspaces", [workspace_read(r) for r in rows], ids=ids))
 
 
 @endpoint

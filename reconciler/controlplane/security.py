@@ -8,7 +8,8 @@ Comparison is constant-time. Nothing here logs, and no message carries a secret.
 
 Roles follow Airbyte's: an organisation role implies the matching workspace role on every
 workspace of that organisation (``organization_member`` implies none); ``instance_admin`` is
-everything. An application's token carries its user, and the user's roles are read live.
+everything. An application's token carries its user, and the user's roles are read live,
+its own and those of the groups it is a member of (the ``effective_permissions`` view).
 """
 
 from __future__ import annotations
@@ -119,7 +120,8 @@ def org_rank(db: sqlite3.Connection, user_id: str, organization_id: str) -> int:
     if is_instance_admin(db, user_id):
         return INSTANCE_ADMIN
     rows = db.execute(
-        "SELECT permission_type FROM permissions WHERE user_id = ? AND organization_id = ?",
+        "SELECT permission_type FROM effective_permissions WHERE user_id = ?"
+        " AND organization_id = ?",
         (user_id, organization_id),
     ).fetchall()
     return max((ORG_RANK.get(str(r[0]), 0) for r in rows), default=0)
@@ -130,10 +132,25 @@ def workspace_rank(db: sqlite3.Connection, user_id: str, workspace_id: str, org_
     if rank == MEMBER:
         rank = 0  # organization_member grants no workspace access
     rows = db.execute(
-        "SELECT permission_type FROM permissions WHERE user_id = ? AND workspace_id = ?",
+        "SELECT permission_type FROM effective_permissions WHERE user_id = ? AND workspace_id = ?",
         (user_id, workspace_id),
     ).fetchall()
     return max([rank, *(WS_RANK.get(str(r[0]), 0) for r in rows)])
+
+
+#: SQL: the ids of the workspaces a user may read; bind ``readable_params`` in its place.
+READABLE_WORKSPACES = (
+    "SELECT w.id FROM workspaces w WHERE ?"
+    " OR w.organization_id IN (SELECT organization_id FROM effective_permissions"
+    "  WHERE user_id = ? AND organization_id IS NOT NULL"
+    "  AND permission_type != 'organization_member')"
+    " OR w.id IN (SELECT workspace_id FROM effective_permissions"
+    "  WHERE user_id = ? AND workspace_id IS NOT NULL)"
+)
+
+
+def readable_params(db: sqlite3.Connection, user_id: str) -> tuple[int, str, str]:
+    return (int(is_instance_admin(db, user_id)), user_id, user_id)
 
 
 def require_org(db: sqlite3.Connection, user_id: str, organization_id: str, rank: int) -> None:

@@ -56,6 +56,42 @@ CREATE TABLE IF NOT EXISTS workspaces (
     id TEXT PRIMARY KEY, organization_id TEXT NOT NULL, region_id TEXT NOT NULL,
     name TEXT NOT NULL, notifications TEXT NOT NULL, tombstone INTEGER NOT NULL DEFAULT 0,
     created_us INTEGER NOT NULL, updated_us INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (
+    id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL REFERENCES workspaces(id), name TEXT NOT NULL,
+    connector_type TEXT NOT NULL, definition_id TEXT NOT NULL, configuration TEXT NOT NULL,
+    tombstone INTEGER NOT NULL DEFAULT 0, created_us INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS destinations (
+    id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL REFERENCES workspaces(id), name TEXT NOT NULL,
+    connector_type TEXT NOT NULL, definition_id TEXT NOT NULL, configuration TEXT NOT NULL,
+    tombstone INTEGER NOT NULL DEFAULT 0, created_us INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS connections (
+    id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    source_id TEXT NOT NULL REFERENCES sources(id),
+    destination_id TEXT NOT NULL REFERENCES destinations(id), name TEXT NOT NULL,
+    settings TEXT NOT NULL, configurations TEXT NOT NULL, tombstone INTEGER NOT NULL DEFAULT 0,
+    created_us INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS groups (
+    id TEXT PRIMARY KEY, organization_id TEXT NOT NULL, name TEXT NOT NULL, description TEXT,
+    scim INTEGER NOT NULL DEFAULT 0, created_us INTEGER NOT NULL,
+    UNIQUE (organization_id, name));
+CREATE TABLE IF NOT EXISTS group_members (
+    id TEXT PRIMARY KEY, group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users(id), created_us INTEGER NOT NULL,
+    UNIQUE (group_id, user_id));
+CREATE TABLE IF NOT EXISTS group_permissions (
+    id TEXT PRIMARY KEY, group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+    permission_type TEXT NOT NULL, workspace_id TEXT, organization_id TEXT,
+    created_us INTEGER NOT NULL,
+    CHECK ((workspace_id IS NULL) != (organization_id IS NULL)));
+CREATE UNIQUE INDEX IF NOT EXISTS group_permissions_scope ON group_permissions
+    (group_id, permission_type, COALESCE(workspace_id, ''), COALESCE(organization_id, ''));
+-- What a user holds directly and through the groups it is a member of: every role check reads
+-- this, so an admin reachable only through a group is an admin.
+CREATE VIEW IF NOT EXISTS effective_permissions AS
+    SELECT user_id, permission_type, workspace_id, organization_id FROM permissions
+    UNION ALL
+    SELECT m.user_id, g.permission_type, g.workspace_id, g.organization_id
+    FROM group_permissions g JOIN group_members m ON m.group_id = g.group_id;
 CREATE TABLE IF NOT EXISTS tokens (
     token_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, subject_id TEXT NOT NULL,
     expires_us INTEGER NOT NULL);
@@ -72,6 +108,18 @@ CREATE INDEX IF NOT EXISTS regions_by_update ON regions (updated_us DESC, id);
 CREATE INDEX IF NOT EXISTS permissions_by_user ON permissions (user_id, created_us, id);
 CREATE INDEX IF NOT EXISTS permissions_by_workspace ON permissions (workspace_id);
 CREATE INDEX IF NOT EXISTS permissions_by_org ON permissions (organization_id);
+CREATE INDEX IF NOT EXISTS sources_by_name ON sources (name, id);
+CREATE INDEX IF NOT EXISTS sources_by_workspace ON sources (workspace_id);
+CREATE INDEX IF NOT EXISTS destinations_by_name ON destinations (name, id);
+CREATE INDEX IF NOT EXISTS destinations_by_workspace ON destinations (workspace_id);
+CREATE INDEX IF NOT EXISTS connections_by_name ON connections (name, id);
+CREATE INDEX IF NOT EXISTS connections_by_workspace ON connections (workspace_id);
+CREATE INDEX IF NOT EXISTS connections_by_source ON connections (source_id);
+CREATE INDEX IF NOT EXISTS connections_by_destination ON connections (destination_id);
+CREATE INDEX IF NOT EXISTS groups_by_name ON groups (organization_id, name, id);
+CREATE INDEX IF NOT EXISTS group_members_by_user ON group_members (user_id);
+CREATE INDEX IF NOT EXISTS group_members_by_group ON group_members (group_id, created_us, id);
+CREATE INDEX IF NOT EXISTS group_permissions_by_group ON group_permissions (group_id, created_us);
 CREATE INDEX IF NOT EXISTS applications_by_user ON applications (user_id, created_ms, id);
 """
 

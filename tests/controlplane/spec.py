@@ -11,7 +11,15 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "airbyte-api"
+# The repository's sibling ``shared/`` (a helper's worktree sits one level deeper than main).
+REFERENCE = next(
+    (
+        parent / "shared" / "reference" / "airbyte-api"
+        for parent in Path(__file__).resolve().parents[2:]
+        if (parent / "shared" / "reference" / "airbyte-api").is_dir()
+    ),
+    Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "airbyte-api",
+)
 DOCS = {"api": "api.yaml", "config": "config.yaml", "problems": "api-problems.yaml"}
 
 
