@@ -3,6 +3,8 @@
     FlexctlError                 rendered once by cli.main, exit code 1, never a traceback
      +-- ConfigError             diagnostics with path:line:col (config.diagnostics)
      +-- SecretResolutionError   an {env:}/{file:} reference could not be read
+     |    +-- UnresolvedReferences  every unusable reference of a run, each with path:line:col
+     |                              (config.references; a ConfigError too)
      +-- ApiError                a control-plane call failed (api.errors: method, path, resource)
      +-- StateError              state directory: lock busy, inventory or journal unreadable
      +-- RefusedError            a safety rail said no (stale plan, delete cap, lock-out guard)

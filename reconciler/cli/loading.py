@@ -20,6 +20,12 @@ class Loaded:
     desired: DesiredState
     source: dict[str, str]
 
+    @property
+    def base_dir(self) -> Path:
+        """Where ``{file: ...}`` references resolve: the config directory (its repository
+        root), wherever flexctl runs from; a config read from Git has no directory here."""
+        return Path(self.source["path"]) if "path" in self.source else Path.cwd()
+
 
 def add_repo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

@@ -44,6 +44,7 @@ from reconciler.cli.common import (
     announce_target,
 )
 from reconciler.cli.hydrating import target_from_args
+from reconciler.config.webhooks import webhook_url_problem
 from reconciler.errors import FlexctlError
 from reconciler.gitops.lastgood import LastGoodStore
 from reconciler.gitops.loop import CycleFunction, run_loop
@@ -251,9 +252,10 @@ def _notifier(args: argparse.Namespace) -> Notifier | None:
     url = os.environ.get(name, "")
     if not url:
         raise FlexctlError(f"--webhook-url-env: the environment variable {name} is not set")
-    if not url.startswith(("https://", "http://")):
+    problem = webhook_url_problem(url)
+    if problem is not None:
         # Never echo the value: a webhook URL is a secret.
-        raise FlexctlError(f"--webhook-url-env: {name} does not hold an http(s) URL")
+        raise FlexctlError(f"--webhook-url-env: the value of {name} {problem}")
     return Notifier(url, ref=args.ref, style=args.webhook_format)
 
 

@@ -29,9 +29,7 @@ def context(args: argparse.Namespace, loaded: Loaded) -> RunContext:
         state=state,
         env=env,
         lock_timeout=float(getattr(args, "lock_timeout", 0.0) or 0.0),
-        # `{file: ...}` references are relative to the config directory (its repository
-        # root), wherever flexctl runs from; a config read from Git has no directory here.
-        base_dir=Path(loaded.source["path"]) if "path" in loaded.source else Path.cwd(),
+        base_dir=loaded.base_dir,
         source=source,
         timeout=getattr(args, "timeout", 3600.0),
         embedded=bool(getattr(args, "embedded", False)),

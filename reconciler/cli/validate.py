@@ -1,19 +1,23 @@
 """``flexctl validate [CONFIG]``: load and validate the config repository, nothing else.
 
 Exit 0 with a one-line summary when valid; exit 1 with every diagnostic otherwise. The
-diagnostics are this command's output (stdout), not an error of the tool.
+diagnostics are this command's output (stdout), not an error of the tool. Secret references
+are not needed: the webhook URLs that can be read here (variable set, file present) are
+checked against ``config.webhooks``; the rest are checked when a run resolves them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any
 
 from reconciler.cli.common import add_config_argument, add_state_dir_argument
 from reconciler.cli.loading import add_repo_arguments, load_config
 from reconciler.config.desired import DesiredState
 from reconciler.config.diagnostics import ConfigError
+from reconciler.config.references import reference_problems
 
 
 def register(subparsers: Any) -> None:
@@ -50,7 +54,14 @@ def summary(state: DesiredState) -> str:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        state = load_config(args).desired
+        loaded = load_config(args)
+        state = loaded.desired
+        # The webhook URLs this machine can read are checked now, not first at plan time.
+        problems = reference_problems(
+            state, env=os.environ, base_dir=loaded.base_dir, missing_ok=True
+        )
+        if problems:
+            raise ConfigError(problems)
     except ConfigError as exc:
         if args.output == "json":
             body = {"valid": False, "diagnostics": [d.as_json() for d in exc.diagnostics]}

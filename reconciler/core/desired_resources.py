@@ -1,7 +1,8 @@
 """Desired state -> resources: what the config says, in the comparable form of ``core.resources``.
 
-Pure: secret references (webhook URLs) are resolved through an injected function, and only
-their digest enters the essence. Notifications are always written in full (every event,
+Pure: secret references (webhook URLs) are resolved through an injected function, checked
+against ``config.webhooks`` (a reference's value was never validated), and only their digest
+enters the essence. Notifications are always written in full (every event,
 both channels), so live and desired compare without relying on server defaults.
 """
 
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 
 from reconciler.config.desired import DesiredState
 from reconciler.config.models import NOTIFICATION_EVENTS, Notification, SecretRef, Workspace
+from reconciler.config.references import event_attribute, value_problem, webhook_where
+from reconciler.config.webhooks import webhook_url_problem
 from reconciler.core.resources import (
     JSON,
     Resource,
@@ -21,12 +24,10 @@ from reconciler.core.resources import (
     sensitive_digest,
     workspace_key,
 )
+from reconciler.errors import SecretResolutionError
 
 #: Resolves a secret reference; ``where`` names the document and field for error messages.
 Resolver = Callable[[SecretRef, str], str]
-
-#: Notification event (API spelling) -> attribute of the Notifications model.
-_ATTRS = {e: "".join("_" + c.lower() if c.isupper() else c for c in e) for e in NOTIFICATION_EVENTS}
 
 
 @dataclass(frozen=True)
@@ -104,11 +105,16 @@ def declared_notifications(ws: Workspace, resolve: Resolver) -> dict[str, Declar
     both the essence (compared) and the API payload (sent) are built from."""
     result: dict[str, DeclaredNotification] = {}
     for event in NOTIFICATION_EVENTS:
-        declared: Notification | None = getattr(ws.notifications, _ATTRS[event])
+        declared: Notification | None = getattr(ws.notifications, event_attribute(event))
         webhook = declared.webhook if declared else None
         url: str | None = None
         if webhook is not None and webhook.url is not None:
-            url = resolve(webhook.url, f"Workspace {ws.name}: notifications.{event}.webhook.url")
+            where = webhook_where(ws.name, event)
+            url = resolve(webhook.url, where)
+            # Checked where it is resolved: the value of a reference was never validated.
+            problem = webhook_url_problem(url)
+            if problem is not None:
+                raise SecretResolutionError(value_problem(where, webhook.url, problem))
         result[event] = DeclaredNotification(
             email=bool(declared and declared.email and declared.email.enabled),
             webhook=bool(webhook and webhook.enabled),

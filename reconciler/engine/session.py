@@ -26,6 +26,7 @@ from reconciler.api.settings import ConnectionSettings, resolve_connection
 from reconciler.collector import paused_while
 from reconciler.config.desired import DesiredState
 from reconciler.config.models import DataPlane, SecretRef
+from reconciler.config.references import check_references
 from reconciler.config.secrets import resolve_secret
 from reconciler.core.desired_resources import DesiredResources, desired_resources
 from reconciler.core.diff import PlanOptions, build_plan, match
@@ -94,6 +95,8 @@ class Connection:
 @asynccontextmanager
 async def connect(desired: DesiredState, ctx: RunContext) -> AsyncIterator[Connection]:
     org = desired.organization
+    # Every reference the run needs, all problems at once, before anything is opened.
+    check_references(desired, env=ctx.env, base_dir=ctx.base_dir)
     resolve = ctx.resolver()
     client_id = (
         resolve(org.control_plane.client_id, f"Organization {org.name}: controlPlane.clientId")

@@ -2,10 +2,16 @@
 
 Each case is loaded from inside its own directory, so paths in ``expected.txt`` are relative
 to it. Add a case by adding a directory; nothing here changes.
+
+A case is checked as ``flexctl validate`` checks it: loaded, then the secret references it can
+read are checked (webhook URLs in ``secrets/``). A case with an ``env.json`` is checked as a run
+checks it instead (``check_references``: every reference resolved, with that environment).
+Whatever a case holds under ``secrets/`` or in ``env.json`` is a secret: never in the output.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -13,6 +19,7 @@ import pytest
 
 from reconciler.config.diagnostics import ConfigError
 from reconciler.config.loader import load_directory
+from reconciler.config.references import check_references, reference_problems
 
 from .conftest import BROKEN, GENERATED
 
@@ -32,7 +39,26 @@ def test_broken_config(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         GENERATED[case](source)
     monkeypatch.chdir(source)
 
-    with pytest.raises(ConfigError) as caught:
-        load_directory(Path("."))
+    env_file = source / "env.json"
+    env: dict[str, str] = json.loads(env_file.read_text()) if env_file.exists() else {}
 
-    assert caught.value.render() + "\n" == expected
+    with pytest.raises(ConfigError) as caught:
+        desired = load_directory(Path("."))
+        if env_file.exists():
+            check_references(desired, env=env, base_dir=Path("."))
+        problems = reference_problems(desired, env=env, base_dir=Path("."), missing_ok=True)
+        raise ConfigError(problems)
+
+    rendered = caught.value.render()
+    assert rendered + "\n" == expected
+    for secret in _secrets(source, env):
+        assert secret not in rendered
+
+
+def _secrets(case: Path, env: dict[str, str]) -> list[str]:
+    values = [v for v in env.values() if v]
+    folder = case / "secrets"
+    if folder.is_dir():
+        values += [f.read_text(errors="replace").strip() for f in folder.iterdir() if f.is_file()]
+    # Each value and its tail after any scheme: a message must quote neither.
+    return [part for v in values for part in (v, v.partition("://")[2]) if len(part) > 3]

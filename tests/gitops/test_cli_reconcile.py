@@ -127,7 +127,15 @@ def test_webhook_variable_must_be_set_and_is_never_echoed(
     monkeypatch.setenv("HOOK", "hooks.example/T0KEN")
     with pytest.raises(FlexctlError) as caught:
         run(argv, returning(CycleResult("in-sync")))
-    assert str(caught.value) == "--webhook-url-env: HOOK does not hold an http(s) URL"
+    assert str(caught.value) == (
+        "--webhook-url-env: the value of HOOK must start with https:// (or http:// to a "
+        "loopback address)"
+    )
+    monkeypatch.setenv("HOOK", "http://hooks.example/T0KEN")
+    with pytest.raises(FlexctlError) as caught:
+        run(argv, returning(CycleResult("in-sync")))
+    assert "T0KEN" not in str(caught.value)
+    assert str(caught.value).endswith("is not a loopback address; use https://")
 
 
 def test_bad_repository_is_reported_once(tmp_path: Path) -> None:
