@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..engine.harness import WEBHOOK_ENV, edit
+from ..engine.harness import EXAMPLE_USERS, WEBHOOK_ENV, edit
 from .conftest import Cli
 
 BAD_HOOK = "javascript:alert('CANARY-js-91c4')"
@@ -14,6 +14,8 @@ BAD_HOOK = "javascript:alert('CANARY-js-91c4')"
 def test_every_unusable_reference_is_reported_at_once_and_nothing_changes(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    assert cli("plan", "config", "--embedded").code == 0  # bootstraps the embedded control plane
+    cli.add_users(*EXAMPLE_USERS)  # else their grants stay pending and apply exits 1
     assert cli("apply", "config", "--embedded", "--yes").code == 0
     before = cli.dump()
     monkeypatch.setenv(WEBHOOK_ENV, BAD_HOOK)
