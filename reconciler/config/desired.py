@@ -29,6 +29,8 @@ class DocumentSource:
 
     position: Position
     keys: Mapping[KeyPath, Position] = field(default_factory=dict)
+    #: Positions of the values (a scalar's own line:col), where known.
+    values: Mapping[KeyPath, Position] = field(default_factory=dict)
 
     def at(self, *path: str | int) -> Position:
         """Position of the deepest known key on ``path`` (falls back to the document)."""
@@ -37,6 +39,10 @@ class DocumentSource:
             if found is not None:
                 return found
         return self.position
+
+    def value_at(self, *path: str | int) -> Position:
+        """Position of the value at ``path``, else as ``at``."""
+        return self.values.get(tuple(path)) or self.at(*path)
 
 
 @dataclass(frozen=True)

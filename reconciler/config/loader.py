@@ -25,7 +25,7 @@ from reconciler.collector import paused
 from reconciler.config.desired import DesiredState, DocumentSource, dataplane_key
 from reconciler.config.diagnostics import ConfigError, Diagnostic, Position
 from reconciler.config.documents import FailedDocument, LoadedDocument
-from reconciler.config.messages import phrase, yaml_type
+from reconciler.config.messages import phrase
 from reconciler.config.models import KINDS, DataPlane, Organization, Region, Workspace
 from reconciler.config.positions import (
     PositionMap,
@@ -35,6 +35,7 @@ from reconciler.config.positions import (
 )
 from reconciler.config.secrets import check_secret_file, file_reference_problem, secret_ref_paths
 from reconciler.config.sources import MAX_FILE_BYTES, SourceFile, scan_directory
+from reconciler.config.suggest import yaml_type
 from reconciler.config.validate import validate_documents
 from reconciler.config.yamlio import RawDocument, YamlProblem, read_documents
 
@@ -241,7 +242,11 @@ def _load_document(path: str, raw: RawDocument, collected: _Collected) -> None:
             collected.error(position, phrased.message)
         collected.failed.append(failed)
         return
-    source = DocumentSource(position=where, keys=PositionMap(path, raw.spans))
+    source = DocumentSource(
+        position=where,
+        keys=PositionMap(path, raw.spans),
+        values=PositionMap(path, raw.spans, values=True),
+    )
     collected.documents.append(LoadedDocument(model=model, source=source))
 
 

@@ -7,7 +7,6 @@ plain value is echoed ("'S3' is not one of ...") because it cannot be a credenti
 
 from __future__ import annotations
 
-import difflib
 import re
 import types
 import typing
@@ -18,11 +17,10 @@ from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
 from reconciler.config.desired import KeyPath
+from reconciler.config.suggest import hint, plain, yaml_type
 
 #: Where a message points: the key itself, the value, or the mapping that lacks a key.
 Anchor = Literal["key", "value", "parent"]
-
-_PLAIN_WORD = re.compile(r"[A-Za-z0-9_./-]{1,40}")  # fullmatch: "$" would allow a final "\n"
 
 #: Patterns used by the models, said in words.
 _PATTERN_WORDS = {
@@ -39,23 +37,6 @@ _PATTERN_WORDS = {
 class Phrased:
     message: str
     anchor: Anchor
-
-
-def yaml_type(value: Any) -> str:
-    """What a YAML author wrote, by type only."""
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return "a value"
 
 
 #: YAML 1.1 (and other) spellings of a boolean that YAML 1.2 reads as strings or numbers.
@@ -81,10 +62,12 @@ def _choices(expected: str) -> str:
     return expected.replace(" or ", ", ")
 
 
+#: A quoted choice in pydantic's ``expected`` text.
+_QUOTED = re.compile(r"'([^']*)'")
+
+
 def _shown(value: Any) -> str | None:
-    if isinstance(value, str) and _PLAIN_WORD.fullmatch(value):
-        return repr(value)
-    return None
+    return repr(value) if plain(value) else None
 
 
 def phrase(error: ErrorDetails, *, model: type[BaseModel]) -> Phrased:
@@ -103,11 +86,12 @@ def phrase(error: ErrorDetails, *, model: type[BaseModel]) -> Phrased:
         if shown is None:
             return Phrased(f"expected one of {expected}, found {yaml_type(value)}", "value")
         if "," in expected:
-            return Phrased(f"{shown} is not one of {expected}", "value")
+            meant = hint(str(value), _QUOTED.findall(expected))
+            return Phrased(f"{shown} is not one of {expected}{meant}", "value")
         return Phrased(f"expected {expected}, found {shown}", "value")
     if kind == "string_type":
-        hint = " (quote it)" if isinstance(value, int | float | bool) else ""
-        return Phrased(f"expected a string, found {yaml_type(value)}{hint}", "value")
+        quote = " (quote it)" if isinstance(value, int | float | bool) else ""
+        return Phrased(f"expected a string, found {yaml_type(value)}{quote}", "value")
     if kind in ("bool_type", "bool_parsing"):
         return Phrased(f"expected true or false, found {_not_a_boolean(value)}", "value")
     if kind in ("int_type", "int_parsing", "int_from_float"):
@@ -137,11 +121,26 @@ def _unknown_key(key: str, *, model: type[BaseModel], parent: KeyPath) -> str:
     allowed = keys_at(model, parent)
     if not allowed:
         return f"unknown key '{key}'"
-    lowered = {name.lower(): name for name in allowed}
-    close = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.75)
-    if close:
-        return f"unknown key '{key}' (did you mean '{lowered[close[0]]}'?)"
+    meant = hint(key, allowed, cutoff=0.75)
+    if meant:
+        return f"unknown key '{key}'{meant}"
+    home = _nested_home(key, model=model, parent=parent, allowed=allowed)
+    if home is not None:
+        return f"unknown key '{key}' here (it belongs under '{home}')"
     return f"unknown key '{key}' (expected one of: {', '.join(sorted(allowed))})"
+
+
+def _nested_home(
+    key: str, *, model: type[BaseModel], parent: KeyPath, allowed: list[str]
+) -> str | None:
+    """The one child mapping of ``parent`` that accepts ``key`` (``namespace`` written at the
+    top of a data plane belongs under ``cluster``), or None."""
+    homes = [
+        child
+        for child in allowed
+        if key.lower() in (k.lower() for k in keys_at(model, (*parent, child)))
+    ]
+    return homes[0] if len(homes) == 1 else None
 
 
 def keys_at(model: type[BaseModel], path: KeyPath) -> list[str]:

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -26,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+
+from reconciler.config.roles import Scope, scope_problem
 
 API_VERSION = "flexctl/v1"
 
@@ -394,25 +397,27 @@ class Grant(Strict):
     role: Role
 
 
-def _scoped(scope: Literal["organization", "workspace"]) -> AfterValidator:
-    """Per entry, so the error points at the entry with the wrong role, not at the list."""
+def _scoped(scope: Scope) -> BeforeValidator:
+    """On the role, so the error points at the role's value, and lists the roles of the
+    scope (not all nine) with "did you mean"."""
 
-    prefix = f"{scope}_"
+    roles = [role.value for role in Role]
 
-    def check(grant: Grant) -> Grant:
-        # str method on the StrEnum member: Enum's `.value` descriptor is slow at 10k documents.
-        if not grant.role.startswith(prefix):
-            raise ValueError(
-                f"role {grant.role.value!r} is not a{'n' if scope[0] == 'o' else ''} {scope} "
-                f"role (use one of: {', '.join(r.value for r in Role if r.scope == scope)})"
-            )
-        return grant
+    def check(value: Any) -> Any:
+        problem = scope_problem(value, scope, roles=roles)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
-    return AfterValidator(check)
+    return BeforeValidator(check)
 
 
-OrganizationGrant = Annotated[Grant, _scoped("organization")]
-WorkspaceGrant = Annotated[Grant, _scoped("workspace")]
+class OrganizationGrant(Grant):
+    role: Annotated[Role, _scoped("organization")]
+
+
+class WorkspaceGrant(Grant):
+    role: Annotated[Role, _scoped("workspace")]
 
 
 # --------------------------------------------------------------------------- documents

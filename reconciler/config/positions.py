@@ -14,17 +14,19 @@ from reconciler.config.yamlio import RawDocument, Span
 
 
 class PositionMap(Mapping[KeyPath, Position]):
-    """Key path -> position of the key (list items: of the item)."""
+    """Key path -> position of the key (list items: of the item); with ``values=True``, of
+    the value written after the key (a typo in a value is pointed at, not its key)."""
 
-    __slots__ = ("_path", "_spans")
+    __slots__ = ("_first", "_path", "_spans")
 
-    def __init__(self, path: str, spans: Mapping[KeyPath, Span]) -> None:
+    def __init__(self, path: str, spans: Mapping[KeyPath, Span], *, values: bool = False) -> None:
         self._path = path
         self._spans = spans
+        self._first = 2 if values else 0
 
     def __getitem__(self, key: KeyPath) -> Position:
         span = self._spans[key]
-        return Position(self._path, span[0] + 1, span[1] + 1)
+        return Position(self._path, span[self._first] + 1, span[self._first + 1] + 1)
 
     def __iter__(self) -> Iterator[KeyPath]:
         return iter(self._spans)

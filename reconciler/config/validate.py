@@ -30,6 +30,7 @@ from reconciler.config.models import (
 )
 from reconciler.config.roles import covers
 from reconciler.config.secrets import file_reference_problem, secret_ref_paths
+from reconciler.config.suggest import closest
 
 _MANAGED = {name.lower(): name for name in MANAGED_REGIONS}
 _MANAGED_LIST = ", ".join(MANAGED_REGIONS)
@@ -187,7 +188,10 @@ def no_managed_region_names(ctx: Context) -> Iterator[Diagnostic]:
 
 
 def references_resolve(ctx: Context) -> Iterator[Diagnostic]:
+    """Every region a document names exists; a typo is pointed at (the value, not its key)
+    with the closest declared (or, for workspaces, managed) name."""
     failed = ctx.failed_names("Region")
+    declared = [d.name for d in ctx.regions]
     for document in ctx.workspaces:
         assert isinstance(document.model, Workspace)
         region = document.model.region
@@ -195,9 +199,10 @@ def references_resolve(ctx: Context) -> Iterator[Diagnostic]:
         if ctx.region(region) or lowered in _MANAGED or lowered in failed:
             continue
         yield Diagnostic(
-            document.source.at("region"),
-            f"workspace '{document.name}' names region '{region}', which is not declared "
-            f"(declare a Region document, or use an Airbyte-managed region: {_MANAGED_LIST})",
+            document.source.value_at("region"),
+            f"workspace '{document.name}' names region '{region}', which is not declared"
+            f"{_did_you_mean(region, [*declared, *MANAGED_REGIONS])} (declare a Region "
+            f"document, or use an Airbyte-managed region: {_MANAGED_LIST})",
         )
     for document in ctx.dataplanes:
         assert isinstance(document.model, DataPlane)
@@ -211,10 +216,15 @@ def references_resolve(ctx: Context) -> Iterator[Diagnostic]:
             )
         else:
             message = (
-                f"data plane '{document.name}' names region '{region}', which is not declared "
-                "(declare a Region document with that name)"
+                f"data plane '{document.name}' names region '{region}', which is not declared"
+                f"{_did_you_mean(region, declared)} (declare a Region document with that name)"
             )
-        yield Diagnostic(document.source.at("region"), message)
+        yield Diagnostic(document.source.value_at("region"), message)
+
+
+def _did_you_mean(name: str, choices: list[str]) -> str:
+    meant = closest(name, choices)
+    return f"; did you mean '{meant}'?" if meant is not None else ""
 
 
 def shared_secrets_manager(ctx: Context) -> Iterator[Diagnostic]:

@@ -73,9 +73,9 @@ def desired_resources(desired: DesiredState, resolve: Resolver) -> DesiredResour
         for grant in ws.access:
             users.add(grant.user)
             out.append(_permission(grant.user, grant.role.value, workspace=ws.name))
-    for grant in desired.organization.access:
-        users.add(grant.user)
-        out.append(_permission(grant.user, grant.role.value, workspace=None))
+    for org_grant in desired.organization.access:
+        users.add(org_grant.user)
+        out.append(_permission(org_grant.user, org_grant.role.value, workspace=None))
     return DesiredResources(resources=tuple(out), users=frozenset(users))
 
 
