@@ -35,6 +35,7 @@ from reconciler.config.positions import (
 )
 from reconciler.config.secrets import check_secret_file, file_reference_problem, secret_ref_paths
 from reconciler.config.sources import MAX_FILE_BYTES, SourceFile, scan_directory
+from reconciler.config.stray import Census
 from reconciler.config.suggest import yaml_type
 from reconciler.config.validate import validate_documents
 from reconciler.config.yamlio import RawDocument, YamlProblem, read_documents
@@ -49,20 +50,26 @@ class _Collected:
         self.documents: list[LoadedDocument] = []
         self.failed: list[FailedDocument] = []
         self.diagnostics: list[Diagnostic] = []
+        #: Which files held flexctl documents: a directory that is not a config fails fast.
+        self.census = Census()
 
     def error(self, position: Position, message: str) -> None:
         self.diagnostics.append(Diagnostic(position, message))
 
 
-def load_directory(path: Path) -> DesiredState:
-    """Load every ``*.yaml``/``*.yml`` under ``path`` (see ``sources.scan_directory``)."""
+def load_directory(path: Path, *, exclude: Iterable[Path] = ()) -> DesiredState:
+    """Load every ``*.yaml``/``*.yml`` under ``path`` (see ``sources.scan_directory``; the
+    folders in ``exclude`` are skipped, e.g. the run's state directory and render output)."""
     where = Position(str(path))
     if not path.exists():
         raise ConfigError([Diagnostic(where, "config directory does not exist")])
     if not path.is_dir():
         raise ConfigError([Diagnostic(where, "config path is not a directory")])
-    scan = scan_directory(path)
-    unread = [Diagnostic(Position(p.display_path), p.message) for p in scan.problems]
+    scan = scan_directory(path, exclude=exclude)
+    unread = [
+        Diagnostic(Position(p.display_path, p.line, 1 if p.line else 0), p.message)
+        for p in scan.problems
+    ]
     if not scan.files:
         if unread:
             raise ConfigError(unread)
@@ -87,6 +94,9 @@ def load_sources(
     incomplete = bool(collected.diagnostics)
     for source in files:
         _load_file(source, collected)
+    stray = collected.census.no_config_here(origin)
+    if stray is not None:
+        raise ConfigError([stray])  # the wrong directory: one error, not one per file
     collected.diagnostics.extend(
         validate_documents(
             collected.documents, failed=collected.failed, origin=origin, incomplete=incomplete
@@ -161,7 +171,9 @@ def digest(models: Iterable[Organization | Region | DataPlane | Workspace]) -> s
 def _load_file(source: SourceFile, collected: _Collected) -> None:
     path = source.display_path
     top = Position(path, 1, 1)
+    census = collected.census
     if len(source.data) > MAX_FILE_BYTES:
+        census.unparsed(path, source.data)
         collected.error(
             top,
             f"file is larger than {MAX_FILE_BYTES} bytes (1 MiB); config files are small, "
@@ -170,12 +182,15 @@ def _load_file(source: SourceFile, collected: _Collected) -> None:
         return
     text = _decode(source, collected)
     if text is None:
+        census.unparsed(path, source.data)
         return
     try:
         documents = read_documents(text)
     except YamlProblem as problem:
+        census.unparsed(path, source.data)
         collected.error(Position(path, problem.line + 1, problem.column + 1), problem.message)
         return
+    census.parsed(path, (raw.data for raw in documents))
     for raw in documents:
         _load_document(path, raw, collected)
 

@@ -27,6 +27,16 @@ import filelock
 import git
 from git.objects import Blob, Tree
 
+from reconciler.config.diagnostics import ConfigError, Diagnostic, Position
+from reconciler.config.ignore import (
+    IGNORE_FILE,
+    MARKER_FILES,
+    MARKER_PROBE_BYTES,
+    MAX_IGNORE_BYTES,
+    IgnoreFileError,
+    IgnoreRules,
+    is_output_marker,
+)
 from reconciler.config.sources import MAX_FILE_BYTES, SourceFile, is_config_file
 from reconciler.errors import GitError
 from reconciler.redact import redact_userinfo
@@ -202,10 +212,14 @@ class GitSource:
     def files_at(self, sha: str, subdir: str = "") -> list[SourceFile]:
         """Every ``*.yaml``/``*.yml`` blob under ``subdir`` in that commit's tree, sorted by path.
 
-        Same rules as a directory (``config.sources.scan_directory``): hidden folders are skipped
-        and oversized files are cut at ``MAX_FILE_BYTES + 1`` so the loader reports them.
-        Symlinks and submodules are skipped: their blobs are not documents.
-        ``display_path`` is ``<short sha>:<path in the repository>``.
+        Same rules as a directory (``config.sources.scan_directory``): hidden folders are
+        skipped, so is what the commit's ``<subdir>/.flexctlignore`` matches and every folder
+        holding a flexctl output marker (a rendered data-plane folder hydrated into the
+        config repository, a state directory committed by force); oversized files are cut at
+        ``MAX_FILE_BYTES + 1`` so the loader reports them. Symlinks and submodules are
+        skipped: their blobs are not documents. ``display_path`` is
+        ``<short sha>:<path in the repository>``. An unusable ``.flexctlignore`` is a
+        ``ConfigError`` naming its lines.
         """
         commit = self._commit(sha)
         prefix = subdir.strip("/")
@@ -221,17 +235,41 @@ class GitSource:
             if not isinstance(found, Tree):
                 raise GitError(f"{self.display}: {prefix!r} is not a folder in commit {short}")
             tree = found
+        rules = self._ignore_rules(tree, short)
         files: list[SourceFile] = []
-        for item in tree.traverse():
-            if not isinstance(item, Blob) or item.mode == Blob.link_mode:
-                continue
-            path = str(item.path)
-            rel = path[len(prefix) + 1 :] if prefix else path
-            parts = rel.split("/")
-            if any(part.startswith(".") for part in parts[:-1]) or not is_config_file(parts[-1]):
-                continue
-            files.append(SourceFile(display_path=f"{short}:{path}", data=self._read(item)))
+        pending: list[tuple[Tree, str]] = [(tree, "")]
+        while pending:
+            folder, rel = pending.pop()
+            for item in folder:
+                name = str(item.name)
+                path = f"{rel}/{name}" if rel else name
+                if isinstance(item, Tree):
+                    hidden = name.startswith(".")
+                    if not hidden and not rules.skips_folder(path) and not _is_output(item):
+                        pending.append((item, path))
+                    continue
+                if not isinstance(item, Blob) or item.mode == Blob.link_mode:
+                    continue
+                if not is_config_file(name) or rules.skips_file(path):
+                    continue
+                files.append(SourceFile(display_path=f"{short}:{item.path}", data=self._read(item)))
         return sorted(files, key=lambda f: f.display_path)
+
+    def _ignore_rules(self, tree: Tree, short: str) -> IgnoreRules:
+        try:
+            blob = tree / IGNORE_FILE
+        except KeyError:
+            return IgnoreRules()
+        shown = f"{short}:{blob.path}"
+        if not isinstance(blob, Blob) or blob.mode == Blob.link_mode:
+            raise ConfigError([Diagnostic(Position(shown), "not a regular file: refused")])
+        data: bytes = blob.data_stream.read(MAX_IGNORE_BYTES + 1)
+        try:
+            return IgnoreRules.parse(data)
+        except IgnoreFileError as e:
+            raise ConfigError(
+                Diagnostic(Position(shown, p.line, 1), p.message) for p in e.problems
+            ) from e
 
     # ------------------------------------------------------------------ internals
 
@@ -281,6 +319,20 @@ class GitSource:
         if self._url:
             detail = detail.replace(self._url, self.display)
         return redact(detail)
+
+
+def _is_output(tree: Tree) -> bool:
+    """Whether a folder of the commit is flexctl's own output (``config.ignore`` markers)."""
+    for name in MARKER_FILES:
+        try:
+            blob = tree / name
+        except KeyError:
+            continue
+        if isinstance(blob, Blob) and blob.mode != Blob.link_mode:
+            head: bytes = blob.data_stream.read(MARKER_PROBE_BYTES)
+            if is_output_marker(name, head):
+                return True
+    return False
 
 
 def _first_line(message: str | bytes) -> str:
