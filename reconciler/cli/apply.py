@@ -1,16 +1,20 @@
 """``flexctl apply``: make the control plane match the config, then render the data-plane folders.
 
 ``apply [CONFIG]`` plans, shows the plan, asks for confirmation (unless ``--yes``) and
-applies. ``apply PLAN.json`` applies a saved plan only if the config (and commit) and live
-state it was made from have not moved. Exit 0 when everything converged, 1 otherwise.
+applies. ``apply PLAN.json`` applies a saved plan with the options, config and state it
+recorded (``cli.saved``; a flag that contradicts them is refused), and only if the config
+(and commit) and live state it was made from have not moved. Exit 0 when everything
+converged, 1 otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from reconciler.cli.common import (
     add_embedded_argument,
@@ -24,12 +28,20 @@ from reconciler.cli.main import EXIT_ERROR, EXIT_OK
 from reconciler.cli.plan import add_plan_arguments, prepare_from_args
 from reconciler.cli.progress import Reporter
 from reconciler.cli.run import add_color_argument, announce_state, context, run_async, use_color
+from reconciler.cli.saved import (
+    args_for_saved,
+    fill_defaults,
+    read_saved_plan,
+    recorded,
+    refuse_other_state,
+    unset_defaults,
+)
 from reconciler.core.output import render
 from reconciler.core.output.lines import not_done_lines
 from reconciler.core.plan import Plan
 from reconciler.engine.apply import ApplyResult, apply_prepared, check_saved_plan
 from reconciler.engine.session import connect
-from reconciler.errors import FlexctlError, RefusedError
+from reconciler.errors import RefusedError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,6 +59,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_timeout_argument(parser)
     add_repo_arguments(parser)
     add_plan_arguments(parser)
+    unset_defaults(parser)  # with PLAN.json, a flag given must agree with the plan
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     parser.add_argument(
         "--render-out",
@@ -70,10 +83,14 @@ def run(args: argparse.Namespace) -> int:
     saved: Plan | None = None
     if args.config.suffix == ".json" and args.config.is_file():
         saved = read_saved_plan(args.config)
-        args = _args_for_saved(args, saved)
+        args = args_for_saved(args, saved, os.environ)
+    else:
+        args = fill_defaults(args)
     target_from_args(args)  # a wrong --to-git/--branch is refused before anything is applied
     loaded = load_config(args)
     ctx = context(args, loaded)
+    if saved is not None:
+        refuse_other_state(saved, ctx.state)
     announce_state(ctx)
     reporter = Reporter()
 
@@ -82,6 +99,15 @@ def run(args: argparse.Namespace) -> int:
             prepared = await prepare_from_args(conn, loaded, ctx, args)
             if saved is not None:
                 check_saved_plan(saved, prepared.plan)
+                # The plan applied is the reviewed one: same record, same digest (hydration).
+                made: dict[str, Any] = {
+                    "options": saved.options,
+                    "config": saved.config,
+                    "state": saved.state,
+                }
+            else:
+                made = recorded(args, loaded, ctx.state)
+            prepared = replace(prepared, plan=replace(prepared.plan, **made))
             sys.stdout.write(render(prepared.plan, "text", color=use_color(args)))
             if not prepared.plan.has_changes and not prepared.unfinished:
                 return prepared.plan, await apply_prepared(
@@ -161,25 +187,3 @@ def confirm() -> bool:
         raise RefusedError("apply needs confirmation: run it in a terminal or pass --yes")
     answer = input("Apply these changes? Only 'yes' is accepted: ")
     return answer.strip() == "yes"
-
-
-def read_saved_plan(path: Path) -> Plan:
-    try:
-        return Plan.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise FlexctlError(f"{path}: not a flexctl plan ({exc})") from exc
-
-
-def _args_for_saved(args: argparse.Namespace, saved: Plan) -> argparse.Namespace:
-    """Load the config the plan was made from: its directory, or its repo at its commit."""
-    source = saved.source
-    values = vars(args).copy()
-    if "sha" in source and "repo" in source:
-        # An explicit --ref names the commit to apply: the plan must have been made for it.
-        ref = args.ref if args.repo and args.ref != "HEAD" else source["sha"]
-        values.update(repo=args.repo or source["repo"], ref=ref)
-    elif "path" in source:
-        values.update(config=Path(source["path"]), repo=None)
-    else:
-        raise FlexctlError("the saved plan does not say where its config came from")
-    return argparse.Namespace(**values)

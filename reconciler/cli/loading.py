@@ -1,7 +1,10 @@
 """Load the config for a command: from a directory, or from a commit of a Git repository.
 
 ``--repo URL|PATH --ref REF`` reads the documents straight from that commit (no checkout);
-the commit's SHA, author and repo become the run's ``source`` (plans, audit records).
+the commit's SHA, author and repo become the run's ``source`` (plans, audit records). Both
+are recorded absolute (a directory, a repository given as a local path), so a saved plan
+applies from any working directory. The run's state directory and render output are not
+config: discovery skips them when they sit inside the config directory.
 """
 
 from __future__ import annotations
@@ -45,12 +48,30 @@ def add_repo_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def absolute_repo(repo: str) -> str:
+    """``repo`` with a local path made absolute; URLs (``scheme://``, ``git@host:``) as given."""
+    if "://" in repo:
+        return repo
+    path = Path(repo).expanduser()
+    return str(path.resolve()) if path.exists() else repo
+
+
+def own_folders(args: argparse.Namespace) -> list[Path]:
+    """Folders this run writes that discovery must skip: the state directory, the render
+    output (``apply --render-out``; ``render --out`` folders are skipped by their marker)."""
+    found = [getattr(args, "state_dir", None), getattr(args, "render_out", None)]
+    return [Path(p) for p in found if p is not None]
+
+
 def load_config(args: argparse.Namespace) -> Loaded:
     repo = getattr(args, "repo", None)
     if not repo:
         path = Path(args.config)
-        return Loaded(desired=load_directory(path), source={"path": str(path)})
+        desired = load_directory(path, exclude=own_folders(args))
+        return Loaded(desired=desired, source={"path": str(path.resolve())})
     from reconciler.gitops.repo import open_source
+
+    repo = absolute_repo(repo)
 
     state = StateDir(args.state_dir).ensure()
     with open_source(repo, cache_dir=state.subdir("git")) as git_source:

@@ -4,7 +4,8 @@ Exit codes: 0 success (with ``--detailed-exitcode``: nothing to change, block or
 1 error, or a plan apply would refuse (``--max-deletes`` and the other guards: the plan shows
 the refusal), 2 changes, blocked changes (a data plane without stored credentials waiting for
 ``--rotate``, a delete waiting for ``--prune``) or pending grants (only with
-``--detailed-exitcode``). ``--out plan.json`` saves the plan for ``apply``.
+``--detailed-exitcode``). ``--out plan.json`` saves the plan for ``apply``, with the options,
+config location and state backend it was made with (``cli.saved``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from reconciler.cli.common import (
@@ -23,6 +25,7 @@ from reconciler.cli.common import (
 from reconciler.cli.loading import Loaded, add_repo_arguments, load_config
 from reconciler.cli.main import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 from reconciler.cli.run import add_color_argument, announce_state, context, run_async, use_color
+from reconciler.cli.saved import recorded
 from reconciler.core.output import render
 from reconciler.core.plan import Plan
 from reconciler.core.policy import DEFAULT_MAX_DELETES
@@ -96,9 +99,10 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--prune",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=False,
         help="delete managed objects the config no longer declares, for the "
-        "kinds the organization's prune policy allows",
+        "kinds the organization's prune policy allows (--no-prune: do not; the default)",
     )
     parser.add_argument(
         "--max-deletes",
@@ -135,7 +139,8 @@ def make_plan(args: argparse.Namespace, loaded: Loaded) -> Plan:
         async with connect(loaded.desired, ctx) as conn:
             return (await prepare_from_args(conn, loaded, ctx, args)).plan
 
-    return run_async(go())
+    # How it was made, so that `apply PLAN.json` applies it the same way (cli.saved).
+    return replace(run_async(go()), **recorded(args, loaded, ctx.state))
 
 
 async def prepare_from_args(

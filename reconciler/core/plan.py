@@ -21,7 +21,8 @@ from typing import Any
 
 from reconciler.core.resources import JSON, Essence, Kind, ResourceKey
 
-PLAN_FORMAT_VERSION = 2
+#: 3: ``options``, ``config`` and ``state`` record how the plan was made (issue 12 item 5).
+PLAN_FORMAT_VERSION = 3
 
 
 class Action(StrEnum):
@@ -169,6 +170,14 @@ class Plan:
     pending: tuple[Pending, ...] = ()
     #: Why apply will refuse this plan (``--max-deletes`` and the other guards).
     refusals: tuple[str, ...] = ()
+    #: How ``flexctl plan`` made it, so ``apply PLAN.json`` applies it the same way
+    #: (``cli.saved``): the planning options (``prune``, ``maxDeletes``, ``rotate``, ...),
+    #: where the config came from (an absolute ``path``, or ``repo``/``ref``/``commit``/
+    #: ``subdir``) and the state backend (``url``, ``dir``). Empty for plans made elsewhere
+    #: (the reconcile loop never saves one).
+    options: Mapping[str, JSON] = field(default_factory=dict)
+    config: Mapping[str, str] = field(default_factory=dict)
+    state: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def actionable(self) -> tuple[Change, ...]:
@@ -234,6 +243,9 @@ class Plan:
             ],
             "pending": [p.as_json() for p in self.pending],
             "refusals": list(self.refusals),
+            "options": dict(self.options),
+            "config": dict(self.config),
+            "state": dict(self.state),
         }
 
     @staticmethod
@@ -255,4 +267,7 @@ class Plan:
             # "blocked" is derived from the changes: not read back.
             pending=tuple(Pending.from_json(p) for p in data.get("pending", [])),
             refusals=tuple(data.get("refusals", [])),
+            options=dict(data.get("options", {})),
+            config=dict(data.get("config", {})),
+            state=dict(data.get("state", {})),
         )

@@ -199,6 +199,22 @@ def full_plan() -> Plan:
             "urlFrom": "AIRBYTE_API_URL",
             "organizationId": "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f",
         },
+        options={
+            "prune": True,
+            "maxDeletes": 5,
+            "rotate": ["aws-us-east-1/us-east-1-primary"],
+            "finishRotation": [],
+            "unprotect": ["workspace/old-team"],
+            "allowLocalCredentials": False,
+            "embedded": False,
+        },
+        config={
+            "repo": "https://***@github.com/acme/flex-config.git",
+            "ref": "main",
+            "commit": "a" * 40,
+            "subdir": "config",
+        },
+        state={"url": "s3://acme-flexctl/prod", "dir": "/work/.flexctl"},
     )
 
 

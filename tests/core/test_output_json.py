@@ -45,7 +45,7 @@ def test_round_trip_gives_identical_bytes(case: str) -> None:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: d.update(formatVersion=1), "$.formatVersion: 2 was expected"),
+        (lambda d: d.update(formatVersion=2), "$.formatVersion: 3 was expected"),
         (
             lambda d: d["target"].update(controlPlane="elsewhere"),
             "$.target: {'controlPlane': 'elsewhere', ",
@@ -61,6 +61,12 @@ def test_round_trip_gives_identical_bytes(case: str) -> None:
         ),
         (lambda d: d["changes"][-1].update(id=None), "$.changes[16].id: None is not of type"),
         (lambda d: d["unchanged"].update(user=1), "$.unchanged: 'user' is not one of"),
+        (lambda d: d["options"].update(prune="yes"), "$.options.prune: 'yes' is not of type"),
+        (
+            lambda d: d["config"].update(commit="main"),
+            "$.config.commit: 'main' does not match",
+        ),
+        (lambda d: d.pop("state"), "$: 'state' is a required property"),
     ],
 )
 def test_schema_rejects(mutate: Any, expected: str) -> None:

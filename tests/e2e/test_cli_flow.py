@@ -155,9 +155,9 @@ def test_a_saved_plan_is_refused_when_apply_would_do_more_than_it_shows(cli: Cli
     refused = cli("apply", "plan.json", "--embedded", "--prune")
     assert refused.code == 1
     assert refused.err == (
-        "error: refusing the saved plan: apply would make changes the saved plan does not "
-        "show (was it made with other --prune or --rotate options?). Make a new plan and "
-        "review it.\n"
+        "error: refusing the saved plan: --prune contradicts the plan, made without --prune. "
+        "apply PLAN.json applies the plan as it was made: drop the flag, or make a new plan "
+        "with it and review that one.\n"
     )
     assert cli.dump() == before
 
