@@ -86,13 +86,7 @@ class IgnoreRules:
             try:
                 pathspec.GitIgnoreSpec.from_lines([line])
             except ValueError:  # pathspec's pattern errors are ValueErrors
-                problems.append(
-                    IgnoreProblem(
-                        number,
-                        f"invalid pattern {line.strip()!r} (gitignore syntax: a '!' needs a "
-                        "pattern after it, a trailing '\\' needs a character to escape)",
-                    )
-                )
+                problems.append(IgnoreProblem(number, _bad_pattern(line)))
         if problems:
             raise IgnoreFileError(problems)
         return cls(pathspec.GitIgnoreSpec.from_lines(lines))
@@ -104,6 +98,17 @@ class IgnoreRules:
 
     def skips_file(self, rel: str) -> bool:
         return self.spec is not None and self.spec.match_file(rel)
+
+
+def _bad_pattern(line: str) -> str:
+    pattern = line.strip()
+    if pattern == "!":
+        why = "a '!' needs a pattern after it"
+    elif line.endswith("\\"):
+        why = "a trailing '\\' escapes nothing (write '\\\\' for a backslash)"
+    else:
+        why = "not a gitignore pattern"
+    return f"invalid pattern {pattern!r}: {why}"
 
 
 def is_output_marker(name: str, head: bytes) -> bool:
