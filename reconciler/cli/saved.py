@@ -229,7 +229,12 @@ def _flag_problem(flag: str, given: object, planned: object) -> str:
 def _state_dir(saved: Plan) -> Path:
     # A local state lives in the plan's state directory; a shared one only caches there, and
     # that directory may be another runner's: use this run's default.
-    return Path(saved.state["dir"]) if _local(saved.state["url"]) else WHERE["state_dir"]
+    if not _local(saved.state["url"]):
+        return Path(WHERE["state_dir"])
+    recorded_dir = Path(saved.state["dir"])
+    if recorded_dir.is_relative_to(Path.cwd()):
+        return recorded_dir.relative_to(Path.cwd())  # as it was likely typed: `.flexctl`
+    return recorded_dir
 
 
 def _local(url: str) -> bool:
