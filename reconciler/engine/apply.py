@@ -63,11 +63,12 @@ def check_saved_plan(saved: Plan, fresh: Plan) -> None:
     if saved.live_digest != fresh.live_digest:
         problems.append("the live state changed since the plan was made")
     if not problems and _changes(saved) != _changes(fresh):
-        # Same config and live state, other options (--prune, --rotate): what would be
-        # applied is not what was reviewed, e.g. a delete the saved plan showed as blocked.
+        # Same config and live state, yet other changes: the options are the plan's own
+        # (cli.saved), so the state directory it was planned against (inventory, protections,
+        # rotations) differs. What would be applied is not what was reviewed.
         problems.append(
-            "apply would make changes the saved plan does not show (was it made with other "
-            "--prune or --rotate options?)"
+            "apply would make changes the saved plan does not show (is this the state "
+            "directory the plan was made with?)"
         )
     if saved.target and _where(saved.target) != _where(fresh.target):
         problems.append(
