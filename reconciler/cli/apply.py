@@ -52,7 +52,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=".",
         type=Path,
         metavar="CONFIG|PLAN.json",
-        help="config directory (default: .) or a plan saved by `plan --out`",
+        help="config directory (default: .) or a plan saved by `plan --out`, applied with the "
+        "options, config and state it recorded (a planning flag given must agree with it)",
     )
     add_state_dir_argument(parser)
     add_embedded_argument(parser)

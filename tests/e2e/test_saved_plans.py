@@ -219,3 +219,21 @@ def test_a_plan_saved_by_an_older_flexctl_is_refused_clearly(cli: Cli) -> None:
         "with this flexctl: flexctl plan ... --out p.json\n"
     )
     assert cli.dump() == before
+
+
+def test_a_directory_plan_takes_no_repository_and_a_newer_plan_is_refused(cli: Cli) -> None:
+    assert cli("plan", "config", "--embedded", "--out", "p.json").code == 0
+    where = cli.config.resolve()
+    refused = cli("apply", "p.json", "--repo", "config", "--ref", "main")
+    assert refused.code == 1
+    assert refused.err.startswith(
+        f"error: refusing the saved plan: --repo contradicts the plan, made from the directory "
+        f"{where}; --ref main contradicts the plan, made from the directory {where}. "
+    )
+    newer = saved(cli)
+    newer["formatVersion"] = 99
+    (cli.root / "p.json").write_text(json.dumps(newer))
+    assert cli("apply", "p.json").err == (
+        "error: p.json: saved by a newer flexctl (plan formatVersion 99; this one reads 3): "
+        "apply it with the flexctl that made it\n"
+    )
