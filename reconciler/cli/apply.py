@@ -30,6 +30,7 @@ from reconciler.core.plan import Plan
 from reconciler.engine.apply import ApplyResult, apply_prepared, check_saved_plan
 from reconciler.engine.session import connect
 from reconciler.errors import FlexctlError, RefusedError
+from reconciler.terminal import raw
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             prepared = await prepare_from_args(conn, loaded, ctx, args)
             if saved is not None:
                 check_saved_plan(saved, prepared.plan)
-            sys.stdout.write(render(prepared.plan, "text", color=use_color(args)))
+            raw(sys.stdout).write(render(prepared.plan, "text", color=use_color(args)))
             if not prepared.plan.has_changes and not prepared.unfinished:
                 return prepared.plan, await apply_prepared(
                     conn, loaded.desired, prepared, ctx, max_deletes=args.max_deletes

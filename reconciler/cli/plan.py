@@ -30,6 +30,7 @@ from reconciler.core.resources import Kind, ResourceKey
 from reconciler.engine.session import Connection, Prepared, RunContext, connect, prepare
 from reconciler.errors import FlexctlError
 from reconciler.statedir import StateDir, write_private
+from reconciler.terminal import raw
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -117,7 +118,10 @@ def run(args: argparse.Namespace) -> int:
     if args.base:
         extra = pull_request_context(args, loaded, plan)
     text = render(plan, args.output, color=use_color(args) and args.output == "text", **extra)
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    # A text plan escapes its own pieces and may carry colour codes; the other formats go
+    # through the escaping stream (reconciler.terminal).
+    out = raw(sys.stdout) if args.output == "text" else sys.stdout
+    out.write(text if text.endswith("\n") else text + "\n")
     if args.out is not None:
         save_plan(plan, args.out)
     if plan.refusals:
