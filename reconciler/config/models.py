@@ -83,6 +83,13 @@ def _check_workspace_name(value: str) -> str:
     return value
 
 
+def fold_name(name: str) -> str:
+    """The key two names are the same under: compatibility-normalised (NFKC: ``ﬁ`` is
+    ``fi``, a full-width A (U+FF21) is ``A``) and case-folded (``STRASSE`` is ``straße``), as
+    flexctl matches declared names to live ones."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
 def slugify(name: str) -> str:
     """A DNS-1123 label for a display name: file names and Kubernetes names."""
     ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
