@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -27,8 +28,10 @@ import filelock
 import git
 from git.objects import Blob, Tree
 
-from reconciler.config.sources import MAX_FILE_BYTES, SourceFile, is_config_file
+from reconciler.config.diagnostics import ConfigError, Diagnostic, Position
+from reconciler.config.sources import MAX_FILE_BYTES, SourceFile
 from reconciler.errors import GitError
+from reconciler.gitops.treewalk import TreeWalk
 from reconciler.redact import redact_userinfo
 
 #: Length of the abbreviated SHA in display paths (``<short>:<path>``); long enough to be unique
@@ -202,13 +205,14 @@ class GitSource:
     def files_at(self, sha: str, subdir: str = "") -> list[SourceFile]:
         """Every ``*.yaml``/``*.yml`` blob under ``subdir`` in that commit's tree, sorted by path.
 
-        Same rules as a directory (``config.sources.scan_directory``): hidden folders are skipped
-        and oversized files are cut at ``MAX_FILE_BYTES + 1`` so the loader reports them.
-        Symlinks and submodules are skipped: their blobs are not documents.
+        Same rules as a directory (``config.sources.scan_directory``; see ``treewalk``): hidden
+        folders are skipped, a symbolic link is followed only inside ``subdir``, and oversized
+        files are cut at ``MAX_FILE_BYTES + 1`` so the loader reports them. A link that leads
+        out, to nothing or round in a loop is a ``ConfigError`` naming every such link.
         ``display_path`` is ``<short sha>:<path in the repository>``.
         """
         commit = self._commit(sha)
-        prefix = subdir.strip("/")
+        prefix = posixpath.normpath(subdir.strip("/")) if subdir.strip("/") else ""
         short = commit.hexsha[:SHORT_SHA]
         tree: Tree = commit.tree
         if prefix:
@@ -221,17 +225,13 @@ class GitSource:
             if not isinstance(found, Tree):
                 raise GitError(f"{self.display}: {prefix!r} is not a folder in commit {short}")
             tree = found
-        files: list[SourceFile] = []
-        for item in tree.traverse():
-            if not isinstance(item, Blob) or item.mode == Blob.link_mode:
-                continue
-            path = str(item.path)
-            rel = path[len(prefix) + 1 :] if prefix else path
-            parts = rel.split("/")
-            if any(part.startswith(".") for part in parts[:-1]) or not is_config_file(parts[-1]):
-                continue
-            files.append(SourceFile(display_path=f"{short}:{path}", data=self._read(item)))
-        return sorted(files, key=lambda f: f.display_path)
+        walk = TreeWalk(commit.tree, prefix, display=lambda p: f"{short}:{p}", read=self._read)
+        walk.run(tree)
+        if walk.problems:
+            raise ConfigError(
+                [Diagnostic(Position(p.display_path), p.message) for p in walk.problems]
+            )
+        return sorted(walk.files, key=lambda f: f.display_path)
 
     # ------------------------------------------------------------------ internals
 
