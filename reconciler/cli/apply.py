@@ -30,6 +30,7 @@ from reconciler.core.plan import Plan
 from reconciler.engine.apply import ApplyResult, apply_prepared, check_saved_plan
 from reconciler.engine.session import connect
 from reconciler.errors import FlexctlError, RefusedError
+from reconciler.render.preflight import preflight
 from reconciler.terminal import raw
 
 
@@ -74,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
         args = _args_for_saved(args, saved)
     target_from_args(args)  # a wrong --to-git/--branch is refused before anything is applied
     loaded = load_config(args)
+    # Every local check, the rendered objects' schemas included, before the first request:
+    # no partial apply because of a local error.
+    preflight(loaded.desired, manifests=True)
     ctx = context(args, loaded)
     announce_state(ctx)
     reporter = Reporter()

@@ -29,6 +29,7 @@ from reconciler.core.policy import DEFAULT_MAX_DELETES
 from reconciler.core.resources import Kind, ResourceKey
 from reconciler.engine.session import Connection, Prepared, RunContext, connect, prepare
 from reconciler.errors import FlexctlError
+from reconciler.render.preflight import preflight
 from reconciler.statedir import StateDir, write_private
 from reconciler.terminal import raw
 
@@ -132,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def make_plan(args: argparse.Namespace, loaded: Loaded) -> Plan:
+    preflight(loaded.desired)  # what apply would refuse locally, before contacting anything
     ctx = context(args, loaded)
     announce_state(ctx)
 
