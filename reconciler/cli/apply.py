@@ -42,6 +42,8 @@ from reconciler.core.plan import Plan
 from reconciler.engine.apply import ApplyResult, apply_prepared, check_saved_plan
 from reconciler.engine.session import connect
 from reconciler.errors import RefusedError
+from reconciler.render.preflight import preflight
+from reconciler.terminal import raw
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -89,6 +91,9 @@ def run(args: argparse.Namespace) -> int:
         args = fill_defaults(args)
     target_from_args(args)  # a wrong --to-git/--branch is refused before anything is applied
     loaded = load_config(args)
+    # Every local check, the rendered objects' schemas included, before the first request:
+    # no partial apply because of a local error.
+    preflight(loaded.desired, manifests=True)
     ctx = context(args, loaded)
     if saved is not None:
         refuse_other_state(saved, ctx.state)
@@ -109,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 made = recorded(args, loaded, ctx.state)
             prepared = replace(prepared, plan=replace(prepared.plan, **made))
-            sys.stdout.write(render(prepared.plan, "text", color=use_color(args)))
+            raw(sys.stdout).write(render(prepared.plan, "text", color=use_color(args)))
             if not prepared.plan.has_changes and not prepared.unfinished:
                 return prepared.plan, await apply_prepared(
                     conn, loaded.desired, prepared, ctx, max_deletes=args.max_deletes

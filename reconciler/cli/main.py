@@ -25,6 +25,7 @@ from typing import NoReturn
 from reconciler import __version__
 from reconciler.collector import freeze_start_up
 from reconciler.errors import FlexctlError
+from reconciler.terminal import guarded_streams
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -85,6 +86,13 @@ def _command_named(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; everything it writes to stdout and stderr has its control
+    characters escaped (``reconciler.terminal``)."""
+    with guarded_streams():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     try:
         args = build_parser(words).parse_args(words)

@@ -32,7 +32,9 @@ from reconciler.core.policy import DEFAULT_MAX_DELETES
 from reconciler.core.resources import Kind, ResourceKey
 from reconciler.engine.session import Connection, Prepared, RunContext, connect, prepare
 from reconciler.errors import FlexctlError
+from reconciler.render.preflight import preflight
 from reconciler.statedir import StateDir, write_private
+from reconciler.terminal import raw
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -121,7 +123,10 @@ def run(args: argparse.Namespace) -> int:
     if args.base:
         extra = pull_request_context(args, loaded, plan)
     text = render(plan, args.output, color=use_color(args) and args.output == "text", **extra)
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    # A text plan escapes its own pieces and may carry colour codes; the other formats go
+    # through the escaping stream (reconciler.terminal).
+    out = raw(sys.stdout) if args.output == "text" else sys.stdout
+    out.write(text if text.endswith("\n") else text + "\n")
     if args.out is not None:
         save_plan(plan, args.out)
     if plan.refusals:
@@ -132,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def make_plan(args: argparse.Namespace, loaded: Loaded) -> Plan:
+    preflight(loaded.desired)  # what apply would refuse locally, before contacting anything
     ctx = context(args, loaded)
     announce_state(ctx)
 

@@ -6,9 +6,11 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from reconciler.core.plan import Change
+from reconciler.terminal import escape_controls, raw
 
 
 class Reporter:
@@ -23,6 +25,8 @@ class Reporter:
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             transient=True,
+            # rich writes its own control codes: the raw stream, with the data escaped here
+            console=Console(file=raw(sys.stderr)),
         ) as bar:
             task = bar.add_task("applying", total=total)
 
@@ -30,7 +34,11 @@ class Reporter:
                 if status in ("done", "failed"):
                     bar.advance(task)
                 if status == "failed":
-                    bar.console.print(f"failed: {change.action.value} {change.key}")
+                    bar.console.print(
+                        f"failed: {change.action.value} {escape_controls(str(change.key))}",
+                        markup=False,
+                        highlight=False,
+                    )
 
             yield update
 

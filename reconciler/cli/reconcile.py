@@ -129,6 +129,12 @@ def register(
         metavar="N",
         help=f"outcomes kept in the status file (default: {DEFAULT_HISTORY})",
     )
+    parser.add_argument(
+        "--allow-local-credentials",
+        action="store_true",
+        help="in heal mode, create data planes whose sink is file or env-file although this "
+        "run is not interactive (the file is written in this pod's state directory)",
+    )
     add_state_dir_argument(parser)
     add_embedded_argument(parser)
     add_to_git_arguments(parser)

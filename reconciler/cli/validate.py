@@ -3,7 +3,9 @@
 Exit 0 with a one-line summary when valid; exit 1 with every diagnostic otherwise. The
 diagnostics are this command's output (stdout), not an error of the tool. Secret references
 are not needed: the webhook URLs that can be read here (variable set, file present) are
-checked against ``config.webhooks``; the rest are checked when a run resolves them.
+checked against ``config.webhooks``; the rest are checked when a run resolves them. Every
+data plane's folder is rendered in memory and what render would refuse is reported too
+(``render.preflight``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from reconciler.cli.loading import add_repo_arguments, load_config
 from reconciler.config.desired import DesiredState
 from reconciler.config.diagnostics import ConfigError
 from reconciler.config.references import reference_problems
+from reconciler.render.preflight import local_problems
 
 
 def register(subparsers: Any) -> None:
@@ -60,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         problems = reference_problems(
             state, env=os.environ, base_dir=loaded.base_dir, missing_ok=True
         )
+        # And what render would refuse (chart keys, types, merged values), in memory.
+        problems += local_problems(state)
         if problems:
             raise ConfigError(problems)
     except ConfigError as exc:

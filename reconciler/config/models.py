@@ -83,6 +83,13 @@ def _check_workspace_name(value: str) -> str:
     return value
 
 
+def fold_name(name: str) -> str:
+    """The key two names are the same under: compatibility-normalised (NFKC: ``ﬁ`` is
+    ``fi``, a full-width A (U+FF21) is ``A``) and case-folded (``STRASSE`` is ``straße``), as
+    flexctl matches declared names to live ones."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
 def slugify(name: str) -> str:
     """A DNS-1123 label for a display name: file names and Kubernetes names."""
     ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
@@ -115,9 +122,27 @@ def _check_region_name(value: str) -> str:
 
 
 def _check_email(value: str) -> str:
+    """ASCII only, compared without case (see ``engine.live._users_by_email``).
+
+    The server matches e-mails exactly, character for character: a look-alike (Cyrillic
+    U+0430 for ``a``, ``ß``, a dotted ``İ``) or an invisible character names another account,
+    or none, so such an e-mail is refused rather than normalised into a guess."""
+    odd = next((ch for ch in value if not (ch.isascii() and ch.isprintable())), None)
+    if odd is not None:
+        where = value.index(odd) + 1
+        raise ValueError(
+            f"e-mail {value!r} has {_describe(odd)} at character {where}: Airbyte matches "
+            "e-mails exactly, so a look-alike or invisible character names a different "
+            "account; write the address in ASCII (an international domain in its xn-- form)"
+        )
     if not _EMAIL_RE.fullmatch(value):
         raise ValueError(f"{value!r} is not an e-mail address")
     return value.lower()
+
+
+def _describe(char: str) -> str:
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X}" + (f" ({name})" if name else " (a control character)")
 
 
 def _check_uuid(value: str) -> str:

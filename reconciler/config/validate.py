@@ -27,6 +27,7 @@ from reconciler.config.models import (
     Region,
     Workspace,
     fill_template,
+    fold_name,
 )
 from reconciler.config.roles import covers
 from reconciler.config.secrets import file_reference_problem, secret_ref_paths
@@ -119,13 +120,14 @@ def unique_names(ctx: Context) -> Iterator[Diagnostic]:
     for kind, documents in (("Region", ctx.regions), ("Workspace", ctx.workspaces)):
         seen: dict[str, LoadedDocument] = {}
         for document in documents:
-            first = seen.setdefault(document.name.lower(), document)
+            first = seen.setdefault(fold_name(document.name), document)
             if first is not document:
                 spelled = f" as '{first.name}'" if first.name != document.name else ""
                 yield Diagnostic(
                     document.source.at("name"),
                     f"duplicate {kind} name '{document.name}' (first declared{spelled} at "
-                    f"{first.source.at('name')}; names are compared case-insensitively)",
+                    f"{first.source.at('name')}; names are compared without case and "
+                    "compatibility forms, as flexctl matches them to live ones)",
                 )
     planes: dict[tuple[str, str], LoadedDocument] = {}
     for document in ctx.dataplanes:

@@ -196,6 +196,9 @@ class ControlPlane:
             loop="asyncio",
             log_level=log_level,
             access_log=access_log,
+            # logs go through the escaping stderr (reconciler.terminal): a request path's
+            # control characters are escaped, and so would uvicorn's own colour codes be
+            use_colors=False,
         )
         return uvicorn.Server(config)
 

@@ -29,6 +29,7 @@ from reconciler.gitops.hydrate import hydrate_desired, make_target
 from reconciler.gitops.objects import ObjectLists, ObjectReport
 from reconciler.gitops.outcome import CycleResult
 from reconciler.gitops.repo import CommitInfo
+from reconciler.render.preflight import preflight
 from reconciler.state import StateBackend, open_backend, select_state_url
 from reconciler.statedir import StateDir
 
@@ -53,6 +54,8 @@ def build_cycle(args: argparse.Namespace, mode: str) -> CycleFunction:
     def cycle(commit: CommitInfo, files: list[SourceFile]) -> CycleResult:
         origin = f"{commit.short_sha}:{getattr(args, 'path', '') or '.'}"
         desired = load_sources(files, origin=origin)
+        # What render would refuse fails the cycle before anything is contacted, as in apply.
+        preflight(desired, manifests=mode == "heal")
         configured = desired.organization.state
         url = select_state_url(
             flag=getattr(args, "state", None),
@@ -68,6 +71,7 @@ def build_cycle(args: argparse.Namespace, mode: str) -> CycleFunction:
             source=commit.as_json(),
             stop=stop,
             embedded=bool(getattr(args, "embedded", False)),
+            allow_local_credentials=bool(getattr(args, "allow_local_credentials", False)),
         )
         result = asyncio.run(_run(desired, ctx, heal=mode == "heal", max_deletes=max_deletes))
         if target is None or not _clusters_ready(result):

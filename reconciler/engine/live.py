@@ -25,6 +25,10 @@ from reconciler.core.live_resources import LiveSnapshot
 from reconciler.errors import FlexctlError
 
 
+class AmbiguousUserError(FlexctlError):
+    """Two live users' e-mails fold to one declared e-mail."""
+
+
 class AttributionError(FlexctlError):
     """A declared workspace's name matches only workspaces of unproven organisation."""
 
@@ -75,7 +79,7 @@ async def fetch_live(
     dps, workspaces, user_list = await asyncio.gather(
         dataplanes(), client.list_workspaces(), org_users()
     )
-    by_email = {str(u["email"]).lower(): u for u in user_list}
+    by_email = _users_by_email(user_list, wanted, organization_id=organization_id)
     present = [by_email[e] for e in wanted if e in by_email]
     permission_lists = await asyncio.gather(
         *(
@@ -110,6 +114,34 @@ async def fetch_live(
         unattributed=tuple(foreign),
         org_emails=tuple(sorted(by_email)),
     )
+
+
+def _users_by_email(
+    user_list: list[Any], wanted: Iterable[str], *, organization_id: str
+) -> dict[str, Any]:
+    """The organisation's users by lower-cased e-mail.
+
+    flexctl folds the case of declared e-mails; the server stores and matches them exactly
+    (``GET /users?emails=`` is case-sensitive). Two live users whose e-mails differ only in
+    case are therefore two accounts one declared e-mail could mean: refused, naming both ids,
+    when a declared e-mail is one of them (never guessed)."""
+    groups: dict[str, list[Any]] = {}
+    for user in user_list:
+        groups.setdefault(str(user["email"]).lower(), []).append(user)
+    ambiguous = sorted(e for e in set(wanted) if len(groups.get(e, ())) > 1)
+    if ambiguous:
+        found = "; ".join(
+            f"{email!r} matches "
+            + " and ".join(f"{str(u['email'])!r} (user {u['id']})" for u in groups[email])
+            for email in ambiguous
+        )
+        raise AmbiguousUserError(
+            f"GET /users?organizationId={organization_id}: {found}. Airbyte compares e-mails "
+            "exactly and flexctl compares them without case, so it cannot tell which account "
+            "the config means. Remove or rename the account that should not be there (in "
+            "Airbyte, Settings -> Members), then run again; nothing was changed"
+        )
+    return {email: users[0] for email, users in groups.items()}
 
 
 def _refuse_unproven(

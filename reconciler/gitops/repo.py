@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -37,8 +38,9 @@ from reconciler.config.ignore import (
     IgnoreRules,
     is_output_marker,
 )
-from reconciler.config.sources import MAX_FILE_BYTES, SourceFile, is_config_file
+from reconciler.config.sources import MAX_FILE_BYTES, SourceFile
 from reconciler.errors import GitError
+from reconciler.gitops.treewalk import TreeWalk
 from reconciler.redact import redact_userinfo
 
 #: Length of the abbreviated SHA in display paths (``<short>:<path>``); long enough to be unique
@@ -212,17 +214,18 @@ class GitSource:
     def files_at(self, sha: str, subdir: str = "") -> list[SourceFile]:
         """Every ``*.yaml``/``*.yml`` blob under ``subdir`` in that commit's tree, sorted by path.
 
-        Same rules as a directory (``config.sources.scan_directory``): hidden folders are
-        skipped, so is what the commit's ``<subdir>/.flexctlignore`` matches and every folder
-        holding a flexctl output marker (a rendered data-plane folder hydrated into the
-        config repository, a state directory committed by force); oversized files are cut at
-        ``MAX_FILE_BYTES + 1`` so the loader reports them. Symlinks and submodules are
-        skipped: their blobs are not documents. ``display_path`` is
-        ``<short sha>:<path in the repository>``. An unusable ``.flexctlignore`` is a
-        ``ConfigError`` naming its lines.
+        Same rules as a directory (``config.sources.scan_directory``; see ``treewalk``): hidden
+        folders are skipped, so is what the commit's ``<subdir>/.flexctlignore`` matches and
+        every folder holding a flexctl output marker (a rendered folder hydrated into the
+        config repository, a state directory committed by force); a symbolic link is followed
+        only inside ``subdir``; oversized files are cut at ``MAX_FILE_BYTES + 1`` so the
+        loader reports them. A link that leads
+        out, to nothing or round in a loop is a ``ConfigError`` naming every such link.
+        ``display_path`` is ``<short sha>:<path in the repository>``. An unusable
+        ``.flexctlignore`` is a ``ConfigError`` naming its lines.
         """
         commit = self._commit(sha)
-        prefix = subdir.strip("/")
+        prefix = posixpath.normpath(subdir.strip("/")) if subdir.strip("/") else ""
         short = commit.hexsha[:SHORT_SHA]
         tree: Tree = commit.tree
         if prefix:
@@ -236,24 +239,20 @@ class GitSource:
                 raise GitError(f"{self.display}: {prefix!r} is not a folder in commit {short}")
             tree = found
         rules = self._ignore_rules(tree, short)
-        files: list[SourceFile] = []
-        pending: list[tuple[Tree, str]] = [(tree, "")]
-        while pending:
-            folder, rel = pending.pop()
-            for item in folder:
-                name = str(item.name)
-                path = f"{rel}/{name}" if rel else name
-                if isinstance(item, Tree):
-                    hidden = name.startswith(".")
-                    if not hidden and not rules.skips_folder(path) and not _is_output(item):
-                        pending.append((item, path))
-                    continue
-                if not isinstance(item, Blob) or item.mode == Blob.link_mode:
-                    continue
-                if not is_config_file(name) or rules.skips_file(path):
-                    continue
-                files.append(SourceFile(display_path=f"{short}:{item.path}", data=self._read(item)))
-        return sorted(files, key=lambda f: f.display_path)
+        walk = TreeWalk(
+            commit.tree,
+            prefix,
+            display=lambda p: f"{short}:{p}",
+            read=self._read,
+            skip_folder=lambda rel, folder: rules.skips_folder(rel) or _is_output(folder),
+            skip_file=rules.skips_file,
+        )
+        walk.run(tree)
+        if walk.problems:
+            raise ConfigError(
+                [Diagnostic(Position(p.display_path), p.message) for p in walk.problems]
+            )
+        return sorted(walk.files, key=lambda f: f.display_path)
 
     def _ignore_rules(self, tree: Tree, short: str) -> IgnoreRules:
         try:

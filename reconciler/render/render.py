@@ -29,11 +29,18 @@ MARKER_FILE = ".flexctl-rendered"
 _MARKER_HEAD = "flexctl render output for DataPlane"
 
 
-def render_all(desired: DesiredState, *, delivery: GitDelivery | None = None) -> dict[str, str]:
+def render_all(
+    desired: DesiredState,
+    *,
+    delivery: GitDelivery | None = None,
+    check_manifests: bool = True,
+) -> dict[str, str]:
     """Relative path -> file text for every data plane. Raises ``RenderProblems``.
 
     With ``delivery`` (the folders are committed to a Git branch), the Flux / Argo CD objects
-    of each folder read the folder from that branch (``render.delivery``)."""
+    of each folder read the folder from that branch (``render.delivery``). Without
+    ``check_manifests`` the Kubernetes schema check of the generated objects is skipped (it
+    needs jsonschema and the schemas; ``validate`` and ``plan`` run without it)."""
     files: dict[str, str] = {}
     problems: list[Diagnostic] = []
     seen: dict[str, DataPlane] = {}
@@ -51,7 +58,9 @@ def render_all(desired: DesiredState, *, delivery: GitDelivery | None = None) ->
             )
             continue
         seen[folder.lower()] = dataplane
-        rendered, found = render_dataplane(desired, dataplane, delivery=delivery)
+        rendered, found = render_dataplane(
+            desired, dataplane, delivery=delivery, check_manifests=check_manifests
+        )
         problems += found
         files |= {f"{folder}/{name}": text for name, text in rendered.items()}
     if problems:
@@ -60,7 +69,11 @@ def render_all(desired: DesiredState, *, delivery: GitDelivery | None = None) ->
 
 
 def render_dataplane(
-    desired: DesiredState, dataplane: DataPlane, *, delivery: GitDelivery | None = None
+    desired: DesiredState,
+    dataplane: DataPlane,
+    *,
+    delivery: GitDelivery | None = None,
+    check_manifests: bool = True,
 ) -> tuple[dict[str, str], list[Diagnostic]]:
     """The files of one folder (names relative to it) and the problems found."""
     problems = check.check_document(desired, dataplane)
@@ -98,11 +111,12 @@ def render_dataplane(
     objects[manifests.KUSTOMIZATION_FILE] = manifests.kustomization(
         desired, dataplane, with_external_secret=external is not None, extra=extra
     )
-    for name, obj in objects.items():
-        problems += [
-            problem(desired, dataplane, (), f"rendered {name} is invalid: {message}")
-            for message in validate_manifest(obj)
-        ]
+    if check_manifests:
+        for name, obj in objects.items():
+            problems += [
+                problem(desired, dataplane, (), f"rendered {name} is invalid: {message}")
+                for message in validate_manifest(obj)
+            ]
 
     header = (
         f"Helm values for chart airbyte-data-plane {dataplane.chart_version}, "

@@ -4,8 +4,10 @@ Each case is loaded from inside its own directory, so paths in ``expected.txt`` 
 to it. Add a case by adding a directory; nothing here changes.
 
 A case is checked as ``flexctl validate`` checks it: loaded, then the secret references it can
-read are checked (webhook URLs in ``secrets/``). A case with an ``env.json`` is checked as a run
-checks it instead (``check_references``: every reference resolved, with that environment).
+read are checked (webhook URLs in ``secrets/``), then what render would refuse
+(``render.preflight``: chart keys, types, merged values). A case with an ``env.json`` is
+checked as a run checks it instead (``check_references``: every reference resolved, with that
+environment).
 Whatever a case holds under ``secrets/`` or in ``env.json`` is a secret: never in the output.
 """
 
@@ -20,6 +22,7 @@ import pytest
 from reconciler.config.diagnostics import ConfigError
 from reconciler.config.loader import load_directory
 from reconciler.config.references import check_references, reference_problems
+from reconciler.render.preflight import local_problems
 
 from .conftest import BROKEN, GENERATED
 
@@ -47,7 +50,7 @@ def test_broken_config(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         if env_file.exists():
             check_references(desired, env=env, base_dir=Path("."))
         problems = reference_problems(desired, env=env, base_dir=Path("."), missing_ok=True)
-        raise ConfigError(problems)
+        raise ConfigError(problems + local_problems(desired))
 
     rendered = caught.value.render()
     assert rendered + "\n" == expected

@@ -15,6 +15,7 @@ from reconciler.engine.session import sinks_for
 from reconciler.render.render import render_dataplane
 from reconciler.sinks.managed import ManagedSink
 from tests.servers.conftest_plugin import OpenBao
+from tests.servers.procs import free_port
 from tests.servers.vaultadmin import READ_ONLY, token_with_policy
 
 from .harness import ORG_ID, World, edit
@@ -119,3 +120,63 @@ def test_refused_write_rolls_the_dataplane_back(world: World, openbao: OpenBao) 
     dataplane = next(dp for dp in desired.dataplanes if dp.name == "us-east-1-primary")
     sink = sinks_for(desired, world.ctx())(dataplane)
     assert isinstance(sink, ManagedSink) and sink.read() is None
+
+
+def test_unreachable_vault_rolls_the_dataplane_back_and_names_the_url(world: World) -> None:
+    address = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    _use_vault(world, address, "down")
+    world.env["BAO_TOKEN"] = "s.canary-unreachable-token"
+    result = asyncio.run(world.apply())
+    failed = {str(o.change.key): o.error for o in result.failed}
+    error = failed["dataplane aws-us-east-1/us-east-1-primary"]
+    assert error.startswith(f"DataPlane aws-us-east-1/us-east-1-primary: vault {address} ")
+    assert "canary-unreachable-token" not in str(failed)
+    assert "us-east-1-primary" not in asyncio.run(_live_dataplanes(world))
+
+
+def test_a_rotation_whose_sink_refuses_the_write_keeps_the_old_dataplane_working(
+    world: World, openbao: OpenBao
+) -> None:
+    """Create-before-destroy with a sink fault: the new data plane is deleted again, the old
+    one and the credentials the sink holds are untouched and still accepted, and the rotation
+    can be run again once the sink takes writes."""
+    base = f"rot-{uuid.uuid4().hex[:8]}"
+    _use_vault(world, openbao.url, base)
+    world.env["BAO_TOKEN"] = openbao.root_token
+    asyncio.run(world.converge())
+    path = f"{base}/aws-us-east-1/us-east-1-primary"
+    kv = hvac.Client(url=openbao.url, token=openbao.root_token).secrets.kv.v2
+
+    def stored() -> dict[str, str]:
+        answer = kv.read_secret_version(
+            path=path, mount_point="secret", raise_on_deleted_version=True
+        )
+        data: dict[str, str] = answer["data"]["data"]
+        return data
+
+    before = stored()
+    world.env["BAO_TOKEN"] = token_with_policy(openbao, READ_ONLY)
+    result = asyncio.run(world.apply(rotate=frozenset({"aws-us-east-1/us-east-1-primary"})))
+    assert not result.ok
+    [error] = [o.error for o in result.failed]
+    assert f"secret/{path}: cannot write: permission denied" in error
+    assert before["DATAPLANE_CLIENT_SECRET"] not in error
+    assert asyncio.run(_live_dataplanes(world)) == ["ap-southeast-2-primary", "us-east-1-primary"]
+    assert stored() == before  # the sink still holds the old data plane's credentials
+
+    async def accepted(data: dict[str, str]) -> bool:
+        async with world.connection() as conn:
+            return await conn.client.dataplane_token(
+                conn.dataplane_token_url,
+                client_id=data["DATAPLANE_CLIENT_ID"],
+                client_secret=data["DATAPLANE_CLIENT_SECRET"],
+            )
+
+    assert asyncio.run(accepted(before))
+    # Once the sink takes writes again, the rotation goes through: new credentials stored,
+    # still two data planes at most (the old one retiring until verify sees the new ones).
+    world.env["BAO_TOKEN"] = openbao.root_token
+    asyncio.run(world.converge(rotate=frozenset({"aws-us-east-1/us-east-1-primary"})))
+    after = stored()
+    assert after["DATAPLANE_ID"] != before["DATAPLANE_ID"]
+    assert asyncio.run(accepted(after)) and asyncio.run(accepted(before))

@@ -2,8 +2,10 @@
 per change in plan order, what will not be done (blocked, pending, refused), then the warnings,
 then a one-line footer.
 
-Colour is plain ANSI and only when asked for (``color=False`` for CI logs and files): green
-``+``, yellow ``~``, red ``-``, magenta ``±``, and blocked changes dim. Pure: returns a string.
+Every piece of data is escaped (``reconciler.terminal``) before colour codes are added, so
+the result can be written to the raw stream. Colour is plain ANSI and only when asked for
+(``color=False`` for CI logs and files): green ``+``, yellow ``~``, red ``-``, magenta ``±``,
+and blocked changes dim. Pure: returns a string.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from reconciler.core.output.lines import (
     warning_lines,
 )
 from reconciler.core.plan import Plan
+from reconciler.terminal import escape_controls
 
 INDENT = "    "
 
@@ -33,6 +36,8 @@ _REFUSED = "1;31"
 
 
 def _paint(text: str, code: str, *, color: bool) -> str:
+    """``text`` (data: escaped here) in colour ``code``."""
+    text = escape_controls(text)
     return f"\x1b[{code}m{text}\x1b[0m" if color and text else text
 
 
@@ -49,7 +54,7 @@ def _block(change: ChangeView, *, color: bool) -> list[str]:
 def render_text(plan: Plan, *, color: bool) -> str:
     lines: list[str] = []
     if plan.target:
-        lines += [target_line(plan.target), ""]
+        lines += [escape_controls(target_line(plan.target)), ""]
     for change in plan.changes:
         lines.extend(_block(view(change), color=color))
         lines.append("")
@@ -60,11 +65,11 @@ def render_text(plan: Plan, *, color: bool) -> str:
     ):
         if items:
             lines.append(_paint(f"{heading}:", code, color=color))
-            lines.extend(f"  - {item}" for item in items)
+            lines.extend(f"  - {escape_controls(item)}" for item in items)
             lines.append("")
     for warning in warning_lines(plan):
         label, _, rest = warning.partition(" ")
-        lines.append(f"{_paint(label, _WARN, color=color)} {rest}")
+        lines.append(f"{_paint(label, _WARN, color=color)} {escape_controls(rest)}")
     if plan.warnings:
         lines.append("")
     lines.append(_paint(footer(plan), _BOLD, color=color))
