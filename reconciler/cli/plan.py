@@ -117,11 +117,23 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    loaded = load_config(args)
-    plan = make_plan(args, loaded)
-    extra: dict[str, object] = {}
-    if args.base:
-        extra = pull_request_context(args, loaded, plan)
+    try:
+        loaded = load_config(args)
+        plan = make_plan(args, loaded)
+        extra: dict[str, object] = {}
+        if args.base:
+            extra = pull_request_context(args, loaded, plan)
+    except FlexctlError as exc:
+        if args.output != "markdown":
+            raise
+        # The PR comment explains the red check: the diagnostics, as the error handler
+        # would print them, in the comment (stdout); the error itself still goes to stderr.
+        from reconciler.config.diagnostics import ConfigError
+        from reconciler.core.output.markdown import render_failure
+
+        failure = render_failure(exc.render(), config_error=isinstance(exc, ConfigError))
+        sys.stdout.write(failure)
+        raise
     text = render(plan, args.output, color=use_color(args) and args.output == "text", **extra)
     # A text plan escapes its own pieces and may carry colour codes; the other formats go
     # through the escaping stream (reconciler.terminal).

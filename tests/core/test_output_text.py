@@ -107,9 +107,9 @@ def test_render_dispatch() -> None:
     plan = full_plan()
     assert render(plan, "text") == render_text(plan, color=False)
     assert render(plan, "text", color=True) == render_text(plan, color=True)
-    # The CLI passes pull-request context whatever the format; only Markdown uses it.
+    # Pull-request context reaches every format; max_bytes is Markdown's alone.
     assert render(plan, "text", changed_documents=(), max_bytes=10) == render_text(
-        plan, color=False
+        plan, color=False, changed_documents=()
     )
     with pytest.raises(TypeError, match=r"unknown render options \['colour'\]"):
         render(plan, "text", colour=True)

@@ -42,3 +42,19 @@ def test_an_unknown_chart_key_fails_validate_plan_and_apply_before_any_change(cl
     assert cli.dump() == before  # not one write reached the control plane
     assert not (cli.state / "credentials").exists()
     assert not (cli.state / "rendered").exists()
+
+
+def test_a_markdown_plan_of_an_invalid_config_is_a_comment_with_the_diagnostics(
+    cli: Cli,
+) -> None:
+    _typo(cli)
+    where = f"config/{DATAPLANE}:{len((cli.config / DATAPLANE).read_text().splitlines())}:5"
+    result = cli("plan", "config", "--embedded", "--output", "markdown")
+    assert result.code == 1
+    assert result.out.startswith("<!-- flexctl")
+    assert "## flexctl plan failed" in result.out
+    assert "The config is invalid: nothing was planned or changed." in result.out
+    assert f"```text\n{where}: error: " in result.out
+    assert result.err.startswith(f"{where}: error: ")  # the job log has it too
+    text = cli("plan", "config", "--embedded")
+    assert text.code == 1 and text.out == ""  # text and JSON: the error alone, on stderr

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from reconciler.core.output.jsonout import plan_schema, render_json
-from reconciler.core.output.markdown import DocumentChangeLike, render_markdown
+from reconciler.core.output.lines import DocumentChangeLike
+from reconciler.core.output.markdown import render_markdown
 from reconciler.core.output.text import render_text
 from reconciler.core.plan import Plan
 
@@ -26,22 +27,23 @@ __all__ = [
 ]
 
 
-#: Pull-request context: only Markdown shows it, the other formats accept and ignore it so a
-#: caller can pass one set of options whatever ``--output`` says.
+#: Pull-request context (``plan --base``): every format shows the changed documents and the
+#: unexplained drift; ``max_bytes`` (the comment size limit) is Markdown's alone.
 _CONTEXT = frozenset({"changed_documents", "unexplained_drift", "max_bytes"})
 
 
 def render(plan: Plan, fmt: Format, *, color: bool = False, **kw: Any) -> str:
-    """Render ``plan`` as ``fmt``. ``color`` applies to text only; ``kw`` goes to
-    ``render_markdown`` (changed_documents, unexplained_drift, max_bytes) and is ignored by
-    text and JSON. Unknown options are a TypeError, an unknown format a ValueError."""
+    """Render ``plan`` as ``fmt``. ``color`` applies to text only; ``kw`` is the pull-request
+    context (changed_documents, unexplained_drift) every format shows, and Markdown's
+    max_bytes. Unknown options are a TypeError, an unknown format a ValueError."""
     unknown = sorted(set(kw) - _CONTEXT)
     if unknown:
         raise TypeError(f"unknown render options {unknown}")
     if fmt == "markdown":
         return render_markdown(plan, **kw)
+    pull_request = {k: v for k, v in kw.items() if k != "max_bytes"}
     if fmt == "text":
-        return render_text(plan, color=color)
+        return render_text(plan, color=color, **pull_request)
     if fmt == "json":
-        return render_json(plan)
+        return render_json(plan, **pull_request)
     raise ValueError(f"unknown output format {fmt!r} (expected text, json or markdown)")

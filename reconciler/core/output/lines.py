@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from reconciler.core.plan import Action, Change, FieldChange, Plan
 from reconciler.core.resources import JSON, Essence, Kind, is_sensitive
@@ -234,3 +235,28 @@ def target_line(target: Mapping[str, str]) -> str:
 
 def warning_lines(plan: Plan) -> tuple[str, ...]:
     return tuple(f"warning: {scrub(w)}" for w in plan.warnings)
+
+
+class DocumentChangeLike(Protocol):
+    """What ``gitops.changes.DocumentChange`` offers; read-only so frozen values fit."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+
+
+def document_lines(documents: Sequence[DocumentChangeLike]) -> tuple[str, ...]:
+    """``plan --base``: each document the pull request changed, with its file."""
+    return tuple(
+        f"{d.kind} {d.name}: {d.status}" + (f" ({d.path})" if d.path else "") for d in documents
+    )
+
+
+def unexplained_lines(unexplained: Sequence[tuple[str, str]]) -> tuple[str, ...]:
+    """Drifted objects whose documents the pull request did not change."""
+    return tuple(f"{kind} {name}" for kind, name in unexplained)

@@ -17,13 +17,13 @@ import html
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from reconciler.core.output.lines import (
     BLOCKED_HEADING,
     PENDING_HEADING,
     REFUSED_HEADING,
     ChangeView,
+    DocumentChangeLike,
     blocked_lines,
     footer,
     pending_lines,
@@ -40,19 +40,6 @@ DEFAULT_MAX_BYTES = 60000
 
 _SOURCE_ORDER = ("repo", "ref", "commit", "author", "path")
 _ROWS = ("create", "update", "delete", "rotate", "blocked", "pending", "unchanged")
-
-
-class DocumentChangeLike(Protocol):
-    """What ``gitops.changes.DocumentChange`` offers; read-only so frozen values fit."""
-
-    @property
-    def kind(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def path(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -337,3 +324,18 @@ def _text(text: str) -> str:
 def _cell(text: str) -> str:
     # GitHub splits table cells on "|" even inside code spans.
     return text.replace("|", "\\|")
+
+
+def render_failure(message: str, *, config_error: bool) -> str:
+    """The pull-request comment of a plan that could not be made: the diagnostics
+    (file:line:col) or the error, so the PR gets an explanation and not only a red check."""
+    what = (
+        "The config is invalid: nothing was planned or changed. Fix these and push again:"
+        if config_error
+        else "The plan could not be made: nothing was changed."
+    )
+    # A fence longer than any run of backticks in the message: nothing breaks out of it.
+    longest = max((len(run) for run in re.findall(r"`+", message)), default=0)
+    fence = "`" * max(3, longest + 1)
+    block = f"{fence}text\n{message}\n{fence}"
+    return "\n\n".join([f"{MARKER}\n## flexctl plan failed", what, block]) + "\n"

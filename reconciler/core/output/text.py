@@ -10,16 +10,21 @@ and blocked changes dim. Pure: returns a string.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from reconciler.core.output.lines import (
     BLOCKED_HEADING,
     PENDING_HEADING,
     REFUSED_HEADING,
     ChangeView,
+    DocumentChangeLike,
     blocked_lines,
+    document_lines,
     footer,
     pending_lines,
     refusal_lines,
     target_line,
+    unexplained_lines,
     view,
     warning_lines,
 )
@@ -31,6 +36,10 @@ INDENT = "    "
 _SYMBOL_COLOR = {"+": "32", "~": "33", "-": "31", "±": "35"}
 _DIM = "2"
 _BOLD = "1"
+DOCUMENTS_HEADING = "Changed documents (this pull request)"
+UNEXPLAINED_HEADING = (
+    "Drift not explained by this pull request (changed outside Git; applying overwrites it)"
+)
 _WARN = "1;33"
 _REFUSED = "1;31"
 
@@ -51,7 +60,15 @@ def _block(change: ChangeView, *, color: bool) -> list[str]:
     return lines
 
 
-def render_text(plan: Plan, *, color: bool) -> str:
+def render_text(
+    plan: Plan,
+    *,
+    color: bool,
+    changed_documents: Sequence[DocumentChangeLike] | None = None,
+    unexplained_drift: Sequence[tuple[str, str]] = (),
+) -> str:
+    """With ``plan --base``: the documents the pull request changed and the drift it does
+    not explain, before the footer (the same facts as the Markdown comment)."""
     lines: list[str] = []
     if plan.target:
         lines += [escape_controls(target_line(plan.target)), ""]
@@ -67,6 +84,15 @@ def render_text(plan: Plan, *, color: bool) -> str:
             lines.append(_paint(f"{heading}:", code, color=color))
             lines.extend(f"  - {escape_controls(item)}" for item in items)
             lines.append("")
+    if changed_documents is not None:
+        lines.append(_paint(f"{DOCUMENTS_HEADING}:", _BOLD, color=color))
+        shown = document_lines(changed_documents) or ("none",)
+        lines.extend(f"  - {escape_controls(item)}" for item in shown)
+        lines.append("")
+    if unexplained_drift:
+        lines.append(_paint(f"{UNEXPLAINED_HEADING}:", _WARN, color=color))
+        lines.extend(f"  - {escape_controls(i)}" for i in unexplained_lines(unexplained_drift))
+        lines.append("")
     for warning in warning_lines(plan):
         label, _, rest = warning.partition(" ")
         lines.append(f"{_paint(label, _WARN, color=color)} {escape_controls(rest)}")
