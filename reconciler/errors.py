@@ -17,9 +17,16 @@ Messages must never contain a secret value: they are printed, logged and audited
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 
 class FlexctlError(Exception):
     """Base of every error flexctl reports to a user."""
+
+    #: The control plane's failed answers by HTTP status up to this error, when a reconcile
+    #: cycle knows them (its metrics count them); empty otherwise.
+    api_errors: Mapping[str, int] = MappingProxyType({})
 
     def render(self) -> str:
         return f"error: {self}"

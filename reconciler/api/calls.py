@@ -24,12 +24,17 @@ class CallCounter:
     #: Answers that were 429 (throttled), retried or not.
     throttled: int = 0
     by_endpoint: Counter[str] = field(default_factory=Counter)
+    #: Failed answers by HTTP status (``"404"``), and ``"transport"`` for no answer at all.
+    errors: Counter[str] = field(default_factory=Counter)
 
     def record(self, method: str, template: str, *, is_token: bool = False) -> None:
         self.total += 1
         self.by_endpoint[f"{method} {template}"] += 1
         if is_token:
             self.token += 1
+
+    def record_error(self, status: str) -> None:
+        self.errors[status] += 1
 
     def record_retry(self) -> None:
         self.retries += 1

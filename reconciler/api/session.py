@@ -210,6 +210,7 @@ class Session:
                 response = await self._send(call, await self._token())
         if response.is_success:
             return response
+        self.calls.record_error(str(response.status_code))
         if response.status_code == 429:
             self.calls.throttled += 1
         raise error_for_response(
@@ -261,6 +262,7 @@ class Session:
                     headers=headers,
                 )
             except httpx.HTTPError as e:
+                self.calls.record_error("transport")
                 raise self._transport_error(call, e) from e
         log.debug("%s %s -> %d", call.method, call.path, response.status_code)
         return response

@@ -2,6 +2,7 @@
 
     flexctl reconcile --repo URL|PATH [--ref main] [--path SUBDIR] (--interval S | --once)
                       [--mode report|heal] [--metrics-port N | --metrics-file PATH]
+                      [--metrics-push URL]
                       [--webhook-url-env NAME]
                       [--webhook-format generic|slack|teams] [-o text|json]
                       [--history N] [--state-dir DIR]
@@ -104,6 +105,12 @@ def register(
         "(node-exporter textfile collector; for --once)",
     )
     parser.add_argument(
+        "--metrics-push",
+        metavar="URL",
+        help="push the metrics to this Prometheus Pushgateway after every cycle (job "
+        "flexctl-reconcile; for --once in a CronJob, where nothing stays up to be scraped)",
+    )
+    parser.add_argument(
         "--webhook-url-env",
         metavar="NAME",
         help="environment variable holding a webhook URL to POST drift and failures to",
@@ -176,7 +183,9 @@ def run(args: argparse.Namespace, *, build_cycle: BuildCycle | None = None) -> i
     url = select_state_url(flag=args.state, env=os.environ, configured=None)
     backend = open_backend(url, state_dir=state.root, env=os.environ)
     notifier = _notifier(args)
-    wanted = args.metrics_port is not None or args.metrics_file is not None
+    wanted = any(
+        value is not None for value in (args.metrics_port, args.metrics_file, args.metrics_push)
+    )
     metrics = Metrics() if wanted else None
     status = StatusStore(backend, history=args.history)
     if metrics is not None:
@@ -227,11 +236,15 @@ def _after_cycle(
         announce_target(outcome.target)
         named.append(outcome.target)
     _print(outcome, args.output)
-    if metrics is not None and args.metrics_file is not None:
-        try:
+    if metrics is None:
+        return
+    try:  # like the status file: never the reason a loop stops
+        if args.metrics_file is not None:
             metrics.write_textfile(args.metrics_file)
-        except FlexctlError as e:  # like the status file: never the reason a loop stops
-            logging.getLogger(__name__).warning("%s", e)
+        if args.metrics_push is not None:
+            metrics.push(args.metrics_push)
+    except FlexctlError as e:
+        logging.getLogger(__name__).warning("%s", e)
 
 
 def _print(outcome: CycleOutcome, output: str) -> None:

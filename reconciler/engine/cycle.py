@@ -24,7 +24,7 @@ from reconciler.core.plan import Change, Plan
 from reconciler.engine.apply import apply_prepared
 from reconciler.engine.executor import Outcome
 from reconciler.engine.session import Connection, RunContext, connect, prepare
-from reconciler.errors import RefusedError
+from reconciler.errors import FlexctlError, RefusedError
 from reconciler.gitops.hydrate import hydrate_desired, make_target
 from reconciler.gitops.objects import ObjectLists, ObjectReport
 from reconciler.gitops.outcome import CycleResult
@@ -94,10 +94,19 @@ async def _run(
 ) -> CycleResult:
     digests: list[str] = []
     async with connect(desired, ctx) as conn:
-        result = await _cycle(
-            conn, desired, ctx, heal=heal, max_deletes=max_deletes, digests=digests
+        try:
+            result = await _cycle(
+                conn, desired, ctx, heal=heal, max_deletes=max_deletes, digests=digests
+            )
+        except FlexctlError as error:
+            error.api_errors = dict(conn.client.calls.errors)  # the loop's metrics count them
+            raise
+        return replace(
+            result,
+            target=dict(conn.target),
+            plan_digest=next(iter(digests), None),
+            api_errors=dict(conn.client.calls.errors),
         )
-        return replace(result, target=dict(conn.target), plan_digest=next(iter(digests), None))
 
 
 async def _cycle(

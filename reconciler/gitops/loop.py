@@ -74,7 +74,7 @@ def run_cycle(
             result = _fetch_failed(result, commit)
     except FlexctlError as e:
         fetch_failed = fetch_failed or isinstance(e, FetchFailedError)
-        result = CycleResult(result="failed", message=_message(e))
+        result = CycleResult(result="failed", message=_message(e), api_errors=e.api_errors)
     except Exception as e:
         # A bug in the engine must not end a long-running loop; the traceback goes to the log.
         log.debug("cycle raised", exc_info=True)
@@ -92,6 +92,7 @@ def run_cycle(
         fetch_failed=fetch_failed,
         objects=result.objects.capped(object_cap),
         target=result.target,
+        api_errors=result.api_errors,
     )
 
 

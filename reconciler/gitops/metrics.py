@@ -7,6 +7,7 @@ when the user asks for a port. Labels hold no secrets: the repository is the red
 
 from __future__ import annotations
 
+import platform
 from datetime import datetime
 from pathlib import Path
 from wsgiref.simple_server import WSGIServer
@@ -15,15 +16,23 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
+    Histogram,
     Info,
     generate_latest,
+    push_to_gateway,
     write_to_textfile,
 )
 from prometheus_client.exposition import start_http_server
 
+from reconciler import __version__
 from reconciler.errors import StateError
 from reconciler.gitops.objects import STATES
 from reconciler.gitops.outcome import RESULTS, CycleOutcome
+
+#: Cycle duration buckets (seconds): a no-op cycle takes about a second, a large heal minutes.
+CYCLE_BUCKETS = (0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
+#: The Pushgateway job flexctl pushes to.
+PUSH_JOB = "flexctl-reconcile"
 
 
 class Metrics:
@@ -72,6 +81,26 @@ class Metrics:
             "The commit the last cycle read.",
             registry=self.registry,
         )
+        self.duration = Histogram(
+            "flexctl_reconcile_cycle_duration_seconds",
+            "How long a cycle took, fetch to status (every result).",
+            buckets=CYCLE_BUCKETS,
+            registry=self.registry,
+        )
+        self.api_errors = Counter(
+            "flexctl_api_errors",
+            "Failed answers of the control plane's API by HTTP status (transport: no answer), "
+            "retried ones included.",
+            ["status"],
+            registry=self.registry,
+        )
+        self.build = Gauge(
+            "flexctl_build_info",
+            "Always 1; the running flexctl's version and Python.",
+            ["version", "python"],
+            registry=self.registry,
+        )
+        self.build.labels(version=__version__, python=platform.python_version()).set(1)
         self._server: WSGIServer | None = None
 
     def seed(self, *, last_success: datetime | None) -> None:
@@ -82,6 +111,10 @@ class Metrics:
 
     def observe(self, outcome: CycleOutcome) -> None:
         self.cycles.labels(result=outcome.result).inc()
+        seconds = (outcome.finished_at - outcome.started_at).total_seconds()
+        self.duration.observe(max(seconds, 0.0))
+        for status, count in sorted(outcome.api_errors.items()):
+            self.api_errors.labels(status=status).inc(count)
         if outcome.result == "failed" and outcome.objects.failed:
             self.objects.labels(state="failed").set(outcome.objects.total("failed"))
         if outcome.fetch_failed:
@@ -126,6 +159,19 @@ class Metrics:
             write_to_textfile(str(path), self.registry)
         except OSError as e:
             raise StateError(f"{path}: cannot write the metrics: {e.strerror or e}") from e
+
+    def push(self, gateway: str, *, job: str = PUSH_JOB) -> None:
+        """Replace this job's group on a Pushgateway (``PUT /metrics/job/<job>``): for
+        ``--once`` runs, where nothing stays up to be scraped. A failure names the gateway
+        (never its credentials) and is an error."""
+        from reconciler.redact import redact_userinfo
+
+        try:
+            push_to_gateway(gateway, job=job, registry=self.registry, timeout=10)
+        except OSError as e:
+            raise StateError(
+                f"{redact_userinfo(gateway)}: cannot push the metrics: {getattr(e, 'reason', e)}"
+            ) from e
 
     def text(self) -> str:
         return generate_latest(self.registry).decode()

@@ -39,6 +39,8 @@ class CycleResult:
     plan_digest: str | None = None
     #: Which control plane the cycle talked to (``engine.session.Connection.target``).
     target: Mapping[str, str] = field(default_factory=dict)
+    #: The control plane's failed answers this cycle, by HTTP status (``transport``: none).
+    api_errors: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class CycleOutcome:
     objects: ObjectLists = field(default_factory=ObjectLists)
     #: Which control plane the cycle talked to (empty when it failed before connecting).
     target: Mapping[str, str] = field(default_factory=dict)
+    #: The control plane's failed answers this cycle, by HTTP status (``transport``: none).
+    api_errors: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def sha(self) -> str | None:

@@ -35,8 +35,7 @@ def test_every_format_names_the_changed_documents_and_the_unexplained_drift() ->
     assert "`us-analytics`" in markdown
     assert as_json["pullRequest"] == {
         "changedDocuments": [
-            {"kind": d.kind, "name": d.name, "status": d.status, "path": d.path}
-            for d in DOCUMENTS
+            {"kind": d.kind, "name": d.name, "status": d.status, "path": d.path} for d in DOCUMENTS
         ],
         "unexplainedDrift": [{"kind": "Workspace", "name": "us-analytics"}],
     }
