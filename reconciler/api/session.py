@@ -213,13 +213,18 @@ class Session:
         self.calls.record_error(str(response.status_code))
         if response.status_code == 429:
             self.calls.throttled += 1
-        raise error_for_response(
+        error = error_for_response(
             response,
             method=call.method,
             path=call.path,
             resource=call.resource,
             scrub=self.redactor,
         )
+        if response.status_code == 404 and not error.note:
+            # A wrong base URL (a missing /api/public/v1) answers 404 to everything: the URL
+            # that was asked is the story.
+            error.note = f"at {self.redactor(str(response.request.url.copy_with(query=None)))}"
+        raise error
 
     async def _fetch_token(self) -> TokenResponse:
         first: errors.ApiError | None = None

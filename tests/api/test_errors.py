@@ -59,8 +59,11 @@ def test_problem_bodies_map_to_typed_errors(
         "the detail (more)",
         "region 'aws-us-east-1'",
     )
+    # A 404 names the URL that was asked: a wrong base URL answers 404 to everything.
+    at = "; at https://api.example.test/v1/regions" if status == 404 else ""
     assert (
-        str(error) == f"POST /regions (region 'aws-us-east-1'): {status} {title}: the detail (more)"
+        str(error)
+        == f"POST /regions (region 'aws-us-east-1'): {status} {title}: the detail (more){at}"
     )
     assert len(api.hits("POST", "/v1/regions")) == 1
 
@@ -76,6 +79,7 @@ def test_the_path_carries_the_id_and_the_resource_label_wins(api: FakeApi) -> No
         run(scenario())
     assert str(caught.value) == (
         "DELETE /regions/r-1 (region 'aws-us-east-1'): 404 resource-not-found: Region not found"
+        "; at https://api.example.test/v1/regions/r-1"
     )
 
 
