@@ -17,6 +17,7 @@ from reconciler.controlplane import (
     problems,
     routes_access,
     routes_applications,
+    routes_connections,
     routes_connectors,
     routes_dataplanes,
     routes_regions,
@@ -42,6 +43,7 @@ def _public_routes() -> list[BaseRoute]:
         *routes_workspaces.ROUTES,
         *routes_access.ROUTES,
         *routes_connectors.ROUTES,
+        *routes_connections.ROUTES,
     ]
 
 
