@@ -20,6 +20,7 @@ from reconciler.controlplane import (
     routes_connections,
     routes_connectors,
     routes_dataplanes,
+    routes_groups,
     routes_regions,
     routes_workspaces,
     status,
@@ -42,6 +43,7 @@ def _public_routes() -> list[BaseRoute]:
         *routes_dataplanes.ROUTES,
         *routes_workspaces.ROUTES,
         *routes_access.ROUTES,
+        *routes_groups.ROUTES,
         *routes_connectors.ROUTES,
         *routes_connections.ROUTES,
     ]
