@@ -14,7 +14,7 @@ from typing import Any
 from reconciler.config.desired import DesiredState, dataplane_key
 from reconciler.config.diagnostics import Diagnostic
 from reconciler.config.models import DataPlane, GitOpsEngine
-from reconciler.render import chartkeys, check, manifests
+from reconciler.render import chartkeys, check, launcher, manifests
 from reconciler.render import delivery as delivery_objects
 from reconciler.render.delivery import GitDelivery
 from reconciler.render.kube_schema import validate_manifest
@@ -82,9 +82,12 @@ def render_dataplane(
     keys = chartkeys.load()
     spec = secret_spec(desired, dataplane)
     base = base_values(desired, dataplane)
-    merged = sorted_tree(merge(base, dataplane.values))
+    merged = sorted_tree(launcher.required_entries(merge(base, dataplane.values), base))
     problems += check.check_overrides(desired, dataplane, keys)
     problems += check.check_merged(desired, dataplane, merged=merged, base=base, spec=spec)
+    problems += launcher.check_launcher(
+        desired, dataplane, merged=merged, storage=desired.storage_for(dataplane), spec=spec
+    )
 
     external = external_source(desired, dataplane)
     objects: dict[str, dict[str, Any]] = {manifests.NAMESPACE_FILE: manifests.namespace(dataplane)}
@@ -123,9 +126,16 @@ def render_dataplane(
         f"DataPlane {dataplane_key(dataplane)}.\n"
         "Rendered by flexctl: do not edit, change the config and run `flexctl render`."
     )
-    files = {manifests.VALUES_FILE: dump(merged, header=header)}
+    notes = launcher.value_comments(merged)
+    files = {manifests.VALUES_FILE: dump(merged, header=header, comments=notes)}
+    inline = ("spec", "source", "helm", "valuesObject")  # Argo CD: the values inline
     files |= {
-        name: dump(obj, header="Rendered by flexctl: do not edit.") for name, obj in objects.items()
+        name: dump(
+            obj,
+            header="Rendered by flexctl: do not edit.",
+            comments={(*inline, *path): text for path, text in notes.items()},
+        )
+        for name, obj in objects.items()
     }
     names = sorted([*files, "README.md", MARKER_FILE])
     files["README.md"] = readme(desired, dataplane, spec, [n for n in names if n != MARKER_FILE])
