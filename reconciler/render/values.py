@@ -24,7 +24,7 @@ from reconciler.config.models import (
     StorageType,
     Vault,
 )
-from reconciler.render.launcher import gcs_credentials_path, launcher_values
+from reconciler.render.launcher import gcs_credentials_path, launcher_values, required_entries
 from reconciler.render.names import (
     CLIENT_ID_KEY,
     CLIENT_SECRET_KEY,
@@ -38,6 +38,7 @@ from reconciler.render.secretspec import (
     secret_spec,
     secrets_manager_for,
 )
+from reconciler.render.yamlout import sorted_tree
 
 
 def base_values(desired: DesiredState, dataplane: DataPlane) -> dict[str, Any]:
@@ -62,6 +63,15 @@ def base_values(desired: DesiredState, dataplane: DataPlane) -> dict[str, Any]:
         values["storage"] = storage_values(storage, secret)
     spec = secret_spec(desired, dataplane)
     return merge(values, launcher_values(storage, manager, spec))
+
+
+def merged_values(
+    desired: DesiredState, dataplane: DataPlane
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(base, merged): what flexctl renders, and that with the document's overrides on top
+    (flexctl's named list entries kept, ``render.launcher``), keys sorted."""
+    base = base_values(desired, dataplane)
+    return base, sorted_tree(required_entries(merge(base, dataplane.values), base))
 
 
 def storage_values(storage: Storage, secret: str) -> dict[str, Any]:
