@@ -172,6 +172,16 @@ CASES: dict[str, Case] = {
             "jobs": {"kube": {"nodeSelector": {"pool": "jobs"}}},
         }
     ),
+    "overrides-of-lists": Case(
+        storage="gcs",
+        overrides={
+            "workloadLauncher": {
+                "extraEnv": [{"name": "HTTP_PROXY", "value": "http://proxy:3128"}],
+                "volumes": [{"name": "scratch", "emptyDir": {}}],
+                "volumeMounts": [{"name": "scratch", "mountPath": "/scratch"}],
+            }
+        },
+    ),
     "two-in-one-namespace": Case(two_in_namespace=True, storage="gcs"),
     "two-in-one-namespace-argocd": Case(
         two_in_namespace=True, engine="argocd", delivery="external", storage="s3-instance-profile"
@@ -250,6 +260,8 @@ def test_the_real_chart_reads_what_flexctl_renders(name: str, helm: Path, tmp_pa
         _launcher_secrets_resolve(r)
         _job_pod_secrets_resolve(r)
         _configured_as_the_config_says(r)
+        _gcs_key_file_exists_in_both_pods(r)
+        _job_pods_get_the_secrets_manager_credentials(r)
 
 
 def _launcher_secrets_resolve(r: Rendered) -> None:
@@ -276,8 +288,105 @@ def _job_pod_secrets_resolve(r: Rendered) -> None:
     assert value("CONTAINER_ORCHESTRATOR_SECRET_NAME") == r.secret.name
     # Any other name/key pair the launcher passes on (secret-persistence references).
     for variable, var in r.release.env.items():
-        if variable.endswith("_REF_NAME") and var.value:
+        if variable.endswith(("_REF_NAME", "_SECRET_NAME")) and var.value:
             assert var.value == r.secret.name, variable
+        paired = value(variable.removesuffix("KEY") + "NAME")  # a key of no Secret is unused
+        if variable.endswith(("_REF_KEY", "_SECRET_KEY")) and var.value and paired:
+            assert var.value in r.secret.keys, variable
+
+
+def _gcs_key_file_exists_in_both_pods(r: Rendered) -> None:
+    """GCS (item 6): the file GOOGLE_APPLICATION_CREDENTIALS names is the key file, in the
+    launcher (its own mount) and in job pods (the Secret mounted whole)."""
+    storage = r.desired.storage_for(r.dataplane)
+    assert storage is not None
+    if storage.type is not StorageType.GCS:
+        return
+    value = r.release.value
+    path = value("GOOGLE_APPLICATION_CREDENTIALS")
+    assert path is not None
+    folder, _, file = path.rpartition("/")
+    assert file in r.secret.keys, f"Secret {r.secret.name} has no key {file}"
+    if r.secret.data is not None:
+        assert json.loads(r.secret.data[file]) == json.loads(ENV["GCS_JSON"])
+    # Job pods: the orchestrator's Secret mounted whole at its mount path.
+    assert value("CONTAINER_ORCHESTRATOR_SECRET_NAME") == r.secret.name
+    assert value("CONTAINER_ORCHESTRATOR_SECRET_MOUNT_PATH") == folder
+    # The launcher: a secret volume projecting that key, mounted at the folder.
+    volumes = r.release.secret_volumes()
+    mounted = [name for name, at in r.release.mounts().items() if at == folder]
+    assert mounted, f"the launcher mounts nothing at {folder}"
+    [volume] = mounted
+    name, keys = volumes[volume]
+    assert name == r.secret.name and (keys is None or file in keys)
+
+
+#: What the launcher reads to hand job pods each secrets-manager credential (its
+#: application.yml, ``airbyte.secret.store.*``): variable -> the Secret key it must name.
+JOB_POD_VARIABLES = {
+    SecretsManagerType.AWS_SECRET_MANAGER: {
+        "AWS_SECRET_MANAGER_ACCESS_KEY_ID_REF_KEY": "AWS_SECRET_MANAGER_ACCESS_KEY_ID",
+        "AWS_SECRET_MANAGER_SECRET_ACCESS_KEY_REF_KEY": "AWS_SECRET_MANAGER_SECRET_ACCESS_KEY",
+    },
+    SecretsManagerType.GOOGLE_SECRET_MANAGER: {
+        "SECRET_STORE_GCP_SECRET_KEY": "SECRET_STORE_GCP_CREDENTIALS",
+    },
+    SecretsManagerType.AZURE_KEY_VAULT: {
+        "AB_AZURE_KEY_VAULT_CLIENT_ID_REF_REF_KEY": "AB_AZURE_KEY_VAULT_CLIENT_ID",
+        "AB_AZURE_KEY_VAULT_CLIENT_SECRET_REF_REF_KEY": "AB_AZURE_KEY_VAULT_CLIENT_SECRET",
+    },
+    SecretsManagerType.VAULT: {"VAULT_AUTH_TOKEN_REF_KEY": "VAULT_AUTH_TOKEN"},
+}
+#: ... and the variables naming the Secret.
+JOB_POD_SECRET_NAMES = {
+    SecretsManagerType.AWS_SECRET_MANAGER: (
+        "AWS_SECRET_MANAGER_ACCESS_KEY_ID_REF_NAME",
+        "AWS_SECRET_MANAGER_SECRET_ACCESS_KEY_REF_NAME",
+    ),
+    SecretsManagerType.GOOGLE_SECRET_MANAGER: ("SECRET_STORE_GCP_SECRET_NAME",),
+    SecretsManagerType.AZURE_KEY_VAULT: (
+        "AB_AZURE_KEY_VAULT_CLIENT_ID_REF_NAME",
+        "AB_AZURE_KEY_VAULT_CLIENT_SECRET_REF_REF_NAME",
+    ),
+    SecretsManagerType.VAULT: ("VAULT_AUTH_TOKEN_REF_NAME",),
+}
+#: Secret key -> the reference a case's config gives it.
+CANARY_OF = {
+    "AWS_SECRET_MANAGER_ACCESS_KEY_ID": "ASM_KEY",
+    "AWS_SECRET_MANAGER_SECRET_ACCESS_KEY": "ASM_SECRET",
+    "SECRET_STORE_GCP_CREDENTIALS": "GSM_JSON",
+    "AB_AZURE_KEY_VAULT_CLIENT_ID": "AKV_ID",
+    "AB_AZURE_KEY_VAULT_CLIENT_SECRET": "AKV_SECRET",
+    "VAULT_AUTH_TOKEN": "VAULT_TOKEN",
+}
+
+
+def _job_pods_get_the_secrets_manager_credentials(r: Rendered) -> None:
+    """Key-based authentication (item 8): job pods are handed each credential's Secret name
+    and key; ambient identity (instance profile, no credentials): nothing is handed on."""
+    manager = secrets_manager_for(r.desired, r.dataplane)
+    block = getattr(manager, _BLOCK_ATTR[manager.type])
+    keyed = getattr(block, "authentication_type", "credentials") == "credentials" and any(
+        getattr(block, f, None) is not None
+        for f in ("access_key_id", "credentials", "client_id", "auth_token")
+    )
+    value = r.release.value
+    for variable in JOB_POD_SECRET_NAMES[manager.type]:
+        assert value(variable) == (r.secret.name if keyed else None), variable
+    for variable, key in JOB_POD_VARIABLES[manager.type].items():
+        assert value(variable) == (key if keyed else None), variable
+        if keyed:
+            assert key in r.secret.keys
+            if r.secret.data is not None:
+                assert r.secret.data[key] == ENV[CANARY_OF[key]]
+
+
+_BLOCK_ATTR = {
+    SecretsManagerType.AWS_SECRET_MANAGER: "aws_secret_manager",
+    SecretsManagerType.GOOGLE_SECRET_MANAGER: "google_secret_manager",
+    SecretsManagerType.AZURE_KEY_VAULT: "azure_key_vault",
+    SecretsManagerType.VAULT: "vault",
+}
 
 
 def _configured_as_the_config_says(r: Rendered) -> None:
@@ -358,3 +467,26 @@ def test_two_releases_in_one_namespace_own_distinct_objects(helm: Path, tmp_path
     ]
     assert names[0].isdisjoint(names[1])
     assert primary.secret.name != secondary.secret.name
+
+
+def test_lists_in_overrides_keep_flexctls_entries(helm: Path, tmp_path: Path) -> None:
+    """An override's extraEnv / volumes / volumeMounts replace Helm's lists whole: flexctl's
+    entries (the GCS key file, the job-pod references) are added back, the user's kept."""
+    [r] = render_case(CASES["overrides-of-lists"], tmp_path, helm)
+    assert r.release.value("HTTP_PROXY") == "http://proxy:3128"
+    assert r.release.mounts()["scratch"] == "/scratch"
+    assert r.release.mounts()["gcs-credentials"] == "/secrets/gcp-creds"
+    assert r.release.value("AWS_SECRET_MANAGER_ACCESS_KEY_ID_REF_NAME") == r.secret.name
+
+
+def test_the_rendered_values_say_why_flexctl_adds_launcher_entries(tmp_path: Path) -> None:
+    config = write_case(Case(storage="gcs", engine="argocd"), tmp_path)
+    files = render_all(load_directory(config))
+    folder = "aws-eu--primary"
+    values = files[f"{folder}/values.yaml"].splitlines()
+    env = values.index("  extraEnv:")
+    assert values[env - 3].startswith("  # Added by flexctl: the launcher hands job pods")
+    assert values[values.index("  volumes:") - 2].startswith("  # Added by flexctl: GOOGLE_APP")
+    app = files[f"{folder}/application.yaml"].splitlines()
+    env = app.index("          extraEnv:")
+    assert app[env - 3].startswith("          # Added by flexctl: the launcher hands job pods")
