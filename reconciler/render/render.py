@@ -14,7 +14,7 @@ from typing import Any
 from reconciler.config.desired import DesiredState, dataplane_key
 from reconciler.config.diagnostics import Diagnostic
 from reconciler.config.models import DataPlane, GitOpsEngine
-from reconciler.render import advice, chartkeys, check, launcher, manifests
+from reconciler.render import advice, chartversions, check, launcher, manifests
 from reconciler.render import delivery as delivery_objects
 from reconciler.render.delivery import GitDelivery
 from reconciler.render.kube_schema import validate_manifest
@@ -79,11 +79,15 @@ def render_dataplane(
     problems = check.check_document(desired, dataplane)
     if problems:
         return {}, problems  # later checks need a supported chart and a storage
-    keys = chartkeys.load()
+    line = chartversions.line_of(dataplane.chart_version)
+    assert line is not None  # check_document refused it otherwise
+    keys = line.keys
     spec = secret_spec(desired, dataplane)
-    base, merged = merged_values(desired, dataplane)
+    base, merged = merged_values(desired, dataplane, buckets=line.buckets)
     problems += check.check_overrides(desired, dataplane, keys)
-    problems += check.check_merged(desired, dataplane, merged=merged, base=base, spec=spec)
+    problems += check.check_merged(
+        desired, dataplane, merged=merged, base=base, spec=spec, keys=keys
+    )
     problems += launcher.check_launcher(
         desired, dataplane, merged=merged, storage=desired.storage_for(dataplane), spec=spec
     )

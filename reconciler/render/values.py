@@ -10,7 +10,7 @@ a ServiceAccount name unique per release. Pure; checks live in ``render.check``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.config.desired import DesiredState
@@ -40,9 +40,22 @@ from reconciler.render.secretspec import (
 )
 from reconciler.render.yamlout import sorted_tree
 
+#: ``storage.bucket.*`` key -> ``Buckets`` field; chart 1.8 reads the first four.
+BUCKET_FIELDS = {
+    "log": "log",
+    "state": "state",
+    "workloadOutput": "workload_output",
+    "activityPayload": "activity_payload",
+    "auditLogging": "audit_logging",
+}
+BUCKETS = ("log", "state", "workloadOutput", "activityPayload")
 
-def base_values(desired: DesiredState, dataplane: DataPlane) -> dict[str, Any]:
-    """What flexctl renders before overrides. Storage must be resolvable (checked first)."""
+
+def base_values(
+    desired: DesiredState, dataplane: DataPlane, *, buckets: Sequence[str] = BUCKETS
+) -> dict[str, Any]:
+    """What flexctl renders before overrides, with the ``buckets`` the chart version reads.
+    Storage must be resolvable (checked first)."""
     secret = secret_name(dataplane)
     storage = desired.storage_for(dataplane)
     manager = secrets_manager_for(desired, dataplane)
@@ -60,21 +73,23 @@ def base_values(desired: DesiredState, dataplane: DataPlane) -> dict[str, Any]:
         "secretsManager": secrets_manager_values(manager, secret),
     }
     if storage is not None:
-        values["storage"] = storage_values(storage, secret)
+        values["storage"] = storage_values(storage, secret, buckets=buckets)
     spec = secret_spec(desired, dataplane)
     return merge(values, launcher_values(storage, manager, spec))
 
 
 def merged_values(
-    desired: DesiredState, dataplane: DataPlane
+    desired: DesiredState, dataplane: DataPlane, *, buckets: Sequence[str] = BUCKETS
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(base, merged): what flexctl renders, and that with the document's overrides on top
     (flexctl's named list entries kept, ``render.launcher``), keys sorted."""
-    base = base_values(desired, dataplane)
+    base = base_values(desired, dataplane, buckets=buckets)
     return base, sorted_tree(required_entries(merge(base, dataplane.values), base))
 
 
-def storage_values(storage: Storage, secret: str) -> dict[str, Any]:
+def storage_values(
+    storage: Storage, secret: str, *, buckets: Sequence[str] = BUCKETS
+) -> dict[str, Any]:
     block: dict[str, Any] = dict(STORAGE_SECRET_KEYS[storage.type])
     if storage.type is StorageType.S3:
         assert storage.s3 is not None
@@ -89,16 +104,10 @@ def storage_values(storage: Storage, secret: str) -> dict[str, Any]:
         # The file GOOGLE_APPLICATION_CREDENTIALS names (render.launcher); gcs.projectId is
         # not read by the chart (notes §3): not rendered.
         block["credentialsJsonPath"] = gcs_credentials_path()
-    buckets = storage.buckets
     return {
         "secretName": secret,
         "type": storage.type.value,
-        "bucket": {
-            "log": buckets.log,
-            "state": buckets.state,
-            "workloadOutput": buckets.workload_output,
-            "activityPayload": buckets.activity_payload,
-        },
+        "bucket": {name: getattr(storage.buckets, BUCKET_FIELDS[name]) for name in buckets},
         storage.type.value: block,
     }
 
