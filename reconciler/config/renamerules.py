@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.config.diagnostics import Diagnostic
 from reconciler.config.documents import LoadedDocument
-from reconciler.config.models import MANAGED_REGIONS, DataPlane
+from reconciler.config.models import MANAGED_REGIONS, DataPlane, fold_name
 
 if TYPE_CHECKING:
     from reconciler.config.validate import Context
@@ -31,12 +31,12 @@ PreviousKey = Callable[[LoadedDocument, str], str]
 def previous_dataplane_key(region: str, previous: str) -> str:
     """``REGION/NAME`` (lower-cased) a data plane's previous name stands for."""
     old_region, _, old_name = previous.rpartition("/")
-    return f"{old_region or region}/{old_name}".lower()
+    return fold_name(f"{old_region or region}/{old_name}")
 
 
 def _dataplane_key(document: LoadedDocument) -> str:
     assert isinstance(document.model, DataPlane)
-    return f"{document.model.region}/{document.name}".lower()
+    return fold_name(f"{document.model.region}/{document.name}")
 
 
 def _previous_dataplane(document: LoadedDocument, old: str) -> str:
@@ -50,11 +50,11 @@ def _label(document: LoadedDocument) -> str:
 
 
 def _name(document: LoadedDocument) -> str:
-    return document.name.lower()
+    return fold_name(document.name)
 
 
 def _previous_name(_document: LoadedDocument, old: str) -> str:
-    return old.lower()
+    return fold_name(old)
 
 
 def previous_names_free(ctx: Context) -> Iterator[Diagnostic]:

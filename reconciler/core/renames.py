@@ -25,6 +25,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from reconciler.config.models import fold_name
 from reconciler.core.inventory import Inventory
 from reconciler.core.plan import Action, Change
 from reconciler.core.resources import (
@@ -62,17 +63,17 @@ def follow_renames(
     # A region's previous names name that region: ``aws-us/east-a`` of a data plane in
     # ``aws-us-east`` (previously ``aws-us``) is in its own region, renamed or not yet.
     old_region = {
-        old.lower(): want.key.name
+        fold_name(old): want.key.name
         for want in _kind(desired, Kind.REGION)
         for old in want.previous_names
     }
 
     def region_of(previous: str) -> str:
         region, _, name = previous.partition("/")
-        return f"{old_region.get(region.lower(), region)}/{name}".lower()
+        return fold_name(f"{old_region.get(fold_name(region), region)}/{name}")
 
     def same_region(want: Resource) -> set[str]:
-        here = want.key.name.split("/", 1)[0].lower()
+        here = fold_name(want.key.name.split("/", 1)[0])
         return {p for p in map(region_of, want.previous_names) if p.split("/", 1)[0] == here}
 
     planes = _pick(Kind.DATAPLANE, desired, live, inventory, same_region)
@@ -101,7 +102,7 @@ def _kind(resources: Sequence[Resource], kind: Kind) -> list[Resource]:
 
 
 def _previous(want: Resource) -> set[str]:
-    return {n.lower() for n in want.previous_names}
+    return {fold_name(n) for n in want.previous_names}
 
 
 def _pick(
@@ -113,13 +114,13 @@ def _pick(
 ) -> dict[str, str]:
     """Live id -> new key name, for the desired objects of ``kind`` that rename one."""
     live_of_kind = _kind(live, kind)
-    names = {r.key.name.lower() for r in live_of_kind}
+    names = {fold_name(r.key.name) for r in live_of_kind}
     out: dict[str, str] = {}
     for want in _kind(desired, kind):
-        if not want.previous_names or want.key.name.lower() in names:
+        if not want.previous_names or fold_name(want.key.name) in names:
             continue  # no previous names, or the new name is live already: nothing to rename
         old = old_names(want)
-        candidates = [r for r in live_of_kind if r.key.name.lower() in old and r.id not in out]
+        candidates = [r for r in live_of_kind if fold_name(r.key.name) in old and r.id not in out]
         owned = [r for r in candidates if inventory.get(r.id or "") is not None]
         pool = owned or candidates
         if len(pool) == 1 and pool[0].id is not None:
@@ -133,13 +134,15 @@ def _moves(
     region_of: Callable[[str], str],
     planes: Mapping[str, str],
 ) -> dict[str, Resource]:
-    live_planes = {r.key.name.lower(): r for r in _kind(live, Kind.DATAPLANE) if r.id not in planes}
+    live_planes = {
+        fold_name(r.key.name): r for r in _kind(live, Kind.DATAPLANE) if r.id not in planes
+    }
     renamed = set(planes.values())
     out: dict[str, Resource] = {}
     for want in _kind(desired, Kind.DATAPLANE):
-        if want.key.name in renamed or want.key.name.lower() in live_planes:
+        if want.key.name in renamed or fold_name(want.key.name) in live_planes:
             continue
-        here = want.key.name.split("/", 1)[0].lower()
+        here = fold_name(want.key.name.split("/", 1)[0])
         for previous in map(region_of, want.previous_names):
             found = live_planes.get(previous)
             if found is not None and previous.split("/", 1)[0] != here:
@@ -150,7 +153,7 @@ def _moves(
 
 def _new_by_old(live: Sequence[Resource], moved: Mapping[str, str]) -> dict[str, str]:
     """Old (live) name, lower-cased -> new name, of the renamed objects."""
-    return {r.key.name.lower(): moved[r.id] for r in live if r.id is not None and r.id in moved}
+    return {fold_name(r.key.name): moved[r.id] for r in live if r.id is not None and r.id in moved}
 
 
 def _rekey_regions(live: Sequence[Resource], moved: Mapping[str, str]) -> tuple[Resource, ...]:
@@ -163,7 +166,7 @@ def _rekey_regions(live: Sequence[Resource], moved: Mapping[str, str]) -> tuple[
             out.append(dataclasses.replace(r, key=region_key(renamed)))
         elif r.key.kind is Kind.DATAPLANE:
             region, _, name = r.key.name.partition("/")
-            new = new_by_old.get(region.lower())
+            new = new_by_old.get(fold_name(region))
             # The essence keeps the old region: the plan shows the data plane's region change
             # (its credentials' sink path and rendered folder move with it).
             out.append(r if new is None else dataclasses.replace(r, key=dataplane_key(new, name)))
@@ -184,7 +187,7 @@ def _rekey_workspaces(live: Sequence[Resource], moved: Mapping[str, str]) -> tup
     new_by_old = _new_by_old(live, moved)
     out: list[Resource] = []
     for r in live:
-        workspace = str(r.essence.get("workspace") or "").lower()
+        workspace = fold_name(str(r.essence.get("workspace") or ""))
         if (renamed := moved.get(r.id or "")) is not None:
             out.append(dataclasses.replace(r, key=ResourceKey(Kind.WORKSPACE, renamed)))
         elif r.key.kind is Kind.PERMISSION and workspace in new_by_old:
@@ -244,16 +247,16 @@ def rename_notes(
 def follow_in_inventory(inventory: Inventory, kind: Kind, old: str, new: str) -> None:
     """After ``kind`` ``old`` was renamed to ``new``: the entries that name it follow (a
     workspace's permissions; a region's workspaces, read back under the region's new name)."""
-    folded = old.lower()
+    folded = fold_name(old)
     for entry in list(inventory):
         last = dict(entry.last_applied or {})
         if kind is Kind.WORKSPACE and entry.key.kind is Kind.PERMISSION:
-            if str(last.get("workspace") or "").lower() != folded:
+            if fold_name(str(last.get("workspace") or "")) != folded:
                 continue
             key = permission_key(email=str(last["user"]), workspace=new)
             essence = {**last, "workspace": new}
         elif kind is Kind.REGION and entry.key.kind is Kind.WORKSPACE:
-            if str(last.get("region") or "") != folded:
+            if fold_name(str(last.get("region") or "")) != folded:
                 continue
             key, essence = entry.key, {**last, "region": new.lower()}
         else:
