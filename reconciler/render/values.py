@@ -10,7 +10,7 @@ a ServiceAccount name unique per release. Pure; checks live in ``render.check``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.config.desired import DesiredState
@@ -24,6 +24,7 @@ from reconciler.config.models import (
     StorageType,
     Vault,
 )
+from reconciler.render.launcher import gcs_credentials_path, launcher_values, required_entries
 from reconciler.render.names import (
     CLIENT_ID_KEY,
     CLIENT_SECRET_KEY,
@@ -34,14 +35,30 @@ from reconciler.render.secretspec import (
     SECRETS_MANAGER_BLOCKS,
     SECRETS_MANAGER_SECRET_KEYS,
     STORAGE_SECRET_KEYS,
+    secret_spec,
     secrets_manager_for,
 )
+from reconciler.render.yamlout import sorted_tree
+
+#: ``storage.bucket.*`` key -> ``Buckets`` field; chart 1.8 reads the first four.
+BUCKET_FIELDS = {
+    "log": "log",
+    "state": "state",
+    "workloadOutput": "workload_output",
+    "activityPayload": "activity_payload",
+    "auditLogging": "audit_logging",
+}
+BUCKETS = ("log", "state", "workloadOutput", "activityPayload")
 
 
-def base_values(desired: DesiredState, dataplane: DataPlane) -> dict[str, Any]:
-    """What flexctl renders before overrides. Storage must be resolvable (checked first)."""
+def base_values(
+    desired: DesiredState, dataplane: DataPlane, *, buckets: Sequence[str] = BUCKETS
+) -> dict[str, Any]:
+    """What flexctl renders before overrides, with the ``buckets`` the chart version reads.
+    Storage must be resolvable (checked first)."""
     secret = secret_name(dataplane)
     storage = desired.storage_for(dataplane)
+    manager = secrets_manager_for(desired, dataplane)
     values: dict[str, Any] = {
         "airbyteUrl": desired.organization.airbyte_url.rstrip("/"),
         "secretName": secret,
@@ -53,14 +70,26 @@ def base_values(desired: DesiredState, dataplane: DataPlane) -> dict[str, Any]:
             "clientSecretSecretName": secret,
             "clientSecretSecretKey": CLIENT_SECRET_KEY,
         },
-        "secretsManager": secrets_manager_values(secrets_manager_for(desired, dataplane), secret),
+        "secretsManager": secrets_manager_values(manager, secret),
     }
     if storage is not None:
-        values["storage"] = storage_values(storage, secret)
-    return values
+        values["storage"] = storage_values(storage, secret, buckets=buckets)
+    spec = secret_spec(desired, dataplane)
+    return merge(values, launcher_values(storage, manager, spec))
 
 
-def storage_values(storage: Storage, secret: str) -> dict[str, Any]:
+def merged_values(
+    desired: DesiredState, dataplane: DataPlane, *, buckets: Sequence[str] = BUCKETS
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(base, merged): what flexctl renders, and that with the document's overrides on top
+    (flexctl's named list entries kept, ``render.launcher``), keys sorted."""
+    base = base_values(desired, dataplane, buckets=buckets)
+    return base, sorted_tree(required_entries(merge(base, dataplane.values), base))
+
+
+def storage_values(
+    storage: Storage, secret: str, *, buckets: Sequence[str] = BUCKETS
+) -> dict[str, Any]:
     block: dict[str, Any] = dict(STORAGE_SECRET_KEYS[storage.type])
     if storage.type is StorageType.S3:
         assert storage.s3 is not None
@@ -71,17 +100,14 @@ def storage_values(storage: Storage, secret: str) -> dict[str, Any]:
             "endpoint": storage.minio.endpoint,
             "s3PathStyleAccess": storage.minio.s3_path_style_access,
         }
-    # gcs.projectId is not read by the 1.8 chart (notes §3): not rendered.
-    buckets = storage.buckets
+    elif storage.type is StorageType.GCS:
+        # The file GOOGLE_APPLICATION_CREDENTIALS names (render.launcher); gcs.projectId is
+        # not read by the chart (notes §3): not rendered.
+        block["credentialsJsonPath"] = gcs_credentials_path()
     return {
         "secretName": secret,
         "type": storage.type.value,
-        "bucket": {
-            "log": buckets.log,
-            "state": buckets.state,
-            "workloadOutput": buckets.workload_output,
-            "activityPayload": buckets.activity_payload,
-        },
+        "bucket": {name: getattr(storage.buckets, BUCKET_FIELDS[name]) for name in buckets},
         storage.type.value: block,
     }
 
