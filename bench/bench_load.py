@@ -99,11 +99,11 @@ def jurisdiction(region: int) -> str:
     return ("US", "AU", "EU", "CA")[region % 4]
 
 
-def documents() -> list[str]:
+def documents(count: int = DOCUMENTS) -> list[str]:
     docs = [ORGANIZATION]
     docs += [REGION.format(r=r, j=jurisdiction(r)) for r in range(REGIONS)]
     docs += [DATAPLANE.format(r=r, p=p) for r in range(REGIONS) for p in range(PLANES_PER_REGION)]
-    for w in range(DOCUMENTS - len(docs)):
+    for w in range(count - len(docs)):
         r = w % REGIONS
         docs.append(WORKSPACE.format(w=w, r=r, j=jurisdiction(r)))
     return docs

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reconciler.config.yamlio import MAX_DEPTH, MAX_NODES, YamlProblem, read_documents
+from reconciler.config import yamlio
+from reconciler.config.yamlio import (
+    MAX_DEPTH,
+    MAX_NODES,
+    LazySpans,
+    YamlProblem,
+    read_documents,
+    read_exact,
+)
 
 
 @pytest.mark.parametrize(
@@ -126,3 +135,63 @@ def test_tags_are_refused(text: str) -> None:
 def test_parser_errors_never_quote_the_line() -> None:
     problem = _refusal("password: 'hunter2\n")
     assert "hunter2" not in problem.message
+
+
+# --------------------------------------------------------------------------- the two readers
+
+CORPUS = sorted(
+    p
+    for root in ("tests/config/broken", "examples")
+    for p in (Path(__file__).parents[2] / root).rglob("*.y*ml")
+    if p.is_file()
+)
+
+
+def _exact_view(docs: list[Any]) -> list[tuple[Any, int, int, dict[Any, Any], list[Any]]]:
+    return [(d.data, d.line, d.column, dict(d.spans), d.problems) for d in docs]
+
+
+def _outcome(read: Any, text: str) -> Any:
+    try:
+        return _exact_view(read(text))
+    except YamlProblem as problem:
+        return (problem.line, problem.column, problem.message)
+
+
+def test_the_fast_reader_agrees_with_the_exact_one_on_every_corpus_file() -> None:
+    fast = 0
+    for path in CORPUS:
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:
+            continue
+        docs = _outcome(read_documents, text)
+        assert docs == _outcome(read_exact, text), path
+        fast += yamlio._fast_can_take(text) and yamlio._read_fast(text) is not None
+    assert fast >= 50  # the comparison is of two readers, not of one with itself
+
+
+def test_a_plain_file_is_read_fast_and_its_spans_only_when_asked() -> None:
+    docs = read_documents("a: 1\nb:\n  - x\n---\nc: {d: e}\n")
+    assert isinstance(docs[0].spans, LazySpans)
+    assert docs[1].spans._spans is None  # type: ignore[attr-defined]
+    assert docs[1].spans[("c", "d")] == (4, 4, 4, 7)
+    assert docs[0].spans[("b", 0)] == (2, 4, 2, 4)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\na: 2\n",  # duplicate key: the exact reader reports it
+        "? [a]\n: 1\n",  # a key that is not a scalar
+        "a: 'unterminated\n",  # a parse error
+        "url: https://x.example/?a=1&b=2\n",  # '&': may be an anchor
+        "v: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "\n",  # near the depth limit
+        "- 0\n" * (MAX_NODES // 2),  # could hold more nodes than the limit
+    ],
+)
+def test_the_fast_reader_hands_over_what_the_exact_one_must_report(text: str) -> None:
+    assert not yamlio._fast_can_take(text) or yamlio._read_fast(text) is None
+    assert _outcome(read_documents, text) == _outcome(read_exact, text)

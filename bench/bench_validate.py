@@ -1,0 +1,111 @@
+"""Validate benchmark: ``flexctl validate`` of N workspaces, timed as a whole process.
+
+Writes a config of ``--size`` documents (1 Organization, 20 Regions, 80 DataPlanes, the rest
+Workspaces of about 30 YAML nodes each, 100 documents per file; the templates of
+``bench_load``) into a temporary directory, then runs ``flexctl validate`` on it ``--runs``
+times after one warm-up and prints min/median/max of wall and CPU seconds (the child's own
+``getrusage``) and its peak RSS. With ``--vs PATH`` (another checkout's ``flexctl``, e.g. one
+at main's commit made with ``git worktree add /tmp/perf-base main``), runs the two in turn,
+A B A B ..., and prints the ratio A/B of each pair, so a drifting machine cancels out.
+
+    .venv/bin/python bench/bench_validate.py --size 10000
+    .venv/bin/python bench/bench_validate.py --size 100000 --runs 3 \\
+        --vs /tmp/perf-base/.venv/bin/flexctl
+    .venv/bin/python bench/bench_validate.py --size 10000 --keep /tmp/cfg-10k   # write only
+
+Never part of the test run; prints figures, asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_load import documents
+
+PER_FILE = 100
+HERE = Path(sys.executable).parent / "flexctl"
+
+
+def write_config(root: Path, size: int) -> None:
+    """``size`` documents in files of ``PER_FILE``, ten folders."""
+    docs = documents(size)
+    for index, start in enumerate(range(0, len(docs), PER_FILE)):
+        folder = root / f"group-{index % 10}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"file-{index:05d}.yaml").write_text("---\n".join(docs[start : start + PER_FILE]))
+
+
+def run_once(flexctl: str, config: Path) -> tuple[float, float, float]:
+    """(wall s, CPU s, peak RSS MiB) of one ``flexctl validate`` process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [flexctl, "validate", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        raise SystemExit(f"{flexctl} validate failed ({proc.returncode}): {err[:2000]}")
+    if proc.stderr:
+        proc.stderr.close()
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def spread(values: list[float]) -> str:
+    return f"min {min(values):.3f}  median {statistics.median(values):.3f}  max {max(values):.3f}"
+
+
+def report(name: str, runs: list[tuple[float, float, float]]) -> None:
+    for index, label in enumerate(("wall s", "cpu s", "peak RSS MiB")):
+        print(f"{name:>2} {label:<13} {spread([r[index] for r in runs])}")
+
+
+def measure(config: Path, args: argparse.Namespace) -> None:
+    a, b = str(args.flexctl), args.vs
+    run_once(a, config)  # warm-up: page cache, bytecode
+    if b:
+        run_once(b, config)
+    runs_a, runs_b = [], []
+    for _ in range(args.runs):
+        runs_a.append(run_once(a, config))
+        if b:
+            runs_b.append(run_once(b, config))
+    print(f"flexctl validate, {args.size:,} documents, {args.runs} paired run(s)")
+    print(f" A = {a}" + (f"\n B = {b}" if b else ""))
+    report("A", runs_a)
+    if b:
+        report("B", runs_b)
+        for index, label in enumerate(("wall A/B", "cpu A/B", "RSS A/B")):
+            ratios = [ra[index] / rb[index] for ra, rb in zip(runs_a, runs_b, strict=True)]
+            print(f"   {label:<13} {spread(ratios)}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=10_000, help="documents (default 10,000)")
+    parser.add_argument("--runs", type=int, default=5, help="counted runs (default 5)")
+    parser.add_argument("--flexctl", default=HERE, help="flexctl to time (default this venv's)")
+    parser.add_argument("--vs", help="a second flexctl to pair against (ratio A/B)")
+    parser.add_argument("--keep", type=Path, help="write the config here and exit")
+    args = parser.parse_args()
+    if args.keep:
+        write_config(args.keep, args.size)
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "config"
+        write_config(config, args.size)
+        measure(config, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
