@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.config.desired import DesiredState, KeyPath
-from reconciler.config.diagnostics import ConfigError, Diagnostic
+from reconciler.config.diagnostics import ConfigError, Diagnostic, Position
 from reconciler.config.models import NOTIFICATION_EVENTS, SecretRef
 from reconciler.config.secrets import resolve_secret
 from reconciler.config.webhooks import webhook_url_problem
@@ -98,20 +98,25 @@ def reference_problems(
     """
     problems: list[Diagnostic] = []
     for reference in run_references(desired):
-        position = desired.source(reference.kind, reference.name).at(
-            *reference.path, "env" if reference.ref.env is not None else "file"
-        )
         try:
             value = resolve_secret(reference.ref, where=reference.where, env=env, base_dir=base_dir)
         except SecretResolutionError as exc:
             if not missing_ok:
-                problems.append(Diagnostic(position, str(exc)))
+                problems.append(Diagnostic(_position(desired, reference), str(exc)))
             continue
         problem = reference.check(value) if reference.check is not None else None
         if problem is not None:
             message = value_problem(reference.where, reference.ref, problem)
-            problems.append(Diagnostic(position, message))
+            problems.append(Diagnostic(_position(desired, reference), message))
     return problems
+
+
+def _position(desired: DesiredState, reference: Reference) -> Position:
+    """Where ``reference`` is written: asked for only with a problem (positions are read
+    on demand, see ``yamlio.LazySpans``)."""
+    return desired.source(reference.kind, reference.name).at(
+        *reference.path, "env" if reference.ref.env is not None else "file"
+    )
 
 
 def value_problem(where: str, ref: SecretRef, problem: str) -> str:

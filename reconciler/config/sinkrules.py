@@ -10,11 +10,12 @@ raises, positions from ``DocumentSource``.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING
 
 from reconciler.config.desired import KeyPath, dataplane_key
-from reconciler.config.diagnostics import Diagnostic
+from reconciler.config.diagnostics import Diagnostic, Position
 from reconciler.config.documents import LoadedDocument
 from reconciler.config.models import (
     CredentialSink,
@@ -88,32 +89,33 @@ def distinct_sink_targets(ctx: Context) -> Iterator[Diagnostic]:
     organization = ctx.organization
     if organization is None:
         return
-    seen: dict[tuple[str, str], tuple[LoadedDocument, str]] = {}
+    seen: dict[tuple[str, str], tuple[LoadedDocument, Callable[[], Position]]] = {}
     for document in ctx.dataplanes:
         assert isinstance(document.model, DataPlane)
         dataplane = document.model
         own = dataplane.credentials is not None
         sink = dataplane.credentials or organization.credentials or CredentialSink()
         targets, key = _sink_target(dataplane, sink)
-        where = document.source.at("credentials", *key) if own else document.source.at("name")
+        # Positions are read on demand (yamlio.LazySpans): only for a diagnostic.
+        where = partial(document.source.at, *(("credentials", *key) if own else ("name",)))
         if sink.type is SinkType.ENV_FILE:
             assert sink.path is not None
             problem = user_path_problem(sink.path)
             if problem is not None:
                 yield Diagnostic(
-                    where,
+                    where(),
                     f"data plane '{dataplane_key(dataplane)}': the env-file path "
                     f"{sink.path!r} would overwrite flexctl's own state: {problem}",
                 )
         for what, target in targets:
-            first = seen.setdefault((what, target.casefold()), (document, str(where)))
+            first = seen.setdefault((what, target.casefold()), (document, where))
             if first[0] is document or _same_key(first[0], document):
                 continue
             assert isinstance(first[0].model, DataPlane)
             yield Diagnostic(
-                where,
+                where(),
                 f"data plane '{dataplane_key(dataplane)}' delivers its credentials to the "
-                f"same {what} as data plane '{dataplane_key(first[0].model)}' ({first[1]}): "
+                f"same {what} as data plane '{dataplane_key(first[0].model)}' ({first[1]()}): "
                 f"{target}; one would overwrite the other's one-time secret",
             )
 

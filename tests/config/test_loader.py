@@ -111,3 +111,20 @@ def test_secret_values_never_reach_a_message() -> None:
     rendered = caught.value.render()
     for secret in ("hunter2-s3cr3t", "my-client", "hooks.slack.com", "XXXX"):
         assert secret not in rendered
+
+
+def test_a_valid_config_never_builds_its_documents_positions(tmp_path: Path) -> None:
+    """Positions of fast-read files are made on demand: validate's rules (webhook references
+    resolved and checked included) ask for none of a valid config's workspaces."""
+    from reconciler.config.references import reference_problems
+    from reconciler.config.yamlio import LazySpans
+
+    state = load_directory(EXAMPLE)
+    env = {"US_ANALYTICS_SLACK_WEBHOOK": "https://hooks.slack.com/services/T0/B0/x"}
+    assert reference_problems(state, env=env, base_dir=EXAMPLE, missing_ok=True) == []
+    workspaces = [state.source("Workspace", w.name) for w in state.workspaces]
+    spans = [source.keys._spans for source in workspaces]  # type: ignore[attr-defined]
+    assert spans and all(isinstance(s, LazySpans) for s in spans)
+    assert all(s._spans is None for s in spans)
+    # Asked for, they are the exact reader's.
+    assert workspaces[0].at("name").line > 0
