@@ -461,36 +461,35 @@ def _read_fast(text: str) -> list[RawDocument] | None:
 def _value(node: Any, depth: int, budget: list[int]) -> Any:
     """The plain value of ``node``; ``_Declined`` at anything the exact reader reports.
 
-    Recursion is bounded: containers nested ``MAX_DEPTH`` deep are declined."""
+    Recursion is bounded: containers nested ``MAX_DEPTH`` deep are declined. The budget is
+    charged per container (its entries, a nested container twice): stricter than the exact
+    reader's count, never looser."""
     kind = type(node)
     if kind is _ScalarNode:
         budget[0] -= 1
-        return node.value if node.style else resolve_plain(node.value)
-    budget[0] -= 1
-    if budget[0] < 0 or depth >= MAX_DEPTH - 1:
-        raise _Declined
+        value = node.value
+        return value if node.style else resolve_plain(value)
     depth += 1
+    items = node.value
     if kind is _MappingNode:
+        budget[0] -= 2 * len(items) + 1
+        if budget[0] < 0 or depth >= MAX_DEPTH:
+            raise _Declined
         mapping: dict[str, Any] = {}
-        for key_node, value_node in node.value:
+        for key_node, value_node in items:
             if type(key_node) is not _ScalarNode:
                 raise _Declined
-            key = key_node.value
-            if key in mapping:
-                raise _Declined
-            value_kind = type(value_node)
-            if value_kind is _ScalarNode:
-                budget[0] -= 2
-                mapping[key] = (
-                    value_node.value if value_node.style else resolve_plain(value_node.value)
-                )
+            if type(value_node) is _ScalarNode:
+                value = value_node.value
+                if not value_node.style and (not value or value[0] in _MAYBE_TYPED):
+                    value = resolve_plain(value)
+                mapping[key_node.value] = value
             else:
-                budget[0] -= 1
-                mapping[key] = _value(value_node, depth, budget)
-        if budget[0] < 0:
-            raise _Declined
+                mapping[key_node.value] = _value(value_node, depth, budget)
+        if len(mapping) != len(items):
+            raise _Declined  # a duplicate key
         return mapping
-    sequence = [_value(item, depth, budget) for item in node.value]
-    if budget[0] < 0:
+    budget[0] -= len(items) + 1
+    if budget[0] < 0 or depth >= MAX_DEPTH:
         raise _Declined
-    return sequence
+    return [_value(item, depth, budget) for item in items]
