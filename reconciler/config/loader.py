@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from reconciler.collector import paused
@@ -152,17 +153,28 @@ def digest(models: Iterable[Organization | Region | DataPlane | Workspace]) -> s
     """sha256 of the canonical JSON of every document, sorted by kind and name.
 
     Independent of file names, document order and comments: moving a document between files
-    does not change the digest, editing a value does.
+    does not change the digest, editing a value does. Canonical: ``json.dumps`` with sorted
+    keys, ``(",", ":")`` separators and no ASCII escaping; orjson writes the same bytes for
+    the documents that hold no float (all but a data plane's free-form ``values``), several
+    times faster.
     """
     dumped = []
     for model in models:
         name = dataplane_key(model) if isinstance(model, DataPlane) else model.name
         dumped.append((model.kind, name, model.model_dump(mode="json", by_alias=True)))
     dumped.sort(key=lambda item: (item[0], item[1]))
-    canonical = json.dumps(
-        [body for _, _, body in dumped], sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    canonical = b",".join(_canonical(kind, body) for kind, _, body in dumped)
+    return hashlib.sha256(b"[" + canonical + b"]").hexdigest()
+
+
+def _canonical(kind: str, body: dict[str, Any]) -> bytes:
+    if kind != "DataPlane":
+        try:
+            return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:  # pragma: no cover - an int past 64 bits
+            pass
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
 
 
 # --------------------------------------------------------------------------- one file

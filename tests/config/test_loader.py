@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
+from reconciler.config.desired import dataplane_key
 from reconciler.config.diagnostics import ConfigError
 from reconciler.config.loader import load_directory, load_sources
+from reconciler.config.models import DataPlane
 from reconciler.config.sources import SourceFile
 
 from .conftest import BROKEN, EXAMPLE
@@ -48,6 +52,32 @@ def test_digest_changes_with_a_value(example_copy: Path) -> None:
     path = example_copy / "regions" / "aws-ap-southeast-2.yaml"
     path.write_text(path.read_text().replace("enabled: true", "enabled: false"))
     assert load_directory(example_copy).digest != before
+
+
+def test_digest_is_json_dumps_canonical_form(example_copy: Path) -> None:
+    """The digest is of ``json.dumps(sort_keys, compact, no ASCII escapes)`` to the byte,
+    floats (which orjson writes differently) and non-ASCII text included."""
+    path = example_copy / "dataplanes" / "aws-ap-southeast-2.yaml"
+    path.write_text(
+        path.read_text()
+        + '  zeta: {big: 1e16, small: 1e-05, inf: .inf, text: "caf\u00e9 \\t\\u0001 \u2028"}\n'
+        + "  alpha: [3, 2, 1]\n"
+    )
+    state = load_directory(example_copy)
+    models = [state.organization, *state.regions, *state.dataplanes, *state.workspaces]
+    bodies = sorted(
+        (
+            m.kind,
+            dataplane_key(m) if isinstance(m, DataPlane) else m.name,
+            m.model_dump(mode="json", by_alias=True),
+        )
+        for m in models
+    )
+    text = json.dumps(
+        [b for _, _, b in bodies], sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    assert "1e+16" in text and "1e-05" in text and "caf\u00e9" in text
+    assert state.digest == hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def test_digest_counts_defaults_as_written_or_not(example_copy: Path) -> None:
@@ -128,3 +158,15 @@ def test_a_valid_config_never_builds_its_documents_positions(tmp_path: Path) -> 
     assert all(s._spans is None for s in spans)
     # Asked for, they are the exact reader's.
     assert workspaces[0].at("name").line > 0
+
+
+def test_canonical_json_of_a_document_is_json_dumps_to_the_byte() -> None:
+    from reconciler.config.loader import _canonical
+
+    body = {
+        "z": ["caf\u00e9", "\t\n\r\b\f\x01\x1f\x7f", "\u2028\u2029", '"\\/', "\U0001f600"],
+        "a": {"\u00e9": None, "B": True, "b": False, "n": -(2**63), "m": 2**64 - 1},
+        "": [],
+    }
+    expected = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert _canonical("Workspace", body) == expected.encode("utf-8")
