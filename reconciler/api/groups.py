@@ -10,13 +10,11 @@ a short page); ``GET /groups/{id}/permissions`` is not. Member and permission cr
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
-
 from reconciler.api import errors
+from reconciler.api.endpoints import Endpoints
 from reconciler.api.payloads import drop_none
 from reconciler.api.session import Call
 
@@ -35,16 +33,7 @@ def is_managed_by_scim(exc: BaseException) -> bool:
     return isinstance(exc, errors.ConflictError) and "scim" in f"{exc.title} {exc.detail}".lower()
 
 
-class GroupEndpoints(ABC):
-    @abstractmethod
-    async def _send(self, call: Call) -> httpx.Response: ...
-
-    @abstractmethod
-    async def _list(self, call: Call, required: Sequence[str] = ()) -> list[dict[str, Any]]: ...
-
-    @abstractmethod
-    async def _one(self, call: Call, required: Sequence[str] = ()) -> dict[str, Any]: ...
-
+class GroupEndpoints(Endpoints):
     async def _pages(
         self,
         path: str,

@@ -160,11 +160,12 @@ def build_plan(
         if c.action is Action.DELETE and c.key.kind is Kind.WORKSPACE and c.blocked is None
     }
     changes += [c for c, ws in revokes if ws not in doomed]
-    # Likewise a group's members and roles go with the group (and its roles with a workspace).
+    # Likewise a group's members and roles go with the group (and its roles with a workspace);
+    # while the group's delete is blocked they stay too: the removed document is one decision.
     gone_groups = {
         fold_name(c.key.name)
         for c in changes
-        if c.action is Action.DELETE and c.key.kind is Kind.GROUP and c.blocked is None
+        if c.action is Action.DELETE and c.key.kind is Kind.GROUP
     }
     changes += [
         c for c, group in in_groups if group not in gone_groups and _workspace_of(c) not in doomed

@@ -107,16 +107,21 @@ def _permission_subject(change: Change) -> tuple[str, str]:
 
 def _permission_view(change: Change) -> tuple[str, tuple[FieldChange, ...]]:
     user, scope = _permission_subject(change)
+    return _role_sentence(change, user, scope)
+
+
+def _role_sentence(change: Change, who: str, scope: str) -> tuple[str, tuple[FieldChange, ...]]:
+    """ "grant WHO ROLE in SCOPE", "revoke WHO in SCOPE" or "WHO: OLD → NEW in SCOPE"."""
     role = (change.desired or {}).get("role")
     if change.action is Action.CREATE:
-        return f"grant {user} {role} {scope}", ()
+        return f"grant {who} {role} {scope}", ()
     if change.action is Action.DELETE:
-        return f"revoke {user} {scope}", change.fields
+        return f"revoke {who} {scope}", change.fields
     role_change = next((f for f in change.fields if f.path == "role"), None)
     rest = tuple(f for f in change.fields if f is not role_change)
     if role_change is None:
-        return f"{user} {scope}", rest
-    return f"{user}: {role_change.old} {ARROW} {role_change.new} {scope}", rest
+        return f"{who} {scope}", rest
+    return f"{who}: {role_change.old} {ARROW} {role_change.new} {scope}", rest
 
 
 def _group_view(change: Change) -> tuple[str, tuple[FieldChange, ...]]:
@@ -133,16 +138,7 @@ def _group_view(change: Change) -> tuple[str, tuple[FieldChange, ...]]:
         if scope_part.startswith("workspace:")
         else "in organization"
     )
-    role = (change.desired or {}).get("role")
-    if change.action is Action.CREATE:
-        return f"grant group {group} {role} {scope}", ()
-    if change.action is Action.DELETE:
-        return f"revoke group {group} {scope}", change.fields
-    role_change = next((f for f in change.fields if f.path == "role"), None)
-    rest = tuple(f for f in change.fields if f is not role_change)
-    if role_change is None:
-        return f"group {group} {scope}", rest
-    return f"group {group}: {role_change.old} {ARROW} {role_change.new} {scope}", rest
+    return _role_sentence(change, f"group {group}", scope)
 
 
 #: Kinds shown as a sentence with a verb (grant, revoke, add, remove), not a kind and a name.
