@@ -22,6 +22,7 @@ import httpx
 
 from reconciler.api import errors
 from reconciler.api.calls import CallCounter
+from reconciler.api.connections import ConnectionEndpoints
 from reconciler.api.groups import GroupEndpoints
 from reconciler.api.payloads import drop_none, list_items, one_object
 from reconciler.api.problems import Redactor
@@ -43,7 +44,7 @@ _REGION = ("regionId", "name", "organizationId", "enabled")
 _DATAPLANE = ("dataplaneId", "name", "regionId", "enabled")
 
 
-class ApiClient(WorkspaceEndpoints, GroupEndpoints):
+class ApiClient(WorkspaceEndpoints, ConnectionEndpoints, GroupEndpoints):
     """Async client of the control-plane public API (use as ``async with``)."""
 
     def __init__(

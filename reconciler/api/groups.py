@@ -15,12 +15,12 @@ from typing import Any
 
 from reconciler.api import errors
 from reconciler.api.endpoints import Endpoints
+from reconciler.api.pages import read_all
 from reconciler.api.payloads import drop_none
 from reconciler.api.session import Call
 
 __all__ = ["GroupEndpoints", "is_managed_by_scim"]
 
-_PAGE = 100
 _GROUP = ("groupId", "name", "organizationId")
 _MEMBER = ("memberId", "groupId", "userId", "userEmail")
 _PERMISSION = ("permissionId", "groupId", "permissionType")
@@ -39,26 +39,26 @@ class GroupEndpoints(Endpoints):
         path: str,
         resource: str,
         params: list[tuple[str, str]],
+        *,
+        key: str,
         required: Sequence[str],
         ids: dict[str, str] | None = None,
     ) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        offset = 0
-        while True:
-            page_params = [*params, ("limit", str(_PAGE)), ("offset", str(offset))]
+        async def page(offset: int, limit: int) -> list[dict[str, Any]]:
+            page_params = [*params, ("limit", str(limit)), ("offset", str(offset))]
             call = Call("GET", path, f"{resource} from {offset}", ids=ids or {}, params=page_params)
-            page = await self._list(call, required)
-            found.extend(page)
-            if len(page) != _PAGE:
-                return found
-            offset += _PAGE
+            return await self._list(call, required)
+
+        # One page at a time: a group has few members, an organisation few groups.
+        return await read_all(page, key=key, read_ahead=1)
 
     async def list_groups(self, organization_id: str) -> list[dict[str, Any]]:
         return await self._pages(
             "/groups",
             f"groups of organization {organization_id}",
             [("organizationId", organization_id)],
-            _GROUP,
+            key="groupId",
+            required=_GROUP,
         )
 
     async def create_group(
@@ -90,7 +90,8 @@ class GroupEndpoints(Endpoints):
             "/groups/{groupId}/members",
             f"members of group {group_id}",
             [],
-            _MEMBER,
+            key="memberId",
+            required=_MEMBER,
             ids={"groupId": group_id},
         )
 
