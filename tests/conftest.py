@@ -2,9 +2,16 @@
 
 import pytest
 
-from tests.servers.conftest_plugin import aws_env, gcpsm, moto_server, openbao
+from tests.servers.conftest_plugin import (
+    aws_env,
+    azurekv,
+    azurekv_certificate,
+    gcpsm,
+    moto_server,
+    openbao,
+)
 
-__all__ = ["aws_env", "gcpsm", "moto_server", "openbao"]
+__all__ = ["aws_env", "azurekv", "azurekv_certificate", "gcpsm", "moto_server", "openbao"]
 
 
 @pytest.fixture(autouse=True)
