@@ -25,7 +25,7 @@ and ``azure-identity``, as the services document them.
   nothing in the sink is switched off for the test.
 - ``calls`` records (method, path, client id) for assertions.
 
-Runs in a thread of the test process on a free loopback port.
+Runs in a thread of the test process on a free loopback port (``jsonhttp.run``).
 """
 
 from __future__ import annotations
@@ -35,13 +35,11 @@ import ipaddress
 import json
 import re
 import secrets
-import ssl
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -50,6 +48,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from .jsonhttp import JsonHandler, StateServer, run
 
 OFFICER = "officer"
 USER = "user"
@@ -155,23 +155,9 @@ class AzureKeyVault:
         return held[0]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+class _Handler(JsonHandler):
+    server: StateServer
     protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the tests assert on ``calls``."""
-
-    def _answer(self, status: int, body: dict[str, Any] | None, **headers: str) -> None:
-        data = b"" if body is None else json.dumps(body).encode()
-        self.send_response(status)
-        if body is not None:
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-        for name, value in headers.items():
-            self.send_header(name.replace("_", "-"), value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def _error(self, status: int, code: str, message: str, inner: str | None = None) -> None:
         error: dict[str, Any] = {"code": code, "message": message}
@@ -179,21 +165,9 @@ class _Handler(BaseHTTPRequestHandler):
             error["innererror"] = {"code": inner}
         self._answer(status, {"error": error})
 
-    def do_GET(self) -> None:
-        self._route("GET")
-
-    def do_PUT(self) -> None:
-        self._route("PUT")
-
-    def do_POST(self) -> None:
-        self._route("POST")
-
-    def do_DELETE(self) -> None:
-        self._route("DELETE")
-
     def _route(self, method: str) -> None:
         url = urlsplit(self.path)
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self._body()
         if match := _OPENID.match(url.path):
             self._openid(match["tenant"])
         elif (match := _TOKEN.match(url.path)) and method == "POST":
@@ -411,30 +385,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(200, self._bundle(secret, value=False))
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    state: AzureKeyVault
-
-
 def serve(cert: Path, key: Path) -> Iterator[AzureKeyVault]:
     """Run the emulation over HTTPS with ``cert``/``key`` until the generator is closed."""
-    server = _Server(("127.0.0.1", 0), _Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    port = server.server_address[1]
-    server.state = AzureKeyVault(
-        url=f"https://127.0.0.1:{port}",
-        tenant_id=str(uuid.uuid4()),
-        resource=f"https://0.0.1:{port}",
-    )
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="azurekv", daemon=True
-    )
-    thread.start()
-    try:
-        yield server.state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+
+    def state(url: str, port: int) -> AzureKeyVault:
+        return AzureKeyVault(url, tenant_id=str(uuid.uuid4()), resource=f"https://0.0.1:{port}")
+
+    yield from run(_Handler, state, name="azurekv", tls=(cert, key))

@@ -15,14 +15,12 @@ import pytest
 
 from reconciler.config.models import AzureKeyVaultSink, CredentialSink, SinkType
 from reconciler.errors import SinkError
-from reconciler.sinks import DataplaneCredentials, sink_for
+from reconciler.sinks import DataplaneCredentials
 from reconciler.sinks.managed import ManagedSink
-from reconciler.statedir import StateDir
-from tests.render.conftest import load
 from tests.servers.azurekv import OFFICER, USER, Application, AzureKeyVault
 from tests.servers.procs import free_port
 
-from .test_managed_sinks import CREDS, EXPECTED, SECRET, Tampered
+from .test_managed_sinks import CREDS, EXPECTED, SECRET, Tampered, managed_sink
 
 DP = "DataPlane aws-us-east-1/us-east-1-primary"
 NAME = "airbyte-aws-us-east-1--us-east-1-primary"
@@ -33,14 +31,7 @@ def _sink(
 ) -> ManagedSink:
     config = AzureKeyVaultSink.model_validate({"vaultUrl": vault_url, "auth": auth, **kw})
     sink = CredentialSink(type=SinkType.AZURE_KEY_VAULT, azure_key_vault=config)
-    desired = load("example")
-    dataplane = next(dp for dp in desired.dataplanes if dp.name == "us-east-1-primary")
-    dataplane = dataplane.model_copy(update={"credentials": sink})
-    made = sink_for(
-        desired, dataplane, state_dir=StateDir(tmp_path / "state"), env=env, config_dir=tmp_path
-    )
-    assert isinstance(made, ManagedSink)
-    return made
+    return managed_sink(tmp_path, sink, env)
 
 
 def _client_secret(kv: AzureKeyVault, app: Application) -> dict[str, object]:
