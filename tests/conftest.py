@@ -1,4 +1,5 @@
-"""Suite-wide fixtures: the loopback servers of ``tests/servers`` (moto, OpenBao, emulations)."""
+"""Suite-wide fixtures: the loopback servers of ``tests/servers`` (moto, OpenBao, emulations),
+and the real ``helm`` / ``kubectl`` binaries of ``tests/toolcache.py``."""
 
 import pytest
 
@@ -10,8 +11,18 @@ from tests.servers.conftest_plugin import (
     moto_server,
     openbao,
 )
+from tests.toolcache import helm, kubectl
 
-__all__ = ["aws_env", "azurekv", "azurekv_certificate", "gcpsm", "moto_server", "openbao"]
+__all__ = [
+    "aws_env",
+    "azurekv",
+    "azurekv_certificate",
+    "gcpsm",
+    "helm",
+    "kubectl",
+    "moto_server",
+    "openbao",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -28,7 +28,7 @@ from reconciler.cli.common import (
 from reconciler.cli.loading import add_repo_arguments, load_config
 from reconciler.cli.main import EXIT_OK
 from reconciler.cli.run import context, run_async
-from reconciler.config.models import NOTIFICATION_EVENTS, Organization
+from reconciler.config.models import NOTIFICATION_EVENTS, Organization, slugify
 from reconciler.config.yamlio import dump_yaml
 from reconciler.core.live_resources import LiveSnapshot
 from reconciler.engine.live import Refresh, fetch_live
@@ -143,7 +143,7 @@ def documents_for(snapshot: LiveSnapshot) -> dict[str, dict[str, Any]]:
         grants = sorted(access.get(str(ws["workspaceId"]), []), key=lambda g: g["user"])
         if grants:
             doc["access"] = grants
-        docs[f"workspaces/{_file(ws['name'])}.yaml"] = doc
+        docs[f"workspaces/{slugify(str(ws['name']))}.yaml"] = doc
     return docs
 
 

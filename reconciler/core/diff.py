@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 
 from deepdiff import DeepDiff
 
+from reconciler.config.models import fold_name
 from reconciler.core.access_rules import apply_redundancy_rule
 from reconciler.core.desired_resources import DesiredResources
 from reconciler.core.inventory import Entry, Inventory
@@ -119,9 +120,9 @@ def build_plan(
         if e.key.kind is Kind.PERMISSION
     }
     managed_workspaces = {
-        r.key.name.lower() for r in desired.resources if r.key.kind is Kind.WORKSPACE
+        fold_name(r.key.name) for r in desired.resources if r.key.kind is Kind.WORKSPACE
     }
-    managed_workspaces |= {e.key.name.lower() for e in inventory if e.key.kind is Kind.WORKSPACE}
+    managed_workspaces |= {fold_name(e.key.name) for e in inventory if e.key.kind is Kind.WORKSPACE}
     changes: list[Change] = []
     revokes: list[tuple[Change, str]] = []
     unchanged: dict[str, int] = defaultdict(int)
@@ -140,11 +141,11 @@ def build_plan(
             if ws is None:
                 changes.append(delete)
             else:
-                revokes.append((delete, str(ws).lower()))
+                revokes.append((delete, fold_name(str(ws))))
     # A workspace's permissions go with it: a revoke inside a workspace the plan deletes is
     # neither a separate change nor blocked by the permissions prune policy.
     doomed = {
-        c.key.name.lower()
+        fold_name(c.key.name)
         for c in changes
         if c.action is Action.DELETE and c.key.kind is Kind.WORKSPACE and c.blocked is None
     }
@@ -298,7 +299,7 @@ def _is_managed(
         if ws is None and obj.essence.get("role") == "organization_member":
             # Plain membership is what SSO gives every user: not flexctl's to take away.
             return False
-        in_scope = ws is None or str(ws).lower() in workspaces
+        in_scope = ws is None or fold_name(str(ws)) in workspaces
         return in_scope and str(obj.essence.get("user")) in users
     return False
 

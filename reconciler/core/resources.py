@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from reconciler.config.models import fold_name
+
 JSON = Any
 Essence = Mapping[str, JSON]
 
@@ -52,14 +54,15 @@ class ResourceKey:
     @property
     def folded(self) -> tuple[Kind, str]:
         # Names compare case-insensitively: the API folds region names through
-        # dataResidency, and two names differing only in case confuse humans too.
-        return (self.kind, self.name.lower())
+        # dataResidency, and two names differing only in case confuse humans too. One rule
+        # (NFKC + case folding) for matching and for validate's uniqueness check.
+        return (self.kind, fold_name(self.name))
 
     def __str__(self) -> str:
         return f"{self.kind.value} {self.name}"
 
     def sort_key(self) -> tuple[int, str]:
-        return (self.kind.order, self.name.lower())
+        return (self.kind.order, fold_name(self.name))
 
 
 @dataclass(frozen=True)

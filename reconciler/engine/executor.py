@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from reconciler.api import errors as api_errors
 from reconciler.api.client import ApiClient
 from reconciler.config.desired import DesiredState
-from reconciler.config.models import DataPlane, Workspace
+from reconciler.config.models import DataPlane, Workspace, fold_name
 from reconciler.core.diff import essence_digest
 from reconciler.core.inventory import Inventory
 from reconciler.core.live_resources import LiveSnapshot, workspace_essence
@@ -117,7 +117,7 @@ class Executor:
         self._workspaces: dict[str, Workspace] = {}
         self._workspaces_exact: dict[str, Workspace] = {}
         for ws in desired.workspaces:
-            self._workspaces.setdefault(ws.name.lower(), ws)
+            self._workspaces.setdefault(fold_name(ws.name), ws)
             self._workspaces_exact.setdefault(ws.name, ws)
         self._dataplanes: dict[str, DataPlane] = {}
         for dp in desired.dataplanes:
@@ -481,7 +481,7 @@ class Executor:
         return doc
 
     def _workspace_doc(self, name: str) -> Workspace:
-        ws = self._workspaces.get(name.lower())
+        ws = self._workspaces.get(fold_name(name))
         if ws is not None:
             return ws
         raise ApplyFailed(f"workspace {name}: not declared in the config")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from reconciler.config.models import fold_name
 from reconciler.core.live_resources import LiveSnapshot
 from reconciler.core.resources import Kind, ResourceKey
 from reconciler.errors import FlexctlError
@@ -23,7 +24,7 @@ class MissingIdError(FlexctlError):
 class IdMap:
     regions: dict[str, str] = field(default_factory=dict)  # lower name -> id
     managed_regions: dict[str, str] = field(default_factory=dict)  # lower name -> id
-    workspaces: dict[str, list[str]] = field(default_factory=dict)  # lower name -> ids
+    workspaces: dict[str, list[str]] = field(default_factory=dict)  # fold_name -> ids
     dataplanes: dict[str, list[str]] = field(default_factory=dict)  # lower region/name -> ids
     dataplane_region: dict[str, str] = field(default_factory=dict)  # dataplane id -> region id
     users: dict[str, str] = field(default_factory=dict)  # email -> id
@@ -45,7 +46,7 @@ class IdMap:
             ids.dataplanes.setdefault(key, []).append(str(dp["dataplaneId"]))
             ids.dataplane_region[str(dp["dataplaneId"])] = str(dp["regionId"])
         for ws in snapshot.workspaces:
-            ids.workspaces.setdefault(str(ws["name"]).lower(), []).append(str(ws["workspaceId"]))
+            ids.workspaces.setdefault(fold_name(str(ws["name"])), []).append(str(ws["workspaceId"]))
         ids.users = {str(u["email"]).lower(): str(u["id"]) for u in snapshot.users}
         return ids
 
@@ -55,7 +56,7 @@ class IdMap:
             if key.kind is Kind.REGION:
                 self.regions[name] = object_id
             elif key.kind is Kind.WORKSPACE:
-                self.workspaces[name] = [object_id]
+                self.workspaces[fold_name(key.name)] = [object_id]
             elif key.kind is Kind.DATAPLANE:
                 self.dataplanes.setdefault(name, []).append(object_id)
                 region = name.split("/", 1)[0]
@@ -80,13 +81,13 @@ class IdMap:
         raise MissingIdError(f"region {name} does not exist in the control plane")
 
     def workspace(self, name: str) -> str:
-        found = self.workspaces.get(name.lower())
+        found = self.workspaces.get(fold_name(name))
         if not found:
             raise MissingIdError(f"workspace {name} does not exist in the control plane")
         return found[-1]
 
     def workspaces_named(self, name: str) -> list[str]:
-        return list(self.workspaces.get(name.lower(), []))
+        return list(self.workspaces.get(fold_name(name), []))
 
     def dataplanes_named(self, region: str, name: str) -> list[str]:
         return list(self.dataplanes.get(f"{region}/{name}".lower(), []))
