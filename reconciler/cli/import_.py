@@ -74,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
     async def go() -> Refresh:
         async with connect(desired, ctx) as conn:
             announce_target(conn.target)
-            return await fetch_live(conn.client, organization_id=conn.organization_id, users=users)
+            with ctx.refreshing():
+                return await fetch_live(
+                    conn.client, organization_id=conn.organization_id, users=users
+                )
 
     refresh = run_async(go())
     snapshot = refresh.snapshot
