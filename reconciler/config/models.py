@@ -121,6 +121,18 @@ def _check_region_name(value: str) -> str:
     return value
 
 
+def _check_previous_dataplane_name(value: str) -> str:
+    """``NAME`` (in the data plane's own region) or ``REGION/NAME`` (where it was before)."""
+    region, _, name = value.rpartition("/")
+    try:
+        if region:
+            _check_region_name(region)
+        _check_name(name)
+    except ValueError as exc:
+        raise ValueError(f"previous name {value!r} is not NAME or REGION/NAME: {exc}") from None
+    return value
+
+
 def _check_email(value: str) -> str:
     """ASCII only, compared without case (see ``engine.live._users_by_email``).
 
@@ -155,6 +167,7 @@ Name = Annotated[str, AfterValidator(_check_name)]
 WorkspaceName = Annotated[str, AfterValidator(_check_workspace_name)]
 ReleaseName = Annotated[str, AfterValidator(_check_release_name)]
 RegionName = Annotated[str, AfterValidator(_check_region_name)]
+PreviousDataPlaneName = Annotated[str, AfterValidator(_check_previous_dataplane_name)]
 Email = Annotated[str, AfterValidator(_check_email)]
 Uuid = Annotated[str, AfterValidator(_check_uuid)]
 Url = Annotated[str, Field(pattern=r"^https?://[^\s]+$")]
@@ -293,12 +306,14 @@ NOTIFICATION_EVENTS = (
 
 
 class Buckets(Strict):
-    """All four are required: the chart silently defaults a missing one to `airbyte-bucket`."""
+    """All four are required: the chart silently defaults a missing one to `airbyte-bucket`.
+    ``auditLogging`` is read by chart 2.0 and later (required there, checked at render)."""
 
     log: str = Field(min_length=1)
     state: str = Field(min_length=1)
     workload_output: str = Field(min_length=1)
     activity_payload: str = Field(min_length=1)
+    audit_logging: str | None = Field(default=None, min_length=1)
 
 
 class S3Storage(Strict):
@@ -516,7 +531,9 @@ class ExternalSecretsConfig(Strict):
 
 class GitOpsConfig(Strict):
     engine: GitOpsEngine = GitOpsEngine.FLUX
-    helm_repository: Url = "https://airbytehq.github.io/helm-charts"
+    #: Absent: where Airbyte publishes the data plane's chart version (1.8: the "v1"
+    #: repository helm-charts, 2.x: the "v2" repository charts). Set it for a mirror.
+    helm_repository: Url | None = None
     #: Namespace where Flux / Argo CD objects live; defaults to the engine's own namespace
     #: (`argocd` for Argo CD, `flux-system` otherwise).
     namespace: Name = "flux-system"
@@ -579,6 +596,8 @@ class Organization(DocumentBase):
 class Region(DocumentBase):
     kind: Literal["Region"]
     name: RegionName
+    #: Names this region had before: the live region is renamed (PATCH), never re-created.
+    previous_names: list[RegionName] = Field(default_factory=list)
     enabled: StrictBool = True
     #: Legal jurisdiction of the infrastructure behind this region (ISO-like code: US, AU, EU).
     jurisdiction: str = Field(pattern=r"^[A-Z]{2,3}$")
@@ -810,6 +829,10 @@ class CredentialSink(Strict):
 class DataPlane(DocumentBase):
     kind: Literal["DataPlane"]
     name: Name
+    #: Names this data plane had before (``NAME`` in its region, or ``REGION/NAME``): the live
+    #: data plane is renamed (PATCH), keeping its id and credentials. The API cannot move a
+    #: data plane to another region: a ``REGION/NAME`` elsewhere is planned as a new one.
+    previous_names: list[PreviousDataPlaneName] = Field(default_factory=list)
     region: RegionName
     enabled: StrictBool = True
     cluster: Cluster

@@ -19,7 +19,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from deepdiff import DeepDiff
 
@@ -28,7 +28,7 @@ from reconciler.core.access_rules import apply_redundancy_rule
 from reconciler.core.desired_resources import DesiredResources
 from reconciler.core.inventory import Entry, Inventory
 from reconciler.core.plan import Action, Change, FieldChange, Plan
-from reconciler.core.renames import rekey, renames
+from reconciler.core.renames import follow_renames, rename_notes
 from reconciler.core.resources import JSON, Essence, Kind, Resource
 from reconciler.core.rotation import retire_changes, rotate_notes, split_live
 from reconciler.errors import FlexctlError
@@ -60,6 +60,9 @@ class PlanOptions:
     api_calls: int = 0
     #: Which control plane (``engine.session.Connection.target``), named by every format.
     target: Mapping[str, str] = field(default_factory=dict)
+    #: Renamed data-plane key -> where its credentials move ("from X to Y"), filled in by
+    #: the engine (its sink's place follows the name: ``{region}/{dataplane}``, file stems).
+    credential_moves: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,7 @@ def build_plan(
     options: PlanOptions,
 ) -> Plan:
     kept, gone = split_live(live, inventory, options.discard)
-    moved = renames(desired.resources, kept, inventory)
-    live = rekey(kept, moved)
+    renamed, live = follow_renames(desired.resources, kept, inventory)
     matches = match(desired.resources, live, inventory)
     managed_users = desired.users | {
         str((e.last_applied or {}).get("user", ""))
@@ -153,7 +155,7 @@ def build_plan(
     changes += retire_changes(
         gone, inventory, discard=options.discard, finish=options.finish_rotation
     )
-    changes = [_rename_note(c) if c.id in moved else c for c in changes]
+    changes = rename_notes(changes, renamed, options.credential_moves)
     changes = apply_redundancy_rule(changes, desired=desired.resources, live=live)
     changes.sort(key=Change.sort_key)
     return Plan(
@@ -245,16 +247,6 @@ def _rotation(
             notes=notes,
         )
     ]
-
-
-def _rename_note(change: Change) -> Change:
-    if change.action is not Action.UPDATE:
-        return change
-    note = (
-        "renamed in place (PATCH of the name): the id, its permissions, connections, sources "
-        "and destinations are kept"
-    )
-    return replace(change, notes=(*change.notes, note))
 
 
 def essence_digest(essence: Essence) -> str:
