@@ -171,6 +171,9 @@ PreviousDataPlaneName = Annotated[str, AfterValidator(_check_previous_dataplane_
 Email = Annotated[str, AfterValidator(_check_email)]
 Uuid = Annotated[str, AfterValidator(_check_uuid)]
 Url = Annotated[str, Field(pattern=r"^https?://[^\s]+$")]
+#: An https:// URL of a host (and port), nothing after it but an optional ``/``.
+HTTPS_HOST_PATTERN = r"^https://[^\s/?#@]+/?$"
+HttpsHostUrl = Annotated[str, Field(pattern=HTTPS_HOST_PATTERN)]
 
 
 class Strict(BaseModel):
@@ -806,7 +809,8 @@ class AzureKeyVaultAuth(Strict):
 
 
 class AzureKeyVaultSink(Strict):
-    vault_url: Url
+    #: ``https://<vault>.vault.azure.net`` (Key Vault takes bearer tokens over TLS only).
+    vault_url: HttpsHostUrl
     name: AzureSecretNameTemplate = AZURE_SECRET_NAME_TEMPLATE
     #: On every write (Key Vault keeps tags per version); at most 15.
     tags: dict[str, str] = Field(default_factory=dict, max_length=15)
@@ -849,11 +853,6 @@ class CredentialSink(Strict):
                 raise ValueError(f"a {self.type.value} sink takes no '{to_camel(block)}' block")
         if self.store is not None and not self.type.secrets_manager:
             raise ValueError(f"a {self.type.value} sink takes no 'store'")
-        if self.type is SinkType.AZURE_KEY_VAULT:
-            raise ValueError(
-                "the azure-key-vault sink is not available in this flexctl yet (its block is "
-                "reserved); use vault, aws-secrets-manager, gcp-secret-manager or kubernetes"
-            )
         return self
 
 
