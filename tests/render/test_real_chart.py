@@ -454,7 +454,7 @@ def _storage_is_the_configs(r: Rendered) -> None:
     elif storage.type is StorageType.MINIO:
         assert storage.minio is not None
         assert value("MINIO_ENDPOINT") == storage.minio.endpoint
-        # The chart's name for it; the launcher reads S3_PATH_STYLE_ACCESS (a chart bug).
+        # The chart's name for it (the launcher's application.yml names S3_PATH_STYLE_ACCESS).
         assert value("S3_PATH_STYLE") == str(storage.minio.s3_path_style_access).lower()
 
 
