@@ -34,11 +34,11 @@ HEAVY = frozenset(
         "rich",
         "starlette",
         "uvicorn",
-        "yaml",
     }
 )
-#: What loading and validating a config needs (models and YAML positions), absent elsewhere.
-CONFIG = frozenset({"pydantic", "ruamel"})
+#: What loading and validating a config needs (models, the two YAML readers, the digest's
+#: JSON), absent elsewhere.
+CONFIG = frozenset({"pydantic", "ruamel", "yaml", "orjson"})
 
 PROBE = """
 import atexit, json, sys
