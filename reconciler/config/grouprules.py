@@ -11,8 +11,9 @@ workspace role the group's organisation role covers is redundant, as for users. 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from reconciler.config.diagnostics import Diagnostic, Position
@@ -32,9 +33,19 @@ class GroupGrant:
     #: None: the organisation.
     workspace: str | None
     role: str
-    where: Position
+    #: Positions are read on demand (``yamlio.LazySpans``): these are asked only by a
+    #: diagnostic, so a valid config builds none.
+    where_of: Callable[[], Position]
     #: Where the group is named (the entry's ``group`` value, or the Group's ``name``).
-    named_at: Position
+    named_of: Callable[[], Position]
+
+    @property
+    def where(self) -> Position:
+        return self.where_of()
+
+    @property
+    def named_at(self) -> Position:
+        return self.named_of()
 
 
 def group_grants(ctx: Context) -> list[GroupGrant]:
@@ -49,8 +60,8 @@ def group_grants(ctx: Context) -> list[GroupGrant]:
                     group=model.name,
                     workspace=role.workspace,
                     role=role.role.value,
-                    where=document.source.at("roles", index),
-                    named_at=document.source.at("name"),
+                    where_of=partial(document.source.at, "roles", index),
+                    named_of=partial(document.source.at, "name"),
                 )
             )
     for document in (*ctx.organizations, *ctx.workspaces):
@@ -63,8 +74,8 @@ def group_grants(ctx: Context) -> list[GroupGrant]:
                     group=grant.group,
                     workspace=workspace,
                     role=grant.role.value,
-                    where=document.source.at("access", index),
-                    named_at=document.source.value_at("access", index, "group"),
+                    where_of=partial(document.source.at, "access", index),
+                    named_of=partial(document.source.value_at, "access", index, "group"),
                 )
             )
     return out

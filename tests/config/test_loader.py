@@ -67,7 +67,13 @@ def test_digest_is_json_dumps_canonical_form(example_copy: Path) -> None:
         + "  alpha: [3, 2, 1]\n"
     )
     state = load_directory(example_copy)
-    models = [state.organization, *state.regions, *state.dataplanes, *state.workspaces]
+    models = [
+        state.organization,
+        *state.regions,
+        *state.dataplanes,
+        *state.workspaces,
+        *state.groups,
+    ]
     bodies = sorted(
         (
             m.kind,
