@@ -168,19 +168,30 @@ def test_import_writes_a_config_whose_plan_is_empty(
     applied(cli)
     imported = cli("import", "config", "--embedded", "--out", "imported")
     assert imported.code == 0, imported.err
-    # The API cannot know a region's jurisdiction: import leaves a placeholder that
-    # validation rejects, pointing at each one, until it is filled in.
+    # What the API cannot know (a region's jurisdiction, a data plane's cluster) is a
+    # placeholder that validation reports as "fill in", pointing at each one.
     invalid = cli("plan", "imported", "--embedded")
     assert invalid.code == 1
-    assert invalid.err.splitlines() == [
-        "imported/regions/aws-ap-southeast-2.yaml:6:15: error: must be a 2- or 3-letter "
-        "upper-case code such as US, AU or EU",
-        "imported/regions/aws-us-east-1.yaml:6:15: error: must be a 2- or 3-letter "
-        "upper-case code such as US, AU or EU",
-        "2 error(s)",
+    errors = invalid.err.splitlines()
+    assert errors[-1] == "10 error(s)"
+    assert errors[:2] == [
+        "imported/dataplanes/aws-ap-southeast-2--ap-southeast-2-primary.yaml:9:16: error: fill "
+        "in cluster.kubeContext: flexctl import could not read it from the API (the CHANGE-ME "
+        "comment above it says what belongs here)",
+        "imported/dataplanes/aws-ap-southeast-2--ap-southeast-2-primary.yaml:11:14: error: fill "
+        "in cluster.namespace: flexctl import guessed 'airbyte-data-plane'; delete the "
+        "'CHANGE-ME:' prefix to keep it, or write the right value",
     ]
-    edit(cli.root / "imported/regions/aws-ap-southeast-2.yaml", "CHANGE-ME", "AU")
-    edit(cli.root / "imported/regions/aws-us-east-1.yaml", "CHANGE-ME", "US")
+    assert errors[-3] == (
+        "imported/regions/aws-ap-southeast-2.yaml:8:15: error: fill in jurisdiction: flexctl "
+        "import could not read it from the API (the CHANGE-ME comment above it says what "
+        "belongs here)"
+    )
+    edit(cli.root / "imported/regions/aws-ap-southeast-2.yaml", ": CHANGE-ME\n", ": AU\n")
+    edit(cli.root / "imported/regions/aws-us-east-1.yaml", ": CHANGE-ME\n", ": US\n")
+    for path in (cli.root / "imported/dataplanes").iterdir():
+        edit(path, "kubeContext: CHANGE-ME", f"kubeContext: {path.stem}")
+        path.write_text(path.read_text().replace("CHANGE-ME:", ""))
     # Webhook URLs are secrets: import writes a reference to an environment variable.
     monkeypatch.setenv("WEBHOOK_US_ANALYTICS_FAILURE", CANARY_WEBHOOK)
     empty = cli("plan", "imported", "--embedded", "--detailed-exitcode")
