@@ -1,10 +1,12 @@
-"""Suite-wide fixtures: the loopback servers of ``tests/servers`` (moto, OpenBao, emulations)."""
+"""Suite-wide fixtures: the loopback servers of ``tests/servers`` (moto, OpenBao, emulations),
+and the real ``helm`` / ``kubectl`` binaries of ``tests/toolcache.py``."""
 
 import pytest
 
 from tests.servers.conftest_plugin import aws_env, gcpsm, moto_server, openbao
+from tests.toolcache import helm, kubectl
 
-__all__ = ["aws_env", "gcpsm", "moto_server", "openbao"]
+__all__ = ["aws_env", "gcpsm", "helm", "kubectl", "moto_server", "openbao"]
 
 
 @pytest.fixture(autouse=True)

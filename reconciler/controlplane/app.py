@@ -19,6 +19,7 @@ from reconciler.controlplane import (
     routes_applications,
     routes_connectors,
     routes_dataplanes,
+    routes_groups,
     routes_regions,
     routes_workspaces,
     status,
@@ -41,6 +42,7 @@ def _public_routes() -> list[BaseRoute]:
         *routes_dataplanes.ROUTES,
         *routes_workspaces.ROUTES,
         *routes_access.ROUTES,
+        *routes_groups.ROUTES,
         *routes_connectors.ROUTES,
     ]
 

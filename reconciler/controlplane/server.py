@@ -171,6 +171,39 @@ class ControlPlane:
             )
         return org_id
 
+    def add_group(
+        self,
+        name: str,
+        *,
+        members: tuple[str, ...] = (),
+        scim: bool = False,
+        description: str | None = None,
+        organization_id: str | None = None,
+    ) -> str:
+        """Stand-in for the identity provider's SCIM provisioning (``scim=True``: the API then
+        answers 409 to its updates, deletion and membership changes); members by e-mail, each
+        an existing user (``add_user``). Returns the group's id."""
+        now = self._now_us()
+        group_id = str(uuid.uuid4())
+        with self._store.write() as db:
+            org_id = organization_id or get_meta(db, "organization_id")
+            if org_id is None:
+                raise ControlPlaneError("bootstrap the control plane before adding groups")
+            db.execute(
+                "INSERT INTO groups (id, organization_id, name, description, scim, created_us)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (group_id, org_id, name, description, int(scim), now),
+            )
+            for email in members:
+                row = db.execute("SELECT id FROM users WHERE email = ?", (email,)).fetchone()
+                if row is None:
+                    raise ControlPlaneError(f"no user {email!r}; add the user first")
+                db.execute(
+                    "INSERT INTO group_members VALUES (?, ?, ?, ?)",
+                    (str(uuid.uuid4()), group_id, row["id"], now),
+                )
+        return group_id
+
     def add_application(self, email: str, name: str = "flexctl") -> tuple[str, str]:
         """An application for an existing user (the UI's job); returns (client_id, secret)."""
         with self._store.write() as db:
