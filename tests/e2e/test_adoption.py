@@ -15,7 +15,7 @@ import pytest
 from reconciler.config.loader import load_directory
 
 from ..engine.harness import CANARY_WEBHOOK, ORG_ID
-from .conftest import Cli
+from .conftest import Cli, Served
 
 WEBHOOK_VAR = "WEBHOOK_DE_FINANCE_FAILURE"
 USERS = ("alice@corp.example", "bob@corp.example", "carol@corp.example")
@@ -240,7 +240,30 @@ def test_import_points_the_modelines_at_a_configured_schema_url(cli: Cli) -> Non
     url = "https://schemas.corp.example/flexctl.schema.json"
     done = cli("import", "nothing-here", "--embedded", "--out", "new", "--schema-url", url)
     assert done.code == 0, done.err
-    assert (cli.root / "new/organization.yaml").read_text().startswith(
-        f"# yaml-language-server: $schema={url}\n"
+    assert (
+        (cli.root / "new/organization.yaml")
+        .read_text()
+        .startswith(f"# yaml-language-server: $schema={url}\n")
     )
     assert not (cli.root / "new/schemas").exists()
+
+
+def test_import_of_a_remote_control_plane_finds_its_organisation(cli: Cli, served: Served) -> None:
+    """No config, a real socket: the organisation is the application's user's only one, the
+    Organization names the URL, and airbyteUrl is a marked guess from it."""
+    done = cli("import", "nothing-here", "--out", "new")
+    assert done.code == 0, done.err
+    org = (cli.root / "new/organization.yaml").read_text()
+    assert f"organizationId: {ORG_ID}\n" in org
+    assert f"airbyteUrl: CHANGE-ME:{served.root}\n" in org
+    assert f"  url: {served.root}/api/public/v1\n" in org
+    # In a second organisation too, the user must say which one.
+    other = served.plane.add_organization("globex")
+    served.plane.add_user("admin@flexctl.local", organization_id=other, role="organization_admin")
+    several = cli("import", "nothing-here", "--out", "again")
+    assert several.code == 1
+    assert "belongs to 2 organisations" in several.err
+    assert f"globex ({other})" in several.err and ORG_ID in several.err
+    assert several.err.rstrip().endswith("name the one to import with --organization-id")
+    chosen = cli("import", "nothing-here", "--out", "again", "--organization-id", ORG_ID)
+    assert chosen.code == 0, chosen.err
