@@ -4,7 +4,8 @@ With no config (CONFIG holds no YAML), the Organization is built from the API: i
 application's user's only organisation, or ``--organization-id``) and access list; what the
 API cannot tell (``airbyteUrl``, the secrets manager, the data planes' storage) is a
 placeholder. With a config, its Organization is written again with its access list as it
-is live. Everything else is read from the control plane in one refresh and written under
+is live, and a live object the config declares keeps its document's own fields. Everything
+else is read from the control plane in one refresh and written under
 ``--out``, one file per object (workspaces by slug), with the JSON Schema the modelines
 point at (relative paths; ``--schema-url`` points them at a URL instead and writes none).
 
@@ -20,6 +21,7 @@ import argparse
 import difflib
 import sys
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler.cli.common import (
@@ -131,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
             f"application's user is in several organisations): {names}",
             file=sys.stderr,
         )
-    documents = documents_for(snapshot)
+    documents = documents_for(snapshot, None if fresh else desired)
     documents["organization.yaml"] = (
         new_organization(
             snapshot, name=org_names.get(snapshot.organization_id, ""), api_url=api_url
@@ -141,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     )
     written = write_documents(args.out, documents, force=args.force, schema_url=args.schema_url)
     print(f"Imported {written} document(s) into {args.out}.")
-    for line in left_to_do(args.out, documents):
+    for line in left_to_do(args.out, documents, env=ctx.env):
         print(line)
     return EXIT_OK
 
@@ -222,15 +224,21 @@ def write_documents(
     return len(documents)
 
 
-def left_to_do(out: Path, documents: dict[str, ImportedDocument]) -> list[str]:
+def left_to_do(
+    out: Path, documents: dict[str, ImportedDocument], *, env: Mapping[str, str]
+) -> list[str]:
     """What the user has to do before the plan is empty: every placeholder, each webhook
-    variable, and the data planes adopted as they run."""
+    variable not set here, and the data planes adopted as they run."""
     marks = sum(len(list(placeholders(d.data))) for d in documents.values())
     hooks = sorted(
-        str(ref["env"])
-        for d in documents.values()
-        for event in (d.data.get("notifications") or {}).values()
-        if isinstance(ref := (event.get("webhook") or {}).get("url"), dict)
+        {
+            str(ref["env"])
+            for d in documents.values()
+            for event in (d.data.get("notifications") or {}).values()
+            if isinstance(ref := (event.get("webhook") or {}).get("url"), dict)
+            and "env" in ref
+            and not env.get(str(ref["env"]))
+        }
     )
     adopted = sorted(
         f"{d.data['region']}/{d.data['name']}"

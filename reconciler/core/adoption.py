@@ -4,7 +4,9 @@ why`` comment (``config.placeholders``), so nothing is guessed silently and ``va
 lists what is left to fill in at ``file:line:col``.
 
 Running data planes are written with ``credentials: {adopt: existing}``: their credentials
-cannot be read back, so the plan notes it instead of planning a rotation.
+cannot be read back, so the plan notes it instead of planning a rotation. An object the
+existing config declares (``import`` run on a config) keeps what its document says beyond
+the API's fields: nothing to guess there.
 
 Pure: a ``LiveSnapshot`` in, documents (plain values and comments by key path) out.
 """
@@ -16,16 +18,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.config.desired import KeyPath
+from reconciler.config.desired import DesiredState, KeyPath
 from reconciler.config.models import (
     API_VERSION,
     NOTIFICATION_EVENTS,
     RELEASE_NAME_MAX,
     DataPlane,
+    DocumentBase,
     Organization,
+    Region,
+    Workspace,
     fold_name,
     slugify,
 )
+from reconciler.config.references import event_attribute
 from reconciler.config.placeholders import guess, unknown
 from reconciler.core.live_resources import LiveSnapshot
 
@@ -42,33 +48,66 @@ class ImportedDocument:
     comments: Mapping[KeyPath, str] = field(default_factory=dict)
 
 
-def documents_for(snapshot: LiveSnapshot) -> dict[str, ImportedDocument]:
-    """Relative path -> document, for every live region, data plane and workspace."""
+def documents_for(
+    snapshot: LiveSnapshot, declared: DesiredState | None = None
+) -> dict[str, ImportedDocument]:
+    """Relative path -> document, for every live region, data plane and workspace; those
+    ``declared`` has keep their documents' own fields."""
     docs: dict[str, ImportedDocument] = {}
+    regions = {fold_name(r.name): r for r in declared.regions} if declared else {}
+    dataplanes = (
+        {fold_name(f"{d.region}/{d.name}"): d for d in declared.dataplanes} if declared else {}
+    )
+    workspaces = {fold_name(w.name): w for w in declared.workspaces} if declared else {}
     region_names = {str(r["regionId"]): str(r["name"]) for r in snapshot.regions}
     for region in snapshot.regions:
-        docs[f"regions/{_file(region['name'])}.yaml"] = _region(region)
+        mine = regions.get(fold_name(str(region["name"])))
+        docs[f"regions/{_file(region['name'])}.yaml"] = (
+            _kept(mine, name=region["name"], enabled=bool(region.get("enabled", True)))
+            if mine is not None
+            else _region(region)
+        )
     for dp in snapshot.dataplanes:
         region_name = region_names.get(str(dp["regionId"]))
         if region_name is not None:
             path = f"dataplanes/{_file(region_name)}--{_file(dp['name'])}.yaml"
-            docs[path] = _dataplane(dp, region_name)
+            known = dataplanes.get(fold_name(f"{region_name}/{dp['name']}"))
+            docs[path] = (
+                _kept(
+                    known,
+                    name=dp["name"],
+                    region=region_name,
+                    enabled=bool(dp.get("enabled", True)),
+                )
+                if known is not None
+                else _dataplane(dp, region_name)
+            )
     grants = _workspace_grants(snapshot)
     taken: set[str] = set()
     for ws in sorted(snapshot.workspaces, key=lambda w: (fold_name(str(w["name"])), w["name"])):
-        slug = slugify(str(ws["name"]))
+        declared_ws = workspaces.get(fold_name(str(ws["name"])))
+        slug = declared_ws.safe_name if declared_ws else slugify(str(ws["name"]))
         own = slug
         number = 2
         while own in taken:
             own = f"{slug[: 60 - len(str(number))]}-{number}"
             number += 1
         taken.add(own)
-        doc = _workspace(ws, snapshot, grants.get(str(ws["workspaceId"]), []))
+        doc = _workspace(ws, snapshot, grants.get(str(ws["workspaceId"]), []), declared_ws)
         if own != slug:
             # Two names share a slug: the second gets its own, or validate refuses both.
             doc.data["slug"] = own
         docs[f"workspaces/{own}.yaml"] = doc
     return docs
+
+
+def _kept(document: Region | DataPlane, **live: Any) -> ImportedDocument:
+    """A declared document as written (defaults left out), with the API's fields as live."""
+    return ImportedDocument(data={**_dump(document), **live})
+
+
+def _dump(document: DocumentBase) -> dict[str, Any]:
+    return document.model_dump(mode="json", by_alias=True, exclude_defaults=True)
 
 
 def _region(region: Mapping[str, Any]) -> ImportedDocument:
@@ -123,16 +162,25 @@ def _dataplane(dp: Mapping[str, Any], region: str) -> ImportedDocument:
 
 
 def _workspace(
-    ws: Mapping[str, Any], snapshot: LiveSnapshot, grants: list[dict[str, str]]
+    ws: Mapping[str, Any],
+    snapshot: LiveSnapshot,
+    grants: list[dict[str, str]],
+    declared: Workspace | None,
 ) -> ImportedDocument:
-    notifications, comments = _notifications(ws)
-    data: dict[str, Any] = {
-        "apiVersion": API_VERSION,
-        "kind": "Workspace",
-        "name": ws["name"],
-        "region": _region_name(str(ws.get("dataResidency", "auto")), snapshot),
-        "notifications": notifications,
-    }
+    notifications, comments = _notifications(ws, declared)
+    data: dict[str, Any] = _dump(declared) if declared is not None else {}
+    data.pop("access", None)
+    data.update(
+        {
+            "apiVersion": API_VERSION,
+            "kind": "Workspace",
+            "name": ws["name"],
+            "region": _region_name(str(ws.get("dataResidency", "auto")), snapshot),
+            "notifications": notifications,
+        }
+    )
+    if declared is not None and declared.region.lower() == "auto":
+        data["region"] = declared.region  # auto lives wherever the server put it
     if grants:
         data["access"] = sorted(grants, key=lambda g: g["user"])
     return ImportedDocument(data=data, comments=comments)
@@ -236,7 +284,9 @@ def _region_name(residency: str, snapshot: LiveSnapshot) -> str:
     return residency
 
 
-def _notifications(ws: Mapping[str, Any]) -> tuple[dict[str, Any], dict[KeyPath, str]]:
+def _notifications(
+    ws: Mapping[str, Any], declared: Workspace | None
+) -> tuple[dict[str, Any], dict[KeyPath, str]]:
     config = ws.get("notifications") or {}
     out: dict[str, Any] = {}
     comments: dict[KeyPath, str] = {}
@@ -247,14 +297,29 @@ def _notifications(ws: Mapping[str, Any]) -> tuple[dict[str, Any], dict[KeyPath,
         entry: dict[str, Any] = {"email": {"enabled": enabled}}
         hook = item.get("webhook") or {}
         if hook.get("enabled") or hook.get("url"):
+            known = _declared_url(declared, event)
             var = webhook_variable(str(ws["name"]), event)
-            entry["webhook"] = {"enabled": bool(hook.get("enabled")), "url": {"env": var}}
-            comments[("notifications", event, "webhook")] = (
-                f"The webhook URL is a secret: set {var} to it where flexctl runs"
-            )
+            url = known or {"env": var}
+            entry["webhook"] = {"enabled": bool(hook.get("enabled")), "url": url}
+            if known is None:
+                comments[("notifications", event, "webhook")] = (
+                    f"The webhook URL is a secret: set {var} to it where flexctl runs"
+                )
         if enabled or "webhook" in entry:
             out[event] = entry
     return out, comments
+
+
+def _declared_url(declared: Workspace | None, event: str) -> dict[str, Any] | None:
+    """The reference the config gives an event's webhook URL, if it does."""
+    if declared is None:
+        return None
+    notification = getattr(declared.notifications, event_attribute(event))
+    hook = notification.webhook if notification is not None else None
+    if hook is None or hook.url is None:
+        return None
+    dumped: dict[str, Any] = hook.url.model_dump(mode="json", exclude_none=True)
+    return dumped
 
 
 def webhook_variable(workspace: str, event: str) -> str:
