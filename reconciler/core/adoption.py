@@ -31,8 +31,8 @@ from reconciler.config.models import (
     fold_name,
     slugify,
 )
-from reconciler.config.references import event_attribute
 from reconciler.config.placeholders import guess, unknown
+from reconciler.config.references import event_attribute
 from reconciler.core.live_resources import LiveSnapshot
 
 #: What the chart's documented install uses: a guess, marked as one.

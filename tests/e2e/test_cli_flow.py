@@ -8,8 +8,6 @@ import json
 import os
 import socket
 
-import pytest
-
 from reconciler.engine.lock import apply_lock
 from reconciler.statedir import StateDir
 
