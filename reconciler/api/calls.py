@@ -4,14 +4,35 @@ Every request that reaches the transport counts, retries and token requests
 included; token requests are also counted on their own so the plan footer can
 show them apart. Keys are method plus path template (``GET /workspaces``,
 ``PATCH /regions/{regionId}``), never a concrete id. Owns no I/O.
+
+``listening(callback)`` lets a caller watch every request of every counter while it lasts
+(the CLI's status line during a refresh) without being handed the client.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-__all__ = ["CallCounter"]
+__all__ = ["CallCounter", "listening"]
+
+#: ``callback("GET /workspaces")`` per request sent, while ``listening`` lasts.
+_listeners: list[Callable[[str], None]] = []
+_listeners_lock = threading.Lock()
+
+
+@contextmanager
+def listening(callback: Callable[[str], None]) -> Iterator[None]:
+    with _listeners_lock:
+        _listeners.append(callback)
+    try:
+        yield
+    finally:
+        with _listeners_lock:
+            _listeners.remove(callback)
 
 
 @dataclass
@@ -29,9 +50,12 @@ class CallCounter:
 
     def record(self, method: str, template: str, *, is_token: bool = False) -> None:
         self.total += 1
-        self.by_endpoint[f"{method} {template}"] += 1
+        endpoint = f"{method} {template}"
+        self.by_endpoint[endpoint] += 1
         if is_token:
             self.token += 1
+        for listener in _listeners:
+            listener(endpoint)
 
     def record_error(self, status: str) -> None:
         self.errors[status] += 1

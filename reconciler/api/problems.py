@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from reconciler import logs
 from reconciler.api import errors
 
 __all__ = ["Redactor", "error_for_response", "retry_after_seconds"]
@@ -47,6 +48,8 @@ class Redactor:
         # Very short values would redact ordinary words; real secrets are long.
         if len(secret) >= 6:
             self._secrets.add(secret)
+            # Nor in any log line, whoever logs it (a library's debug output too).
+            logs.add_secret(secret)
 
     def __call__(self, text: str) -> str:
         for secret in sorted(self._secrets, key=len, reverse=True):

@@ -186,10 +186,13 @@ class Session:
                 max(0.0, left),
             )
             return
+        # No answer at all: which host did not answer is the story, so the warning names the
+        # whole URL, as the final error does.
+        asked = self._url(call) if isinstance(error, errors.TransportError) else call.path
         log.warning(
             "%s %s: %s; retrying in %.1f s (attempt %d of %d)",
             call.method,
-            call.path,
+            asked,
             why or "failed",
             state.upcoming_sleep,
             state.attempt_number + 1,
@@ -272,11 +275,15 @@ class Session:
         log.debug("%s %s -> %d", call.method, call.path, response.status_code)
         return response
 
+    def _url(self, call: Call) -> str:
+        """The whole URL ``call`` asks for, user-info and known secrets scrubbed."""
+        return call.url or self.redactor(f"{self._http.base_url}{call.path[1:]}")
+
     def _transport_error(self, call: Call, error: httpx.HTTPError) -> errors.TransportError:
         # Only these mean the request never left: safe to repeat even a create.
         not_sent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
         # With no answer, which host did not answer is the story (a URL call's path is its URL).
-        where = "" if call.url else f" ({self.redactor(f'{self._http.base_url}{call.path[1:]}')})"
+        where = "" if call.url else f" ({self._url(call)})"
         return errors.TransportError(
             method=call.method,
             path=call.path,

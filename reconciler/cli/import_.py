@@ -107,17 +107,20 @@ def run(args: argparse.Namespace) -> int:
     async def go() -> tuple[Refresh, dict[str, str], str | None]:
         async with connect(desired, ctx) as conn:
             announce_target(conn.target)
-            everyone: set[str] = set()
-            if args.all_users:
-                listed = await conn.client.list_users(conn.organization_id)
-                everyone = {str(u["email"]).lower() for u in listed}
-            refresh = await fetch_live(
-                conn.client, organization_id=conn.organization_id, users=users | named | everyone
-            )
-            names = {
-                str(o["organizationId"]): str(o.get("organizationName", ""))
-                for o in await conn.client.list_organizations()
-            }
+            with ctx.refreshing():
+                everyone: set[str] = set()
+                if args.all_users:
+                    listed = await conn.client.list_users(conn.organization_id)
+                    everyone = {str(u["email"]).lower() for u in listed}
+                refresh = await fetch_live(
+                    conn.client,
+                    organization_id=conn.organization_id,
+                    users=users | named | everyone,
+                )
+                names = {
+                    str(o["organizationId"]): str(o.get("organizationName", ""))
+                    for o in await conn.client.list_organizations()
+                }
             url = conn.target.get("url") if conn.target.get("controlPlane") == "remote" else None
             return refresh, names, url
 

@@ -11,20 +11,24 @@ Start-up is part of the interface (CI runs flexctl on every push, a CronJob ever
 minutes), so ``main`` imports only the module of the subcommand named on the command line:
 the others appear in ``--help`` as a name and a one-line summary taken from ``COMMANDS``,
 which tests keep equal to what each module registers. Nothing heavy (HTTP, git, rich,
-pydantic, YAML) is imported here.
+pydantic, YAML) is imported here. ``-v`` is accepted before the command and after it, at
+every level; logging is configured (``reconciler.logs``) once the arguments are parsed.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import logging
+import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from reconciler import __version__
 from reconciler.collector import freeze_start_up
 from reconciler.errors import FlexctlError
+from reconciler.logs import configure, verbosity
 from reconciler.terminal import guarded_streams
 
 EXIT_OK = 0
@@ -47,6 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "controlplane": ("controlplane", "run or inspect the embedded control plane"),
     "state": ("state", "show, migrate or unlock the state backend"),
+    "completion": ("completion", "print a shell completion script (bash, zsh or fish)"),
 }
 
 
@@ -70,6 +75,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         "Airbyte.",
     )
     parser.add_argument("--version", action="version", version=f"flexctl {__version__}")
+    _add_verbose(parser, default=0)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     named = None if argv is None else _command_named(argv)
     for name, (module, summary) in COMMANDS.items():
@@ -77,7 +83,28 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
             importlib.import_module(f"reconciler.cli.{module}").register(subparsers)
         else:
             subparsers.add_parser(name, help=summary)
+    _add_verbose_below(subparsers)
     return parser
+
+
+def _add_verbose_below(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """-v after the command too (``flexctl state show -v``); SUPPRESS keeps one given before."""
+    for sub in subparsers.choices.values():
+        _add_verbose(sub, default=argparse.SUPPRESS)
+        for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _add_verbose_below(action)
+
+
+def _add_verbose(parser: argparse.ArgumentParser, *, default: object) -> None:
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default,
+        help="log more: -v info, -vv debug (with tracebacks), -vvv libraries too; "
+        "or FLEXCTL_LOG=debug|info|warning|error",
+    )
 
 
 def _command_named(argv: Sequence[str]) -> str | None:
@@ -100,8 +127,11 @@ def _main(argv: Sequence[str] | None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     freeze_start_up()
     try:
+        configure(verbosity(args.verbose, os.environ))
         return int(args.func(args))
     except FlexctlError as exc:
+        # The cause chain (a library's exception) is for -vv; the user reads render().
+        logging.getLogger("reconciler.cli").debug("%s failed", args.command, exc_info=True)
         print(exc.render(), file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_timeout_argument(parser)
     add_repo_arguments(parser)
     add_plan_arguments(parser)
-    parser.add_argument("--output", choices=("text", "json", "markdown"), default="text")
+    parser.add_argument("-o", "--output", choices=("text", "json", "markdown"), default="text")
     parser.add_argument(
         "--out",
         type=Path,

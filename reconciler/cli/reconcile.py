@@ -193,9 +193,6 @@ def run(args: argparse.Namespace, *, build_cycle: BuildCycle | None = None) -> i
             metrics.seed(last_success=status.last_success())
         except FlexctlError as e:  # the loop reports a broken status and starts a new one
             logging.getLogger(__name__).warning("%s", e)
-    if not logging.getLogger().handlers:
-        # WARNING: the loop's own warnings, not every HTTP request of the libraries.
-        logging.basicConfig(level=logging.WARNING, format="flexctl: %(message)s", stream=sys.stderr)
     named: list[Mapping[str, str]] = []
     try:
         if metrics is not None and args.metrics_port is not None:

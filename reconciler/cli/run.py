@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from reconciler.cli.loading import Loaded
+from reconciler.cli.status import refresh_status
 from reconciler.config.models import StateConfig
 from reconciler.engine.session import RunContext
 from reconciler.state import open_backend, select_state_url
@@ -35,6 +36,7 @@ def context(args: argparse.Namespace, loaded: Loaded) -> RunContext:
         embedded=bool(getattr(args, "embedded", False)),
         interactive=sys.stdin.isatty(),
         allow_local_credentials=bool(getattr(args, "allow_local_credentials", False)),
+        refreshing=refresh_status,
     )
 
 

@@ -44,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     show = actions.add_parser("show", help="what the backend holds")
     _common(show)
-    show.add_argument("--output", choices=("text", "json"), default="text")
+    show.add_argument("-o", "--output", choices=("text", "json"), default="text")
     show.set_defaults(func=run_show)
 
     migrate = actions.add_parser(

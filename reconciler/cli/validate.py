@@ -30,7 +30,7 @@ def register(subparsers: Any) -> None:
     add_config_argument(parser)
     add_state_dir_argument(parser)
     add_repo_arguments(parser)
-    parser.add_argument("--output", choices=("text", "json"), default="text")
+    parser.add_argument("-o", "--output", choices=("text", "json"), default="text")
     parser.set_defaults(func=run)
 
 

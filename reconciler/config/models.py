@@ -290,12 +290,14 @@ NOTIFICATION_EVENTS = (
 
 
 class Buckets(Strict):
-    """All four are required: the chart silently defaults a missing one to `airbyte-bucket`."""
+    """All four are required: the chart silently defaults a missing one to `airbyte-bucket`.
+    ``auditLogging`` is read by chart 2.0 and later (required there, checked at render)."""
 
     log: str = Field(min_length=1)
     state: str = Field(min_length=1)
     workload_output: str = Field(min_length=1)
     activity_payload: str = Field(min_length=1)
+    audit_logging: str | None = Field(default=None, min_length=1)
 
 
 class S3Storage(Strict):
@@ -513,7 +515,9 @@ class ExternalSecretsConfig(Strict):
 
 class GitOpsConfig(Strict):
     engine: GitOpsEngine = GitOpsEngine.FLUX
-    helm_repository: Url = "https://airbytehq.github.io/helm-charts"
+    #: Absent: where Airbyte publishes the data plane's chart version (1.8: the "v1"
+    #: repository helm-charts, 2.x: the "v2" repository charts). Set it for a mirror.
+    helm_repository: Url | None = None
     #: Namespace where Flux / Argo CD objects live; defaults to the engine's own namespace
     #: (`argocd` for Argo CD, `flux-system` otherwise).
     namespace: Name = "flux-system"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,8 @@ class RunContext:
     allow_local_credentials: bool = False
     #: Do not repeat calls that could not connect (``flexctl verify``: fail fast, name the URL).
     fail_fast: bool = False
+    #: Entered around reading the live control plane (the CLI shows a status line in it).
+    refreshing: Callable[[], AbstractContextManager[object]] = nullcontext
 
     def resolver(self) -> Callable[[SecretRef, str], str]:
         def resolve(ref: SecretRef, where: str) -> str:
@@ -248,13 +250,14 @@ async def prepare(
     if conn.own_user_email:
         # Seen (never managed) so the lock-out guard counts its organization_admin role.
         users.add(conn.own_user_email.lower())
-    refresh = await fetch_live(
-        conn.client,
-        organization_id=conn.organization_id,
-        users=users,
-        known_ids=inventory.ids(Kind.WORKSPACE),
-        workspace_names=[ws.name for ws in desired.workspaces],
-    )
+    with ctx.refreshing():
+        refresh = await fetch_live(
+            conn.client,
+            organization_id=conn.organization_id,
+            users=users,
+            known_ids=inventory.ids(Kind.WORKSPACE),
+            workspace_names=[ws.name for ws in desired.workspaces],
+        )
     every = live_resources(refresh.snapshot)
     make = sinks_for(desired, ctx)
     recovery = recover(desired, intents, every, inventory, lambda dp: _held(make(dp)))

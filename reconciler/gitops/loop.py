@@ -73,6 +73,8 @@ def run_cycle(
         if fetch_failed:
             result = _fetch_failed(result, commit)
     except FlexctlError as e:
+        # The message is the cycle's outcome; what caused it (a library's error) is for -vv.
+        log.debug("cycle failed", exc_info=True)
         fetch_failed = fetch_failed or isinstance(e, FetchFailedError)
         result = CycleResult(result="failed", message=_message(e), api_errors=e.api_errors)
     except Exception as e:

@@ -17,20 +17,20 @@ Pure: values in, diagnostics out.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from reconciler.config.desired import DesiredState
+from reconciler.config.desired import DesiredState, dataplane_key
 from reconciler.config.diagnostics import Diagnostic
 from reconciler.config.models import DataPlane, SecretsManagerType, SinkType, StorageType
+from reconciler.render import chartversions
 from reconciler.render.chartkeys import ChartKeys
 from reconciler.render.names import (
     CLIENT_ID_KEY,
     CLIENT_SECRET_KEY,
     HELM_RELEASE_NAME_MAX,
 )
-from reconciler.render.problems import problem
+from reconciler.render.problems import org_problem, problem
 from reconciler.render.secretspec import (
     SECRETS_MANAGER_BLOCKS,
     SECRETS_MANAGER_SECRET_KEYS,
@@ -38,33 +38,34 @@ from reconciler.render.secretspec import (
     SecretSpec,
 )
 
-SUPPORTED_CHART = re.compile(r"1\.8\.([0-9]+)")  # fullmatch: "$" would allow a final "\n"
 _PY_TYPES = {"boolean": "a boolean", "integer": "an integer", "list": "a list", "map": "a map"}
 
 
 def check_document(desired: DesiredState, dataplane: DataPlane) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    version = SUPPORTED_CHART.fullmatch(dataplane.chart_version)
-    if version is None:
+    version = dataplane.chart_version
+    line = chartversions.line_of(version)
+    if line is None:
         out.append(
             problem(
                 desired,
                 dataplane,
                 ("chartVersion",),
-                f"chart airbyte-data-plane {dataplane.chart_version} is not supported: "
-                "flexctl renders values for 1.8.x (1.8.1 or a later 1.8 patch)",
+                f"chart airbyte-data-plane {version} is not supported: flexctl renders values "
+                f"for {chartversions.SUPPORTED_TEXT}",
             )
         )
-    elif version.group(1) == "0":
+    elif version in chartversions.BROKEN:
         out.append(
             problem(
                 desired,
                 dataplane,
                 ("chartVersion",),
-                "chart airbyte-data-plane 1.8.0 does not render (undefined template in "
-                "secret.yaml, no 'worker' values); use 1.8.1",
+                f"chart airbyte-data-plane {version} {chartversions.BROKEN[version]}",
             )
         )
+    else:
+        out += _check_chart_source(desired, dataplane, line)
     if len(dataplane.cluster.release_name) > HELM_RELEASE_NAME_MAX:
         out.append(
             problem(
@@ -96,6 +97,45 @@ def check_document(desired: DesiredState, dataplane: DataPlane) -> list[Diagnost
                 "and put the credentials in the store",
             )
         )
+    return out
+
+
+def _check_chart_source(
+    desired: DesiredState, dataplane: DataPlane, line: chartversions.ChartLine
+) -> list[Diagnostic]:
+    """The repository publishes the version; the storage has every bucket the line reads."""
+    out: list[Diagnostic] = []
+    version = dataplane.chart_version
+    configured = desired.organization.gitops.helm_repository
+    publisher = chartversions.wrong_repository(version, configured)
+    if publisher is not None:
+        out.append(
+            org_problem(
+                desired,
+                ("gitops", "helmRepository"),
+                f"DataPlane {dataplane_key(dataplane)}: chart airbyte-data-plane {version} is "
+                f"published in {publisher}, not in {configured}; leave helmRepository unset "
+                "(flexctl picks the repository of each version) or name a mirror holding it",
+            )
+        )
+    storage = desired.storage_for(dataplane)
+    if storage is None or "auditLogging" not in line.buckets:
+        return out
+    if storage.buckets.audit_logging is None:
+        message = (
+            f"chart airbyte-data-plane {version} writes audit logs to a bucket of your own: "
+            "set buckets.auditLogging"
+        )
+        if dataplane.storage is not None:
+            out.append(problem(desired, dataplane, ("storage", "buckets"), message))
+        else:
+            out.append(
+                org_problem(
+                    desired,
+                    ("defaultStorage", "buckets"),
+                    f"DataPlane {dataplane_key(dataplane)}: {message} in defaultStorage",
+                )
+            )
     return out
 
 
@@ -147,8 +187,34 @@ def _walk(
                 )
             else:
                 yield from _walk(value, here, keys)
+        elif keys.unread_use(here) is not None or keys.leads_to_unread(here):
+            yield from _unread(value, here, keys)
         else:
             yield here, _unknown(here, keys)
+
+
+def _unread(
+    value: Any, path: tuple[str, ...], keys: ChartKeys
+) -> Iterator[tuple[tuple[str, ...], str]]:
+    """A key values.yaml declares that no template reads; into a map of such keys (such as
+    ``metrics.otel``) down to the declared ones, each with the key that does work."""
+    use = keys.unread_use(path)
+    if use is None and isinstance(value, Mapping):
+        for raw_key, child in value.items():
+            here = (*path, str(raw_key))
+            if keys.unread_use(here) is not None or keys.leads_to_unread(here):
+                yield from _unread(child, here, keys)
+            else:
+                yield here, _unknown(here, keys)
+        return
+    dotted = ".".join(path)
+    instead = f"; use '{use}'" if use else ""
+    yield (
+        path,
+        f"values.{dotted}: chart airbyte-data-plane {keys.version} declares it in values.yaml "
+        f"but no template reads it (Helm would silently ignore it){instead}"
+        + _elsewhere(path, keys),
+    )
 
 
 def _unknown(path: tuple[str, ...], keys: ChartKeys) -> str:
@@ -159,8 +225,15 @@ def _unknown(path: tuple[str, ...], keys: ChartKeys) -> str:
     where = f" under '{'.'.join(path[:-1])}'" if path[:-1] else ""
     return (
         f"values.{dotted}: chart airbyte-data-plane {keys.version} has no such key{where} "
-        f"(Helm would silently ignore it){hint}"
+        f"(Helm would silently ignore it){hint}" + _elsewhere(path, keys)
     )
+
+
+def _elsewhere(path: tuple[str, ...], keys: ChartKeys) -> str:
+    readers = chartversions.readers(path, besides=keys.version)
+    if not readers:
+        return ""
+    return f"; read by chart {', '.join(readers)}"
 
 
 def _type_ok(expected: str, value: Any) -> bool:
@@ -203,11 +276,12 @@ def check_merged(
     merged: Mapping[str, Any],
     base: Mapping[str, Any],
     spec: SecretSpec,
+    keys: ChartKeys,
 ) -> list[Diagnostic]:
     found: list[tuple[tuple[str, ...], str]] = []
     found += _check_url(merged)
     found += _check_dataplane_secret(merged, spec)
-    found += _check_storage(merged, spec)
+    found += _check_storage(merged, spec, buckets=keys.children(("storage", "bucket")))
     found += _check_secrets_manager(merged, base, spec)
     if merged.get("edition") == "enterprise":
         found.append(
@@ -299,7 +373,7 @@ def _check_dataplane_secret(merged: Mapping[str, Any], spec: SecretSpec) -> Foun
     return out
 
 
-def _check_storage(merged: Mapping[str, Any], spec: SecretSpec) -> Found:
+def _check_storage(merged: Mapping[str, Any], spec: SecretSpec, *, buckets: list[str]) -> Found:
     storage_type = _get(merged, "storage", "type")
     allowed = [t.value for t in StorageType]
     if storage_type not in allowed:
@@ -319,7 +393,7 @@ def _check_storage(merged: Mapping[str, Any], spec: SecretSpec) -> Found:
                 "storage decides the type, set it there instead",
             )
         ]
-    for bucket in ("log", "state", "workloadOutput", "activityPayload"):
+    for bucket in buckets:
         if not _get(merged, "storage", "bucket", bucket):
             out.append((("storage", "bucket", bucket), f"storage.bucket.{bucket} must be set"))
     refs: dict[tuple[str, ...], str] = {

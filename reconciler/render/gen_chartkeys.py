@@ -1,35 +1,49 @@
-"""Command line that regenerates ``data/chart-<version>-keys.json`` from the chart's files.
+"""Command line that regenerates ``data/chart-<version>-keys.json`` from chart packages.
 
     python -m reconciler.render.gen_chartkeys \\
-        --values ../shared/reference/airbyte-data-plane-chart/values.yaml \\
-        --config ../shared/reference/airbyte-data-plane-chart/config.yaml \\
-        --out reconciler/render/data/chart-1.8.1-keys.json
+        ../shared/reference/airbyte-data-plane-chart/packages/airbyte-data-plane-*.tgz
 
-The derivation itself is ``chartkeys.derive`` (pure); this module only reads and writes.
+writes one file per package into ``reconciler/render/data/`` (``--out-dir`` to change it).
+The packages are read in place, never copied; the derivation itself is
+``chartkeys.derive`` (pure), this module only reads and writes.
 """
 
 from __future__ import annotations
 
 import argparse
+import tarfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from reconciler.render.chartkeys import CHART_VERSION, derive, dumps
+from reconciler.render.chartkeys import derive, dumps
+
+DATA = Path(__file__).parent / "data"
+
+
+def read_package(path: Path) -> dict[str, str]:
+    """The text files of a packaged chart (``<name>-<version>.tgz``), by path inside the
+    chart (``Chart.yaml``, ``values.yaml``, ``templates/...``)."""
+    files: dict[str, str] = {}
+    with tarfile.open(path, "r:gz") as archive:
+        for member in archive.getmembers():
+            handle = archive.extractfile(member) if member.isfile() else None
+            if handle is None:
+                continue
+            _, _, inside = member.name.partition("/")
+            files[inside] = handle.read().decode("utf-8")
+    return files
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--values", type=Path, required=True)
-    parser.add_argument("--config", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--version", default=CHART_VERSION)
+    parser.add_argument("packages", type=Path, nargs="+")
+    parser.add_argument("--out-dir", type=Path, default=DATA)
     args = parser.parse_args(argv)
-    document = derive(
-        args.values.read_text(encoding="utf-8"),
-        args.config.read_text(encoding="utf-8"),
-        version=args.version,
-    )
-    args.out.write_text(dumps(document), encoding="utf-8")
+    for package in args.packages:
+        document = derive(read_package(package))
+        out = args.out_dir / f"chart-{document['version']}-keys.json"
+        out.write_text(dumps(document), encoding="utf-8")
+        print(f"{out}: {len(document['keys'])} keys, {len(document['unread'])} unread")
     return 0
 
 

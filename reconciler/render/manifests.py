@@ -13,6 +13,7 @@ from typing import Any
 
 from reconciler.config.desired import DesiredState
 from reconciler.config.models import DataPlane, GitOpsEngine
+from reconciler.render.chartversions import chart_repository
 from reconciler.render.names import (
     CHART_NAME,
     MANAGED_BY_LABEL,
@@ -85,7 +86,7 @@ def helm_repository(desired: DesiredState, dataplane: DataPlane) -> dict[str, An
         "source.toolkit.fluxcd.io/v1",
         "HelmRepository",
         _meta(helm_repository_name(dataplane), gitops.namespace),
-        spec={"interval": "1h", "url": gitops.helm_repository},
+        spec={"interval": "1h", "url": chart_repository(desired, dataplane)},
     )
 
 
@@ -140,7 +141,7 @@ def application(
         spec={
             "project": "default",
             "source": {
-                "repoURL": gitops.helm_repository,
+                "repoURL": chart_repository(desired, dataplane),
                 "chart": CHART_NAME,
                 "targetRevision": dataplane.chart_version,
                 "helm": {"releaseName": cluster.release_name, "valuesObject": values},

@@ -45,3 +45,13 @@ def problem(
     return Diagnostic(
         at(desired, dataplane, *path), f"DataPlane {dataplane_key(dataplane)}: {message}"
     )
+
+
+def org_problem(desired: DesiredState, path: tuple[str | int, ...], message: str) -> Diagnostic:
+    """A diagnostic pointing at ``path`` inside the Organization document."""
+    name = desired.organization.name
+    try:
+        source = desired.source("Organization", name)
+    except KeyError:
+        source = DocumentSource(position=Position(f"<Organization {name}>"))
+    return Diagnostic(source.at(*path), message)

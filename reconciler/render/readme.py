@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from reconciler.config.desired import DesiredState, dataplane_key
 from reconciler.config.models import DataPlane, GitOpsEngine, SinkType
+from reconciler.render.chartversions import chart_repository
 from reconciler.render.names import CHART_NAME, folder_name
 from reconciler.render.secretspec import SecretSpec, external_source
 
 
 def readme(desired: DesiredState, dataplane: DataPlane, spec: SecretSpec, files: list[str]) -> str:
-    org = desired.organization
     cluster = dataplane.cluster
+    repository = chart_repository(desired, dataplane)
     ctx = f"kubectl --context {cluster.kube_context}"
     lines = [
         f"# Data plane {dataplane_key(dataplane)}",
@@ -21,7 +22,7 @@ def readme(desired: DesiredState, dataplane: DataPlane, spec: SecretSpec, files:
         f"Rendered by `flexctl render` from the DataPlane document `{dataplane_key(dataplane)}`. "
         "Do not edit these files: change the config repository and render again.",
         "",
-        f"- chart: `{CHART_NAME}` {dataplane.chart_version} from {org.gitops.helm_repository}",
+        f"- chart: `{CHART_NAME}` {dataplane.chart_version} from {repository}",
         f"- release `{cluster.release_name}` in namespace `{cluster.namespace}`, "
         f"kube context `{cluster.kube_context}`",
         f"- credentials: Secret `{spec.name}` with keys {', '.join(f'`{k}`' for k in spec.keys)}",
@@ -112,7 +113,7 @@ def _chart_step(desired: DesiredState, dataplane: DataPlane) -> str:
         case _:
             return (
                 f"`{ctx} apply -k .`, then `helm upgrade --install {cluster.release_name} "
-                f"{CHART_NAME} --repo {gitops.helm_repository} --version "
+                f"{CHART_NAME} --repo {chart_repository(desired, dataplane)} --version "
                 f"{dataplane.chart_version} --kube-context {cluster.kube_context} --namespace "
                 f"{cluster.namespace} -f values.yaml`."
             )

@@ -14,7 +14,7 @@ from typing import Any
 from reconciler.config.desired import DesiredState, dataplane_key
 from reconciler.config.diagnostics import Diagnostic
 from reconciler.config.models import DataPlane, GitOpsEngine
-from reconciler.render import chartkeys, check, manifests
+from reconciler.render import chartversions, check, manifests
 from reconciler.render import delivery as delivery_objects
 from reconciler.render.delivery import GitDelivery
 from reconciler.render.kube_schema import validate_manifest
@@ -79,12 +79,16 @@ def render_dataplane(
     problems = check.check_document(desired, dataplane)
     if problems:
         return {}, problems  # later checks need a supported chart and a storage
-    keys = chartkeys.load()
+    line = chartversions.line_of(dataplane.chart_version)
+    assert line is not None  # check_document refused it otherwise
+    keys = line.keys
     spec = secret_spec(desired, dataplane)
-    base = base_values(desired, dataplane)
+    base = base_values(desired, dataplane, buckets=line.buckets)
     merged = sorted_tree(merge(base, dataplane.values))
     problems += check.check_overrides(desired, dataplane, keys)
-    problems += check.check_merged(desired, dataplane, merged=merged, base=base, spec=spec)
+    problems += check.check_merged(
+        desired, dataplane, merged=merged, base=base, spec=spec, keys=keys
+    )
 
     external = external_source(desired, dataplane)
     objects: dict[str, dict[str, Any]] = {manifests.NAMESPACE_FILE: manifests.namespace(dataplane)}

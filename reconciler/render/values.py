@@ -10,7 +10,7 @@ a ServiceAccount name unique per release. Pure; checks live in ``render.check``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.config.desired import DesiredState
@@ -37,9 +37,22 @@ from reconciler.render.secretspec import (
     secrets_manager_for,
 )
 
+#: ``storage.bucket.*`` key -> ``Buckets`` field; chart 1.8 reads the first four.
+BUCKET_FIELDS = {
+    "log": "log",
+    "state": "state",
+    "workloadOutput": "workload_output",
+    "activityPayload": "activity_payload",
+    "auditLogging": "audit_logging",
+}
+BUCKETS = ("log", "state", "workloadOutput", "activityPayload")
 
-def base_values(desired: DesiredState, dataplane: DataPlane) -> dict[str, Any]:
-    """What flexctl renders before overrides. Storage must be resolvable (checked first)."""
+
+def base_values(
+    desired: DesiredState, dataplane: DataPlane, *, buckets: Sequence[str] = BUCKETS
+) -> dict[str, Any]:
+    """What flexctl renders before overrides, with the ``buckets`` the chart version reads.
+    Storage must be resolvable (checked first)."""
     secret = secret_name(dataplane)
     storage = desired.storage_for(dataplane)
     values: dict[str, Any] = {
@@ -56,11 +69,13 @@ def base_values(desired: DesiredState, dataplane: DataPlane) -> dict[str, Any]:
         "secretsManager": secrets_manager_values(secrets_manager_for(desired, dataplane), secret),
     }
     if storage is not None:
-        values["storage"] = storage_values(storage, secret)
+        values["storage"] = storage_values(storage, secret, buckets=buckets)
     return values
 
 
-def storage_values(storage: Storage, secret: str) -> dict[str, Any]:
+def storage_values(
+    storage: Storage, secret: str, *, buckets: Sequence[str] = BUCKETS
+) -> dict[str, Any]:
     block: dict[str, Any] = dict(STORAGE_SECRET_KEYS[storage.type])
     if storage.type is StorageType.S3:
         assert storage.s3 is not None
@@ -72,16 +87,10 @@ def storage_values(storage: Storage, secret: str) -> dict[str, Any]:
             "s3PathStyleAccess": storage.minio.s3_path_style_access,
         }
     # gcs.projectId is not read by the 1.8 chart (notes §3): not rendered.
-    buckets = storage.buckets
     return {
         "secretName": secret,
         "type": storage.type.value,
-        "bucket": {
-            "log": buckets.log,
-            "state": buckets.state,
-            "workloadOutput": buckets.workload_output,
-            "activityPayload": buckets.activity_payload,
-        },
+        "bucket": {name: getattr(storage.buckets, BUCKET_FIELDS[name]) for name in buckets},
         storage.type.value: block,
     }
 

@@ -242,6 +242,19 @@ def test_create_that_never_connects_gives_up_as_a_transport_error(api: FakeApi) 
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
 
 
+def test_a_retried_connection_failure_names_the_url_it_could_not_reach(
+    api: FakeApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.on("GET", "/v1/regions", httpx.ConnectError("[Errno 111] Connection refused"), ok([]))
+    caplog.set_level("WARNING")
+
+    run(list_regions(api))
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.startswith(
+        "GET https://api.example.test/v1/regions: ConnectError; retrying in "
+    ), warning
+
+
 def test_create_refused_with_409_is_a_conflict_not_ambiguous(api: FakeApi) -> None:
     api.on("POST", "/v1/regions", problem(409, "Data plane group name already exists", "eu-1"))
 

@@ -24,7 +24,7 @@ from reconciler.cli.main import main
         (
             ["plan", "--output", "yaml"],
             "usage: flexctl plan [-h]",
-            "flexctl plan: error: argument --output: invalid choice: 'yaml' "
+            "flexctl plan: error: argument -o/--output: invalid choice: 'yaml' "
             "(choose from 'text', 'json', 'markdown')",
         ),
         (

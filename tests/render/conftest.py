@@ -22,6 +22,7 @@ CONFIGS = {
     "example": EXAMPLE,
     "eso-argocd": FIXTURES / "eso-argocd",
     "none-minio": FIXTURES / "none-minio",
+    "chart-v2": FIXTURES / "chart-v2",
 }
 
 

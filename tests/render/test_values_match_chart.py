@@ -10,7 +10,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from reconciler.config.desired import dataplane_key
-from reconciler.render import chartkeys, render_all
+from reconciler.render import chartversions, render_all
 from reconciler.render.check import _walk
 from reconciler.render.names import folder_name
 from reconciler.render.secretspec import secret_spec
@@ -49,7 +49,9 @@ def test_values_match_chart(config: str, key: str) -> None:
     spec = secret_spec(desired, dataplane)
 
     # Keys exist, types right (the whole file, not only the overrides).
-    assert list(_walk(values, (), chartkeys.load())) == []
+    line = chartversions.line_of(dataplane.chart_version)
+    assert line is not None
+    assert list(_walk(values, (), line.keys)) == []
     # One Secret, named everywhere; the three dataPlane names equal.
     for dotted in (
         "secretName",
@@ -71,7 +73,8 @@ def test_values_match_chart(config: str, key: str) -> None:
     # Case of the types, their blocks, all four buckets, the URL.
     storage_type = values["storage"]["type"]
     assert storage_type == storage_type.lower() and storage_type in values["storage"]
-    assert set(values["storage"]["bucket"]) == {"log", "state", "workloadOutput", "activityPayload"}
+    assert set(values["storage"]["bucket"]) == set(line.buckets)
+    assert all(values["storage"]["bucket"].values())
     assert values["secretsManager"]["type"] == values["secretsManager"]["type"].upper()
     org_sm = desired.organization.secrets_manager
     assert values["secretsManager"]["type"] == org_sm.type.value
