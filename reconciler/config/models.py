@@ -121,6 +121,18 @@ def _check_region_name(value: str) -> str:
     return value
 
 
+def _check_previous_dataplane_name(value: str) -> str:
+    """``NAME`` (in the data plane's own region) or ``REGION/NAME`` (where it was before)."""
+    region, _, name = value.rpartition("/")
+    try:
+        if region:
+            _check_region_name(region)
+        _check_name(name)
+    except ValueError as exc:
+        raise ValueError(f"previous name {value!r} is not NAME or REGION/NAME: {exc}") from None
+    return value
+
+
 def _check_email(value: str) -> str:
     """ASCII only, compared without case (see ``engine.live._users_by_email``).
 
@@ -155,6 +167,7 @@ Name = Annotated[str, AfterValidator(_check_name)]
 WorkspaceName = Annotated[str, AfterValidator(_check_workspace_name)]
 ReleaseName = Annotated[str, AfterValidator(_check_release_name)]
 RegionName = Annotated[str, AfterValidator(_check_region_name)]
+PreviousDataPlaneName = Annotated[str, AfterValidator(_check_previous_dataplane_name)]
 Email = Annotated[str, AfterValidator(_check_email)]
 Uuid = Annotated[str, AfterValidator(_check_uuid)]
 Url = Annotated[str, Field(pattern=r"^https?://[^\s]+$")]
@@ -580,6 +593,8 @@ class Organization(DocumentBase):
 class Region(DocumentBase):
     kind: Literal["Region"]
     name: RegionName
+    #: Names this region had before: the live region is renamed (PATCH), never re-created.
+    previous_names: list[RegionName] = Field(default_factory=list)
     enabled: StrictBool = True
     #: Legal jurisdiction of the infrastructure behind this region (ISO-like code: US, AU, EU).
     jurisdiction: str = Field(pattern=r"^[A-Z]{2,3}$")
@@ -819,6 +834,10 @@ class CredentialSink(Strict):
 class DataPlane(DocumentBase):
     kind: Literal["DataPlane"]
     name: Name
+    #: Names this data plane had before (``NAME`` in its region, or ``REGION/NAME``): the live
+    #: data plane is renamed (PATCH), keeping its id and credentials. The API cannot move a
+    #: data plane to another region: a ``REGION/NAME`` elsewhere is planned as a new one.
+    previous_names: list[PreviousDataPlaneName] = Field(default_factory=list)
     region: RegionName
     enabled: StrictBool = True
     cluster: Cluster

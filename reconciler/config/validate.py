@@ -142,11 +142,9 @@ def unique_names(ctx: Context) -> Iterator[Diagnostic]:
             )
 
 
-def workspace_slugs_and_renames(ctx: Context) -> Iterator[Diagnostic]:
-    """Slugs become file names (one per workspace); a previous name points at one workspace."""
+def workspace_slugs(ctx: Context) -> Iterator[Diagnostic]:
+    """Slugs become file names (one per workspace)."""
     slugs: dict[str, LoadedDocument] = {}
-    declared = {d.name.lower(): d for d in ctx.workspaces}
-    previous: dict[str, LoadedDocument] = {}
     for document in ctx.workspaces:
         assert isinstance(document.model, Workspace)
         slug = document.model.safe_name
@@ -159,23 +157,6 @@ def workspace_slugs_and_renames(ctx: Context) -> Iterator[Diagnostic]:
                 f"name), as workspace '{first.name}' does ({first.source.at('name')}); set a "
                 "distinct `slug:`",
             )
-        for index, old in enumerate(document.model.previous_names):
-            where = document.source.at("previousNames", index)
-            other = declared.get(old.lower())
-            if other is not None:
-                yield Diagnostic(
-                    where,
-                    f"previous name '{old}' is the name of a declared workspace "
-                    f"({other.source.at('name')}); a rename needs the old name to be gone",
-                )
-                continue
-            earlier = previous.setdefault(old.lower(), document)
-            if earlier is not document:
-                yield Diagnostic(
-                    where,
-                    f"previous name '{old}' is also claimed by workspace '{earlier.name}' "
-                    f"({earlier.source.at('name')}); one live workspace can become only one",
-                )
 
 
 def no_managed_region_names(ctx: Context) -> Iterator[Diagnostic]:
@@ -402,12 +383,14 @@ def _camel_block(sink_type: str) -> str:
 
 
 # Imported here, after Context: the sink rules take a Context.
+from reconciler.config.renamerules import previous_names_free  # noqa: E402
 from reconciler.config.sinkrules import distinct_gitops_names, distinct_sink_targets  # noqa: E402
 
 RULES: tuple[Rule, ...] = (
     exactly_one_organization,
     unique_names,
-    workspace_slugs_and_renames,
+    workspace_slugs,
+    previous_names_free,
     no_managed_region_names,
     references_resolve,
     shared_secrets_manager,

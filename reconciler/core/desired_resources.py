@@ -46,6 +46,7 @@ def desired_resources(desired: DesiredState, resolve: Resolver) -> DesiredResour
                 key=region_key(region.name),
                 essence={"name": region.name, "enabled": region.enabled},
                 protect=region.protect,
+                previous_names=tuple(region.previous_names),
             )
         )
     for dp in desired.dataplanes:
@@ -54,6 +55,10 @@ def desired_resources(desired: DesiredState, resolve: Resolver) -> DesiredResour
                 key=dataplane_key(dp.region, dp.name),
                 essence={"name": dp.name, "region": dp.region.lower(), "enabled": dp.enabled},
                 protect=dp.protect,
+                # ``REGION/NAME`` each: a bare previous name is in the data plane's region.
+                previous_names=tuple(
+                    p if "/" in p else f"{dp.region}/{p}" for p in dp.previous_names
+                ),
             )
         )
     for ws in desired.workspaces:

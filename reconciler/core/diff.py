@@ -19,7 +19,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from deepdiff import DeepDiff
 
@@ -28,7 +28,7 @@ from reconciler.core.access_rules import apply_redundancy_rule
 from reconciler.core.desired_resources import DesiredResources
 from reconciler.core.inventory import Entry, Inventory
 from reconciler.core.plan import Action, Change, FieldChange, Plan
-from reconciler.core.renames import rekey, renames
+from reconciler.core.renames import follow_renames, rename_notes
 from reconciler.core.resources import JSON, Essence, Kind, Resource
 from reconciler.core.rotation import retire_changes, rotate_notes, split_live
 from reconciler.errors import FlexctlError
@@ -63,6 +63,9 @@ class PlanOptions:
     api_calls: int = 0
     #: Which control plane (``engine.session.Connection.target``), named by every format.
     target: Mapping[str, str] = field(default_factory=dict)
+    #: Renamed data-plane key -> where its credentials move ("from X to Y"), filled in by
+    #: the engine (its sink's place follows the name: ``{region}/{dataplane}``, file stems).
+    credential_moves: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -114,8 +117,7 @@ def build_plan(
     options: PlanOptions,
 ) -> Plan:
     kept, gone = split_live(live, inventory, options.discard)
-    moved = renames(desired.resources, kept, inventory)
-    live = rekey(kept, moved)
+    renamed, live = follow_renames(desired.resources, kept, inventory)
     matches = match(desired.resources, live, inventory)
     managed_users = desired.users | {
         str((e.last_applied or {}).get("user", ""))
@@ -156,7 +158,7 @@ def build_plan(
     changes += retire_changes(
         gone, inventory, discard=options.discard, finish=options.finish_rotation
     )
-    changes = [_rename_note(c) if c.id in moved else c for c in changes]
+    changes = rename_notes(changes, renamed, options.credential_moves)
     changes = apply_redundancy_rule(changes, desired=desired.resources, live=live)
     changes.sort(key=Change.sort_key)
     return Plan(
@@ -257,16 +259,6 @@ def adopted_notes(options: PlanOptions) -> tuple[str, ...]:
         "when you want them managed"
         for key in sorted(options.adopted_credentials - options.rotate)
     )
-
-
-def _rename_note(change: Change) -> Change:
-    if change.action is not Action.UPDATE:
-        return change
-    note = (
-        "renamed in place (PATCH of the name): the id, its permissions, connections, sources "
-        "and destinations are kept"
-    )
-    return replace(change, notes=(*change.notes, note))
 
 
 def essence_digest(essence: Essence) -> str:

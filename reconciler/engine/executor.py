@@ -32,8 +32,10 @@ from reconciler.core.diff import essence_digest
 from reconciler.core.inventory import Inventory
 from reconciler.core.live_resources import LiveSnapshot, workspace_essence
 from reconciler.core.plan import Action, Change, Plan
+from reconciler.core.renames import follow_in_inventory
 from reconciler.core.resources import Kind, ResourceKey
 from reconciler.engine.audit import AuditLog
+from reconciler.engine.credmoves import move_credentials, old_document
 from reconciler.engine.ids import IdMap
 from reconciler.engine.payloads import notifications_payload
 from reconciler.engine.store import Journal
@@ -388,15 +390,31 @@ class Executor:
         await self.client.update_region(
             change.id, name=str(essence["name"]), enabled=bool(essence["enabled"])
         )
+        self._renamed(change)
         return self._after_update(change)
 
     async def _update_dataplane(self, change: Change) -> str:
         assert change.id is not None
         essence = change.desired or {}
-        await self.client.update_dataplane(
-            change.id, name=str(essence["name"]), enabled=bool(essence["enabled"])
-        )
+        if any(f.path != "region" for f in change.fields):
+            # Only the region's name changed (renamed in its own phase): nothing to send.
+            await self.client.update_dataplane(
+                change.id, name=str(essence["name"]), enabled=bool(essence["enabled"])
+            )
+        before = self.ids.dataplane_key(change.id)
+        if before is not None and before.lower() != change.key.name.lower():
+            doc = self._dataplane_doc(change.key)
+            old, new = self.sink_for(old_document(doc, before)), self.sink_for(doc)
+            await self._sink_io(lambda: move_credentials(old, new, str(change.id)))
         return self._after_update(change)
+
+    def _renamed(self, change: Change) -> None:
+        """A rename (a name field change): ids and the entries that name it follow."""
+        renamed = next((f for f in change.fields if f.path == "name"), None)
+        if renamed is None or change.id is None:
+            return
+        self.ids.bind(change.key, change.id)
+        follow_in_inventory(self.inventory, change.key.kind, str(renamed.old), str(renamed.new))
 
     async def _update_workspace(self, change: Change) -> str:
         assert change.id is not None
@@ -423,6 +441,7 @@ class Executor:
                 not_applied=essence_digest(change.desired),
             )
             return change.id
+        self._renamed(change)
         return self._after_update(change)
 
     async def _update_permission(self, change: Change) -> str:

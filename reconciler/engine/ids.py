@@ -27,24 +27,29 @@ class IdMap:
     workspaces: dict[str, list[str]] = field(default_factory=dict)  # fold_name -> ids
     dataplanes: dict[str, list[str]] = field(default_factory=dict)  # lower region/name -> ids
     dataplane_region: dict[str, str] = field(default_factory=dict)  # dataplane id -> region id
+    #: Data-plane id -> ``REGION/NAME`` as the refresh saw it (where a rename starts from).
+    dataplane_names: dict[str, str] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)  # email -> id
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @staticmethod
     def from_snapshot(snapshot: LiveSnapshot) -> IdMap:
         ids = IdMap()
-        names = {}
+        names, shown = {}, {}
         for region in snapshot.regions:
             ids.regions[str(region["name"]).lower()] = str(region["regionId"])
             names[str(region["regionId"])] = str(region["name"]).lower()
+            shown[str(region["regionId"])] = str(region["name"])
         ids.managed_regions = {k.lower(): v for k, v in snapshot.managed_regions.items()}
         for dp in snapshot.dataplanes:
             region_name = names.get(str(dp["regionId"]))
             if region_name is None:
                 continue
             key = f"{region_name}/{str(dp['name']).lower()}"
-            ids.dataplanes.setdefault(key, []).append(str(dp["dataplaneId"]))
-            ids.dataplane_region[str(dp["dataplaneId"])] = str(dp["regionId"])
+            dp_id = str(dp["dataplaneId"])
+            ids.dataplanes.setdefault(key, []).append(dp_id)
+            ids.dataplane_region[dp_id] = str(dp["regionId"])
+            ids.dataplane_names[dp_id] = f"{shown[str(dp['regionId'])]}/{dp['name']}"
         for ws in snapshot.workspaces:
             ids.workspaces.setdefault(fold_name(str(ws["name"])), []).append(str(ws["workspaceId"]))
         ids.users = {str(u["email"]).lower(): str(u["id"]) for u in snapshot.users}
@@ -91,6 +96,10 @@ class IdMap:
 
     def dataplanes_named(self, region: str, name: str) -> list[str]:
         return list(self.dataplanes.get(f"{region}/{name}".lower(), []))
+
+    def dataplane_key(self, dataplane_id: str) -> str | None:
+        """``REGION/NAME`` the data plane had in the refresh (None: made by this apply)."""
+        return self.dataplane_names.get(dataplane_id)
 
     def dataplanes_in_region(self, region_id: str) -> list[str]:
         return [dp for dp, rid in self.dataplane_region.items() if rid == region_id]

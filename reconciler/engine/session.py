@@ -29,20 +29,22 @@ from reconciler.config.models import DataPlane, SecretRef
 from reconciler.config.references import check_references
 from reconciler.config.secrets import resolve_secret
 from reconciler.core.desired_resources import DesiredResources, desired_resources
-from reconciler.core.diff import PlanOptions, build_plan, match
+from reconciler.core.diff import PlanOptions, build_plan
 from reconciler.core.inventory import Inventory
 from reconciler.core.live_resources import LiveSnapshot, live_resources
 from reconciler.core.pending import split_pending
 from reconciler.core.plan import Plan
 from reconciler.core.policy import DEFAULT_MAX_DELETES
 from reconciler.core.policy import check as policy_check
-from reconciler.core.resources import Kind, Resource, ResourceKey
+from reconciler.core.renames import follow_renames
+from reconciler.core.resources import Kind, Resource, ResourceKey, workspace_key
 from reconciler.core.rotation import split_live
+from reconciler.engine.credmoves import check_credentials
 from reconciler.engine.guards import refuse_local_credentials
 from reconciler.engine.live import fetch_live
 from reconciler.engine.recovery import recover
 from reconciler.engine.store import InventoryStore, Journal, JournalRecord
-from reconciler.errors import FlexctlError, SinkError
+from reconciler.errors import FlexctlError
 from reconciler.sinks import CredentialSinkProtocol, sink_for
 from reconciler.state import backend_of
 from reconciler.statedir import StateDir
@@ -271,10 +273,10 @@ async def prepare(
         f"an earlier apply did not finish creating {key}; looked up by name" for key in unfinished
     ]
     warnings += recovery.warnings
-    missing, sink_warnings = _missing_credentials(desired, wanted, live, inventory, ctx)
+    credentials = check_credentials(desired, wanted, live, inventory, make)
     # Adopted as they run (credentials: {adopt: existing}): noted, not rotated, not drift.
     adopted = {f"{dp.region}/{dp.name}" for dp in desired.dataplanes if dp.adopts_existing}
-    adopted &= missing
+    adopted &= credentials.missing
     # A rotation killed before its new data plane was delivered is carried on.
     rotate = rotate | frozenset(recovery.rotate)
     policy = desired.organization.prune
@@ -294,16 +296,19 @@ async def prepare(
             prune_requested=prune,
             rotate=rotate,
             unprotect=frozenset(u.lower() for u in unprotect),
-            missing_credentials=frozenset(missing - adopted),
+            missing_credentials=frozenset(credentials.missing - adopted),
             adopted_credentials=frozenset(adopted),
+            credential_moves=credentials.moves,
             finish_rotation=frozenset(k.lower() for k in finish),
             discard=recovery.discard,
-            warnings=tuple(sorted(warnings + sink_warnings)),
+            warnings=tuple(sorted(warnings + credentials.warnings)),
             source=ctx.source,
             api_calls=conn.client.calls.api,
             target=conn.target,
         ),
     )
+    # Named as they will be once the plan's renames are applied (adoption, guards).
+    live = follow_renames(wanted.resources, live, inventory)[1]
     refused = policy_check(
         plan,
         live=live,
@@ -381,41 +386,10 @@ def settle_auto_regions(wanted: DesiredResources, live: tuple[Resource, ...]) ->
     settled = []
     for res in wanted.resources:
         if res.key.kind is Kind.WORKSPACE and res.essence.get("region") == "auto":
-            actual = live_region.get(res.key.folded)
+            # A renamed workspace is live under a previous name (``core.renames``).
+            names = (res.key, *(workspace_key(n) for n in res.previous_names))
+            actual = next((a for k in names if (a := live_region.get(k.folded)) is not None), None)
             if actual is not None:
-                res = Resource(
-                    key=res.key, essence={**res.essence, "region": actual}, protect=res.protect
-                )
+                res = replace(res, essence={**res.essence, "region": actual})
         settled.append(res)
     return DesiredResources(resources=tuple(settled), users=wanted.users)
-
-
-def _missing_credentials(
-    desired: DesiredState,
-    wanted: DesiredResources,
-    live: tuple[Resource, ...],
-    inventory: Inventory,
-    ctx: RunContext,
-) -> tuple[set[str], list[str]]:
-    """Data planes that exist live but whose sink holds no credentials (need rotation)."""
-    live_ids = {
-        m.desired.key.name: m.live.id
-        for m in match(wanted.resources, live, inventory)
-        if m.desired is not None and m.live is not None and m.desired.key.kind is Kind.DATAPLANE
-    }
-    missing: set[str] = set()
-    warnings: list[str] = []
-    make = sinks_for(desired, ctx)
-    for dp in desired.dataplanes:
-        key = f"{dp.region}/{dp.name}"
-        if key not in live_ids:
-            continue
-        sink = make(dp)
-        try:
-            stored = sink.read()
-        except SinkError as exc:
-            warnings.append(f"could not check credentials of dataplane {key}: {exc}")
-            continue
-        if stored is None or stored.dataplane_id != live_ids.get(key):
-            missing.add(key)
-    return missing, warnings

@@ -13,9 +13,11 @@ RULE_CASES = {
         "duplicate-workspace-name",
         "duplicate-dataplane-in-region",
     ],
-    "workspace_slugs_and_renames": [
-        "workspace-slug-collision",
+    "workspace_slugs": ["workspace-slug-collision"],
+    "previous_names_free": [
         "workspace-previous-name-clash",
+        "region-previous-name-clash",
+        "dataplane-previous-name-clash",
     ],
     "no_managed_region_names": ["managed-name-collision"],
     "references_resolve": [

@@ -135,6 +135,19 @@ def _labels(change: Change) -> str:
     return "".join(f" ({label})" for label in labels)
 
 
+def _region_of_dataplane(change: Change, field: FieldChange) -> bool:
+    return change.key.kind is Kind.DATAPLANE and field.path == "region"
+
+
+def _old_name(change: Change) -> str:
+    """The key's name before the update's name (and, for a data plane, region) changes."""
+    old = {f.path: str(f.old) for f in change.fields}
+    if change.key.kind is not Kind.DATAPLANE:
+        return old.get("name", change.key.name)
+    region, _, name = change.key.name.partition("/")
+    return f"{old.get('region', region)}/{old.get('name', name)}"
+
+
 def view(change: Change) -> ChangeView:
     fields = change.fields
     if change.key.kind is Kind.PERMISSION:
@@ -143,11 +156,13 @@ def view(change: Change) -> ChangeView:
     else:
         header = str(change.key)
         body = []
-        renamed = next((f for f in fields if f.path == "name"), None)
-        if change.action is Action.UPDATE and renamed is not None:
-            # The key is the name: a name that changes is a rename in place (same id).
-            header = f"{change.key.kind.value} {renamed.old} {ARROW} {renamed.new} (rename)"
-            fields = tuple(f for f in fields if f is not renamed)
+        renamed = [f for f in fields if f.path == "name" or _region_of_dataplane(change, f)]
+        if change.action is Action.UPDATE and renamed:
+            # The key is the name (a data plane's: region/name): a name that changes is a
+            # rename in place (same id).
+            header = f"{change.key.kind.value} {_old_name(change)} {ARROW} {change.key.name}"
+            header += " (rename)"
+            fields = tuple(f for f in fields if f not in renamed)
         if change.action is Action.CREATE and change.desired is not None:
             body.extend(_essence_lines(change.key.kind, change.desired))
     if change.action in (Action.DELETE, Action.ROTATE) and change.id is not None:
