@@ -43,6 +43,7 @@ from reconciler.config.yamlio import dump_yaml_commented
 from reconciler.core.adoption import (
     ImportedDocument,
     documents_for,
+    group_documents,
     new_organization,
     organization_from_config,
 )
@@ -101,8 +102,8 @@ def run(args: argparse.Namespace) -> int:
     desired = loaded.desired
     ctx = context(args, loaded)
     named = {u.lower() for u in args.user}
-    users = {g.user for g in desired.organization.access}
-    users |= {g.user for ws in desired.workspaces for g in ws.access}
+    grants = [*desired.organization.access, *(g for ws in desired.workspaces for g in ws.access)]
+    users = {g.user for g in grants if g.user is not None}
 
     async def go() -> tuple[Refresh, dict[str, str], str | None]:
         async with connect(desired, ctx) as conn:
@@ -116,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
                     conn.client,
                     organization_id=conn.organization_id,
                     users=users | named | everyone,
+                    groups=True,
                 )
                 names = {
                     str(o["organizationId"]): str(o.get("organizationName", ""))
@@ -137,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     documents = documents_for(snapshot, None if fresh else desired)
+    documents.update(group_documents(snapshot))
     documents["organization.yaml"] = (
         new_organization(
             snapshot, name=org_names.get(snapshot.organization_id, ""), api_url=api_url

@@ -197,6 +197,42 @@ def _workspace_grants(snapshot: LiveSnapshot) -> dict[str, list[dict[str, str]]]
     return access
 
 
+def group_documents(snapshot: LiveSnapshot) -> dict[str, ImportedDocument]:
+    """Relative path -> Group document, for every live group: members by e-mail, roles in the
+    document itself (the Workspace documents stay as they are). Whether a group is SCIM-managed
+    cannot be read (the API does not say): mark such a group ``scim: true`` by hand."""
+    workspaces = {str(w["workspaceId"]): str(w["name"]) for w in snapshot.workspaces}
+    docs: dict[str, ImportedDocument] = {}
+    for group in snapshot.groups:
+        group_id = str(group["groupId"])
+        doc: dict[str, Any] = {"apiVersion": API_VERSION, "kind": "Group", "name": group["name"]}
+        if group.get("description") is not None:
+            doc["description"] = group["description"]
+        members = sorted(
+            str(m["userEmail"]).lower() for m in snapshot.group_members if m["groupId"] == group_id
+        )
+        if members:
+            doc["members"] = members
+        roles: list[dict[str, str]] = []
+        for perm in snapshot.group_permissions:
+            if perm["groupId"] != group_id:
+                continue
+            if perm.get("workspaceId") is not None:
+                if str(perm["workspaceId"]) in workspaces:
+                    roles.append(
+                        {
+                            "workspace": workspaces[str(perm["workspaceId"])],
+                            "role": str(perm["permissionType"]),
+                        }
+                    )
+            elif perm.get("organizationId") == snapshot.organization_id:
+                roles.append({"role": str(perm["permissionType"])})
+        if roles:
+            doc["roles"] = sorted(roles, key=lambda r: (r.get("workspace", ""), r["role"]))
+        docs[f"groups/{slugify(str(group['name']))}.yaml"] = ImportedDocument(data=doc)
+    return docs
+
+
 def organization_grants(snapshot: LiveSnapshot) -> list[dict[str, str]]:
     """The organisation roles of the users the refresh read, as an access list."""
     emails = _emails(snapshot)
