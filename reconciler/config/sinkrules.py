@@ -93,8 +93,8 @@ def distinct_sink_targets(ctx: Context) -> Iterator[Diagnostic]:
     for document in ctx.dataplanes:
         assert isinstance(document.model, DataPlane)
         dataplane = document.model
-        own = dataplane.credentials is not None
-        sink = dataplane.credentials or organization.credentials or CredentialSink()
+        own = dataplane.own_sink is not None
+        sink = dataplane.own_sink or organization.credentials or CredentialSink()
         targets, key = _sink_target(dataplane, sink)
         # Positions are read on demand (yamlio.LazySpans): only for a diagnostic.
         where = partial(document.source.at, *(("credentials", *key) if own else ("name",)))
