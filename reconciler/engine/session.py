@@ -38,6 +38,7 @@ from reconciler.core.policy import DEFAULT_MAX_DELETES
 from reconciler.core.policy import check as policy_check
 from reconciler.core.resources import Kind, Resource, ResourceKey
 from reconciler.core.rotation import split_live
+from reconciler.engine.connections import connection_workspaces, with_connections
 from reconciler.engine.guards import refuse_local_credentials
 from reconciler.engine.live import fetch_live
 from reconciler.engine.recovery import recover
@@ -236,6 +237,7 @@ async def prepare(
         users=users,
         known_ids=inventory.ids(Kind.WORKSPACE),
         workspace_names=[ws.name for ws in desired.workspaces],
+        connection_workspaces=connection_workspaces(desired),
     )
     every = live_resources(refresh.snapshot)
     make = sinks_for(desired, ctx)
@@ -287,6 +289,7 @@ async def prepare(
         own_user_email=conn.own_user_email,
     )
     plan = replace(plan, pending=pending, refusals=tuple(r.reason for r in refused))
+    plan = with_connections(plan, desired, refresh.snapshot, inventory)
     backend = ctx.state.backend
     refuse_local_credentials(
         plan,
