@@ -22,6 +22,7 @@ POLICY = (
     "  - stream: '*'\n    fields: ['*ssn*']\n"
     "hashing: {method: SHA-256, fieldNameSuffix: _hashed}\n"
 )
+CANARY_KEY = "canary-encryption-key-4f1d"
 RENAME = {
     "type": "field-renaming",
     "mapperConfiguration": {"originalFieldName": "fname", "newFieldName": "first_name"},
@@ -99,6 +100,20 @@ STREAMS = [
         "syncMode": "incremental_append",
         "cursorField": ["created_at"],
         "selectedFields": [{"fieldPath": ["id"]}, {"fieldPath": ["buyer_ssn"]}],
+        # A user's encryption mapper: its key is answered masked and must survive the PATCH.
+        "mappers": [
+            {
+                "type": "encryption",
+                "mapperConfiguration": {
+                    "algorithm": "AES",
+                    "key": CANARY_KEY,
+                    "mode": "CBC",
+                    "padding": "PKCS5Padding",
+                    "targetField": "card",
+                    "fieldNameSuffix": "_enc",
+                },
+            }
+        ],
     },
 ]
 
@@ -135,6 +150,16 @@ def test_the_policy_owns_only_its_hashing_mappers(applied: World) -> None:
         assert {k: v for k, v in after[name].items() if k != "mappers"} == {
             k: v for k, v in before[name].items() if k != "mappers"
         }
+
+    with world.plane.store.read() as db:
+        stored = db.execute("SELECT configurations FROM connections").fetchone()[0]
+    assert CANARY_KEY in stored  # kept through flexctl's read-modify-write
+    saved = [
+        p.read_text(encoding="utf-8")
+        for p in world.state.root.rglob("*")
+        if p.is_file() and p.suffix in (".json", ".jsonl")
+    ]
+    assert saved and not any(CANARY_KEY in text for text in saved)
 
     second = run(world.prepare()).plan
     assert second.changes == () and second.unchanged.get("connection") == 1
