@@ -27,6 +27,8 @@ class Kind(StrEnum):
     DATAPLANE = "dataplane"
     WORKSPACE = "workspace"
     PERMISSION = "permission"
+    #: Only a connection's hashing mappers (``core.hashing``); never created or deleted.
+    CONNECTION = "connection"
 
     @property
     def order(self) -> int:
@@ -40,6 +42,7 @@ class Kind(StrEnum):
             "dataplane": "DataPlane",
             "workspace": "Workspace",
             "permission": "Permission",
+            "connection": "Connection",
         }[self.value]
 
 

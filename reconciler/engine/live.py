@@ -2,7 +2,9 @@
 
 Calls per refresh: 1 organisations + 1 regions + 1 data planes (all the organisation's regions
 at once) + ceil(workspaces/100) + 1 users + 1 permissions call per managed user that exists
-(the API lists another user's permissions only per user). Independent lists run concurrently.
+(the API lists another user's permissions only per user) + ceil(connections/100) when a
+declared workspace has PII rules or a hashing policy (one list for all of them).
+Independent lists run concurrently.
 
 Workspaces are attributed before anything may adopt, change or prune them: ``GET
 /workspaces`` answers every workspace the application's user can reach, in every
@@ -51,8 +53,10 @@ async def fetch_live(
     users: Iterable[str],
     known_ids: Iterable[str] = (),
     workspace_names: Iterable[str] = (),
+    connection_workspaces: Iterable[str] = (),
 ) -> Refresh:
-    """``known_ids``: ids the inventory holds; ``workspace_names``: the declared workspaces."""
+    """``known_ids``: ids the inventory holds; ``workspace_names``: the declared workspaces;
+    ``connection_workspaces``: folded names of those whose connections are listed."""
     organizations, regions = await asyncio.gather(
         client.list_organizations(), client.list_regions(organization_id)
     )
@@ -99,6 +103,10 @@ async def fetch_live(
         _refuse_unproven(
             foreign, ours, workspace_names, organization_id=organization_id, orgs=organizations
         )
+    wanted_ws = set(connection_workspaces)
+    connections = await _connections(
+        client, [str(w["workspaceId"]) for w in ours if str(w["name"]).casefold() in wanted_ws]
+    )
     snapshot = LiveSnapshot(
         organization_id=organization_id,
         regions=tuple(own),
@@ -106,6 +114,7 @@ async def fetch_live(
         workspaces=tuple(ours),
         users=tuple(present),
         permissions=tuple(permissions),
+        connections=tuple(connections),
         managed_regions=managed,
     )
     return Refresh(
@@ -114,6 +123,21 @@ async def fetch_live(
         unattributed=tuple(foreign),
         org_emails=tuple(sorted(by_email)),
     )
+
+
+#: Up to this many workspaces are named in the list's ``workspaceIds`` filter; more would make
+#: a long URL, so every readable connection is listed (the same pages) and filtered here.
+MAX_WORKSPACE_FILTER = 50
+
+
+async def _connections(client: ApiClient, workspace_ids: list[str]) -> list[Any]:
+    """One paginated list of the connections of ``workspace_ids``, never a GET per connection."""
+    if not workspace_ids:
+        return []
+    if len(workspace_ids) <= MAX_WORKSPACE_FILTER:
+        return list(await client.list_connections(sorted(workspace_ids)))
+    wanted = set(workspace_ids)
+    return [c for c in await client.list_connections() if c["workspaceId"] in wanted]
 
 
 def _users_by_email(

@@ -173,7 +173,14 @@ def _head(plan: Plan) -> str:
 
 
 def _table(plan: Plan) -> str:
-    kinds = list(Kind)
+    # Connections only when the plan has them (most configs have no hashing policy).
+    kinds = [
+        k
+        for k in Kind
+        if k is not Kind.CONNECTION
+        or plan.unchanged.get(k.value)
+        or any(c.key.kind is k for c in plan.changes)
+    ]
     counts: dict[str, dict[Kind, int]] = {row: dict.fromkeys(kinds, 0) for row in _ROWS}
     for change in plan.changes:
         row = "blocked" if change.blocked is not None else change.action.value
