@@ -154,8 +154,8 @@ def _connection_change(
         for field in sorted(set(target) | set(mine)):
             have = live.get(field)
             new = target.get(field)
-            if field in mine and have is not None and have != mine[field]:
-                drift = True  # someone changed a mapper flexctl wrote
+            if field in mine and have != mine[field]:
+                drift = True  # someone changed or removed a mapper flexctl wrote
             if new is None and have is not None and field in mine:
                 fields.append(FieldChange(f"streams.{sid}.hashing.{field}", have, None))
             elif new is not None and have != new:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from reconciler.config.models import Workspace
-from reconciler.core.hashing import hashing_changes, patched_streams, pii_fields
+from reconciler.core.hashing import connection_key, hashing_changes, patched_streams, pii_fields
 from reconciler.core.inventory import Inventory
 from reconciler.core.residency import audit
 
@@ -149,3 +149,39 @@ def test_audit_findings(stream: dict[str, Any], problems: list[str]) -> None:
         (f.workspace, f.connection, f.stream, f.field) == ("w", "c", "users", "email")
         for f in found
     )
+
+
+@pytest.mark.parametrize(
+    ("mappers", "drift"),
+    [
+        ([], True),  # flexctl's mapper removed in the UI
+        (
+            [
+                {
+                    "type": "hashing",
+                    "mapperConfiguration": {
+                        "targetField": "email",
+                        "method": "MD5",
+                        "fieldNameSuffix": "_hashed",
+                    },
+                }
+            ],
+            True,  # changed in the UI
+        ),
+    ],
+)
+def test_a_mapper_flexctl_wrote_and_someone_changed_is_drift(
+    mappers: list[Any], drift: bool
+) -> None:
+    conn = connection({"name": "users", "mappers": mappers})
+    inventory = Inventory()
+    sha = {"method": "SHA-256", "fieldNameSuffix": "_hashed"}
+    inventory.record(
+        connection_key("w", "c"),
+        str(conn["connectionId"]),
+        essence={"workspace": "w", "hashing": {"users": {"email": sha}}},
+    )
+    ws = workspace(pii=[{"stream": "users", "fields": ["email"]}], hashing={})
+    [change] = hashing_changes([ws], [conn], {WS_ID: "w"}, inventory).changes
+    assert change.drift is drift
+    assert [(f.path, f.new) for f in change.fields] == [("streams.users.hashing.email", sha)]
