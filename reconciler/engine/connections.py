@@ -16,12 +16,20 @@ from reconciler.core.inventory import Inventory
 from reconciler.core.live_resources import LiveSnapshot
 from reconciler.core.plan import Change, Plan
 from reconciler.core.residency import audit, audited
+from reconciler.core.resources import Kind
 
 
-def connection_workspaces(desired: DesiredState) -> set[str]:
-    """Folded names of the declared workspaces whose connections a run must list."""
+def connection_workspaces(desired: DesiredState, inventory: Inventory) -> set[str]:
+    """Folded names of the workspaces whose connections a run must list: those with a hashing
+    policy or audited PII rules, and those where flexctl still owns mappers (a policy removed
+    must still remove them)."""
     audit_for = {ws.name.casefold() for ws in audited(desired.organization, desired.workspaces)}
-    return {
+    owned = {
+        str((e.last_applied or {}).get("workspace", "")).casefold()
+        for e in inventory
+        if e.key.kind is Kind.CONNECTION
+    }
+    return owned | {
         ws.name.casefold()
         for ws in desired.workspaces
         if ws.hashing is not None or (ws.pii and ws.name.casefold() in audit_for)

@@ -242,7 +242,7 @@ async def prepare(
             users=users,
             known_ids=inventory.ids(Kind.WORKSPACE),
             workspace_names=[ws.name for ws in desired.workspaces],
-            connection_workspaces=connection_workspaces(desired),
+            connection_workspaces=connection_workspaces(desired, inventory),
         )
     every = live_resources(refresh.snapshot)
     make = sinks_for(desired, ctx)

@@ -259,3 +259,26 @@ def test_the_audit_names_workspace_connection_stream_and_field(applied: World) -
         head + "PII field is the cursor: its values are stored in the control plane",
     )
     assert [w for w in plan.warnings if w.startswith("residency:")] == []
+
+
+def test_dropping_rules_and_policy_of_an_unaudited_workspace_still_removes_flexctls(
+    applied: World,
+) -> None:
+    """marketing-eu is not audited: once neither PII rules nor a policy are left, only the
+    inventory says its connections hold flexctl's mappers, and they are still listed and
+    cleaned."""
+    world = applied
+    path = world.config / "workspaces/marketing-eu.yaml"
+    block = "pii: [{stream: users, fields: [email]}]\nhashing: {}\n"
+    edit(path, "classification: internal\n", "classification: internal\n" + block)
+    cid = run(make_connection(world, "marketing-eu", [{"name": "users", "mappers": [RENAME]}]))
+    run(world.converge())
+    assert hashing_of(run(read_streams(world, cid))["users"]) == {"email": ("SHA-256", "_hashed")}
+    edit(path, block, "")
+    [change] = run(world.prepare()).plan.changes
+    assert [(f.path, f.new) for f in change.fields] == [("streams.users.hashing.email", None)]
+    run(world.converge())
+    assert run(read_streams(world, cid))["users"]["mappers"][0]["type"] == "field-renaming"
+    assert len(run(read_streams(world, cid))["users"]["mappers"]) == 1
+    plan = run(world.prepare()).plan
+    assert plan.changes == ()
