@@ -165,7 +165,7 @@ def test_a_valid_config_never_builds_its_documents_positions(tmp_path: Path) -> 
     # A file holding one of & * ! % (e.g. a quoted "*") is read by the exact reader.
     every = [source.keys._spans for source in workspaces]  # type: ignore[attr-defined]
     spans = [s for s in every if isinstance(s, LazySpans)]
-    assert len(spans) >= 2
+    assert spans
     assert all(s._spans is None for s in spans)
     # Asked for, they are the exact reader's.
     assert workspaces[0].at("name").line > 0
