@@ -62,7 +62,11 @@ class ScrubFilter(logging.Filter):
     """Rewrites a record's message (and traceback) scrubbed; never drops a record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = scrub(record.getMessage())
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a call with the wrong arguments: log what it said
+            message = f"{record.msg} {record.args!r}"
+        record.msg = scrub(message)
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

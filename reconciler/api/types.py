@@ -12,9 +12,10 @@ in a log line or an assertion message does not leak it.
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 __all__ = [
+    "ConnectionRead",
     "DataplaneCreated",
     "DataplaneRead",
     "EmailNotification",
@@ -26,6 +27,8 @@ __all__ = [
     "PermissionScope",
     "RegionRead",
     "Secret",
+    "StreamConfiguration",
+    "StreamMapper",
     "TokenResponse",
     "UserRead",
     "WebhookNotification",
@@ -140,3 +143,36 @@ class PermissionResponse(TypedDict):
     userId: str
     workspaceId: NotRequired[str]
     organizationId: NotRequired[str]
+
+
+class StreamMapper(TypedDict):
+    """A ``ConfiguredStreamMapper``: ``id`` is the server's; the configuration depends on
+    ``type`` (hashing: ``targetField``, ``method``, ``fieldNameSuffix``)."""
+
+    type: str
+    mapperConfiguration: dict[str, Any]
+    id: NotRequired[str]
+
+
+class StreamConfiguration(TypedDict):
+    """One selected stream of a connection (keys the server did not send stay absent)."""
+
+    name: str
+    namespace: NotRequired[str]
+    syncMode: NotRequired[str]
+    cursorField: NotRequired[list[str]]
+    primaryKey: NotRequired[list[list[str]]]
+    mappers: NotRequired[list[StreamMapper]]
+
+
+class StreamConfigurations(TypedDict, total=False):
+    streams: list[StreamConfiguration]
+
+
+class ConnectionRead(TypedDict):
+    connectionId: str
+    name: str
+    workspaceId: str
+    sourceId: NotRequired[str]
+    destinationId: NotRequired[str]
+    configurations: NotRequired[StreamConfigurations]

@@ -10,13 +10,13 @@ created through the API, only looked up by e-mail.
 
 from __future__ import annotations
 
-import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, cast
 
 import httpx
 
+from reconciler.api.pages import MAX_PAGE_SIZE, read_all
 from reconciler.api.payloads import drop_none
 from reconciler.api.session import Call
 from reconciler.api.types import (
@@ -29,7 +29,6 @@ from reconciler.api.types import (
 
 __all__ = ["MAX_PAGE_SIZE", "WorkspaceEndpoints"]
 
-MAX_PAGE_SIZE = 100
 _WORKSPACE = ("workspaceId", "name")
 _PERMISSION = ("permissionId", "permissionType", "userId")
 
@@ -52,34 +51,15 @@ class WorkspaceEndpoints(ABC):
     async def list_workspaces(
         self, *, page_size: int = MAX_PAGE_SIZE, read_ahead: int | None = None
     ) -> list[WorkspaceRead]:
-        """Every workspace the caller can see, page by page with our own offset.
-
-        After a full first page, ``read_ahead`` pages (default: the client's concurrency) are
-        requested at once (the offsets are ours to choose), so a WAN's latency is paid once per
-        window, not once per page. Pages are consumed in order; at most ``read_ahead - 1``
-        requests past the end are wasted.
-        """
-        if read_ahead is None:
-            read_ahead = self.max_concurrency
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, not {page_size}")
-        found: list[dict[str, Any]] = []
-        seen: set[str] = set()
-        offset = 0
-        window = 1
-        while True:
-            offsets = [offset + i * page_size for i in range(window)]
-            pages = await asyncio.gather(*(self._workspace_page(o, page_size) for o in offsets))
-            for page in pages:
-                fresh = [item for item in page if str(item["workspaceId"]) not in seen]
-                seen.update(str(item["workspaceId"]) for item in fresh)
-                found.extend(fresh)
-                # A page longer than asked means the server ignored paging and sent all;
-                # a page with nothing new means it ignored the offset: stop either way.
-                if len(page) != page_size or not fresh:
-                    return cast(list[WorkspaceRead], found)
-            offset += window * page_size
-            window = max(1, read_ahead)
+        """Every workspace the caller can see (``api.pages``: own offsets, read-ahead windows of
+        ``read_ahead`` pages, default the client's concurrency)."""
+        found = await read_all(
+            self._workspace_page,
+            key="workspaceId",
+            page_size=page_size,
+            read_ahead=self.max_concurrency if read_ahead is None else read_ahead,
+        )
+        return cast(list[WorkspaceRead], found)
 
     async def _workspace_page(self, offset: int, page_size: int) -> list[dict[str, Any]]:
         params = [

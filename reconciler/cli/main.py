@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -28,7 +27,6 @@ from typing import Any, NoReturn
 from reconciler import __version__
 from reconciler.collector import freeze_start_up
 from reconciler.errors import FlexctlError
-from reconciler.logs import configure, verbosity
 from reconciler.terminal import guarded_streams
 
 EXIT_OK = 0
@@ -126,6 +124,11 @@ def _main(argv: Sequence[str] | None) -> int:
     except SystemExit as exc:  # --help, --version and usage errors; subparsers inherit Parser
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     freeze_start_up()
+    # Here, not at the top: --help and --version (handled above) never pay for logging.
+    import logging
+
+    from reconciler.logs import configure, verbosity
+
     try:
         configure(verbosity(args.verbose, os.environ))
         return int(args.func(args))

@@ -21,6 +21,7 @@ from reconciler.cli.hydrating import cache_dir, render_for, target_from_args
 from reconciler.cli.loading import Loaded, add_repo_arguments, load_config
 from reconciler.errors import FlexctlError, RefusedError
 from reconciler.render import check_tree, unified_diff, write_tree
+from reconciler.render.preflight import local_warnings
 
 if TYPE_CHECKING:
     from reconciler.gitops.hydrate import GitTarget
@@ -68,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
         refuse_state_dir_inside(args.out, args.state_dir)
     loaded = load_config(args)
     files = render_for(loaded.desired, target)
+    for warning in local_warnings(loaded.desired):
+        print(warning.render(), file=sys.stderr)
     folders = len({rel.split("/", 1)[0] for rel in files})
     if target is not None:
         return _to_git(args, target, loaded, files, folders)

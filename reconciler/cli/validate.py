@@ -20,7 +20,7 @@ from reconciler.cli.loading import add_repo_arguments, load_config
 from reconciler.config.desired import DesiredState
 from reconciler.config.diagnostics import ConfigError
 from reconciler.config.references import reference_problems
-from reconciler.render.preflight import local_problems
+from reconciler.render.preflight import local_problems, local_warnings
 
 
 def register(subparsers: Any) -> None:
@@ -74,9 +74,17 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(exc.render())
         return 1
+    warnings = local_warnings(state)
     if args.output == "json":
-        body = {"valid": True, "digest": state.digest, "counts": counts(state)}
+        body = {
+            "valid": True,
+            "digest": state.digest,
+            "counts": counts(state),
+            "warnings": [w.as_json() for w in warnings],
+        }
         print(json.dumps(body, indent=2, sort_keys=True))
     else:
+        for warning in warnings:
+            print(warning.render())
         print(summary(state))
     return 0

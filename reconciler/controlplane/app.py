@@ -17,6 +17,7 @@ from reconciler.controlplane import (
     problems,
     routes_access,
     routes_applications,
+    routes_connections,
     routes_connectors,
     routes_dataplanes,
     routes_groups,
@@ -44,6 +45,7 @@ def _public_routes() -> list[BaseRoute]:
         *routes_access.ROUTES,
         *routes_groups.ROUTES,
         *routes_connectors.ROUTES,
+        *routes_connections.ROUTES,
     ]
 
 

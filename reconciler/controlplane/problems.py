@@ -149,6 +149,28 @@ def unprocessable(message: str) -> ApiProblem:
     )
 
 
+def mapper_validation(errors: list[dict[str, Any]]) -> ApiProblem:
+    """``errors``: ``{stream, error, mapper: {type, mapperConfiguration}}`` each."""
+    return ApiProblem(
+        400,
+        "error:mapper-validation",
+        "Mapper validation failed",
+        "The mapper configuration is invalid",
+        {"errors": errors},
+    )
+
+
+def mapper_secret_not_found(mapper_type: str, mapper_id: str) -> ApiProblem:
+    return ApiProblem(
+        400,
+        "error:mapper-validation/secret-not-found",
+        "Mapper secret not found",
+        "Attempted to use pre-existing secret values, but an existing secret for that mapper "
+        "was not found. Please provide the secret values.",
+        {"mapperType": mapper_type, "mapperId": mapper_id},
+    )
+
+
 def unexpected(message: str) -> ApiProblem:
     return ApiProblem(
         500,

@@ -47,8 +47,34 @@ def managed_meta(name: str, namespace: str | None = None) -> dict[str, Any]:
     return _meta(name, namespace)
 
 
-def namespace(dataplane: DataPlane) -> dict[str, Any]:
-    return manifest("v1", "Namespace", _meta(dataplane.cluster.namespace))
+#: On a Namespace several data planes share (issue 13 item 10): the folder that renders it can
+#: be pruned (its data plane removed) while the others still live there, so neither Flux nor
+#: Argo CD may delete it.
+NEVER_PRUNE = {
+    "kustomize.toolkit.fluxcd.io/prune": "disabled",
+    "argocd.argoproj.io/sync-options": "Prune=false",
+}
+
+
+def namespace(dataplane: DataPlane, *, shared: bool = False) -> dict[str, Any]:
+    meta = _meta(dataplane.cluster.namespace)
+    if shared:
+        meta["annotations"] = dict(NEVER_PRUNE)
+    return manifest("v1", "Namespace", meta)
+
+
+def namespace_sharers(desired: DesiredState, dataplane: DataPlane) -> list[DataPlane]:
+    """The data planes in ``dataplane``'s namespace of its cluster, the one that renders the
+    Namespace first (region, then name: the order folders are rendered in)."""
+    where = (dataplane.cluster.kube_context.lower(), dataplane.cluster.namespace)
+    return sorted(
+        (
+            d
+            for d in desired.dataplanes
+            if (d.cluster.kube_context.lower(), d.cluster.namespace) == where
+        ),
+        key=lambda d: (d.region.lower(), d.name),
+    )
 
 
 def external_secret(spec: SecretSpec, source: ExternalSource) -> dict[str, Any]:
@@ -160,9 +186,10 @@ def kustomization(
     dataplane: DataPlane,
     *,
     with_external_secret: bool,
+    with_namespace: bool = True,
     extra: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    resources = [NAMESPACE_FILE]
+    resources = [NAMESPACE_FILE] if with_namespace else []
     if with_external_secret:
         resources.append(EXTERNAL_SECRET_FILE)
     body: dict[str, Any] = {}

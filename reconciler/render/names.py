@@ -14,6 +14,14 @@ from reconciler.config.models import DataPlane, ExternalSecretsConfig, dataplane
 CLIENT_ID_KEY = "DATAPLANE_CLIENT_ID"
 CLIENT_SECRET_KEY = "DATAPLANE_CLIENT_SECRET"  # noqa: S105 (a key name, not a secret)
 
+#: GCS (issue 13 item 6): the chart points GOOGLE_APPLICATION_CREDENTIALS at a file, and job
+#: pods get it by mounting the whole Secret named by workloads.containerOrchestrator.secretName
+#: at its secretMountPath. The Secret carries the key file under this key; the launcher pod
+#: mounts the same key at the same path (workloadLauncher.volumes), so the file exists in both.
+GCS_CREDENTIALS_FILE_KEY = "gcp.json"
+GCS_CREDENTIALS_DIR = "/secrets/gcp-creds"
+GCS_CREDENTIALS_VOLUME = "gcs-credentials"
+
 #: Chart name and the Helm limit on release names (Helm refuses longer ones).
 CHART_NAME = "airbyte-data-plane"
 HELM_RELEASE_NAME_MAX = 53

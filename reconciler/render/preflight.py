@@ -15,8 +15,11 @@ from __future__ import annotations
 
 from reconciler.config.desired import DesiredState
 from reconciler.config.diagnostics import ConfigError, Diagnostic
+from reconciler.render.advice import chart_warnings
+from reconciler.render.check import check_document
 from reconciler.render.problems import RenderProblems
 from reconciler.render.render import render_all
+from reconciler.render.values import merged_values
 
 
 def local_problems(desired: DesiredState, *, manifests: bool = False) -> list[Diagnostic]:
@@ -33,3 +36,14 @@ def preflight(desired: DesiredState, *, manifests: bool = False) -> None:
     problems = local_problems(desired, manifests=manifests)
     if problems:
         raise ConfigError(problems)
+
+
+def local_warnings(desired: DesiredState) -> list[Diagnostic]:
+    """Values the chart accepts but does not apply as asked (``render.advice``), sorted."""
+    out: list[Diagnostic] = []
+    for dataplane in desired.dataplanes:
+        if check_document(desired, dataplane):
+            continue  # its errors come first; the values cannot be merged yet
+        _, merged = merged_values(desired, dataplane)
+        out += chart_warnings(desired, dataplane, merged)
+    return sorted(out)

@@ -5,6 +5,8 @@ Deterministic text (no dates, no absolute paths); pure.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from reconciler.config.desired import DesiredState, dataplane_key
 from reconciler.config.models import DataPlane, GitOpsEngine, SinkType
 from reconciler.render.chartversions import chart_repository
@@ -12,7 +14,16 @@ from reconciler.render.names import CHART_NAME, folder_name
 from reconciler.render.secretspec import SecretSpec, external_source
 
 
-def readme(desired: DesiredState, dataplane: DataPlane, spec: SecretSpec, files: list[str]) -> str:
+def readme(
+    desired: DesiredState,
+    dataplane: DataPlane,
+    spec: SecretSpec,
+    files: list[str],
+    *,
+    warnings: Sequence[str] = (),
+    namespace_from: DataPlane | None = None,
+) -> str:
+    """``namespace_from``: the data plane whose folder renders the shared Namespace."""
     cluster = dataplane.cluster
     repository = chart_repository(desired, dataplane)
     ctx = f"kubectl --context {cluster.kube_context}"
@@ -26,6 +37,7 @@ def readme(desired: DesiredState, dataplane: DataPlane, spec: SecretSpec, files:
         f"- release `{cluster.release_name}` in namespace `{cluster.namespace}`, "
         f"kube context `{cluster.kube_context}`",
         f"- credentials: Secret `{spec.name}` with keys {', '.join(f'`{k}`' for k in spec.keys)}",
+        *_namespace_note(desired, dataplane, namespace_from),
         "",
         "Files: " + ", ".join(f"`{f}`" for f in files) + ". No file here holds a secret value. "
         "`kustomization.yaml` lists the manifests; `values.yaml` and this README are not "
@@ -39,7 +51,35 @@ def readme(desired: DesiredState, dataplane: DataPlane, spec: SecretSpec, files:
         "Running, and `flexctl verify` reports the data plane's credentials as working.",
         "",
     ]
+    if warnings:
+        lines += ["## Warnings", "", *(f"- {w}" for w in warnings), ""]
     return "\n".join(lines)
+
+
+def _namespace_note(
+    desired: DesiredState, dataplane: DataPlane, namespace_from: DataPlane | None
+) -> list[str]:
+    namespace = dataplane.cluster.namespace
+    if namespace_from is not None:
+        return [
+            f"- namespace `{namespace}` is shared: its Namespace object is rendered in folder "
+            f"`{folder_name(namespace_from)}` (DataPlane {dataplane_key(namespace_from)}), "
+            "not here"
+        ]
+    others = [
+        d
+        for d in desired.dataplanes
+        if d is not dataplane
+        and d.cluster.namespace == namespace
+        and d.cluster.kube_context.lower() == dataplane.cluster.kube_context.lower()
+    ]
+    if not others:
+        return []
+    names = ", ".join(sorted(dataplane_key(d) for d in others))
+    return [
+        f"- namespace `{namespace}` is shared with DataPlane {names}: this folder renders it, "
+        "marked so that neither Flux nor Argo CD prunes it"
+    ]
 
 
 def _secret_step(desired: DesiredState, dataplane: DataPlane, spec: SecretSpec) -> str:

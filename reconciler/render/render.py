@@ -14,7 +14,7 @@ from typing import Any
 from reconciler.config.desired import DesiredState, dataplane_key
 from reconciler.config.diagnostics import Diagnostic
 from reconciler.config.models import DataPlane, GitOpsEngine
-from reconciler.render import chartversions, check, manifests
+from reconciler.render import advice, chartversions, check, launcher, manifests
 from reconciler.render import delivery as delivery_objects
 from reconciler.render.delivery import GitDelivery
 from reconciler.render.kube_schema import validate_manifest
@@ -22,8 +22,8 @@ from reconciler.render.names import folder_name
 from reconciler.render.problems import RenderProblems, problem
 from reconciler.render.readme import readme
 from reconciler.render.secretspec import external_source, secret_spec
-from reconciler.render.values import base_values, merge
-from reconciler.render.yamlout import dump, sorted_tree
+from reconciler.render.values import merged_values
+from reconciler.render.yamlout import dump
 
 MARKER_FILE = ".flexctl-rendered"
 _MARKER_HEAD = "flexctl render output for DataPlane"
@@ -83,15 +83,23 @@ def render_dataplane(
     assert line is not None  # check_document refused it otherwise
     keys = line.keys
     spec = secret_spec(desired, dataplane)
-    base = base_values(desired, dataplane, buckets=line.buckets)
-    merged = sorted_tree(merge(base, dataplane.values))
+    base, merged = merged_values(desired, dataplane, buckets=line.buckets)
     problems += check.check_overrides(desired, dataplane, keys)
     problems += check.check_merged(
         desired, dataplane, merged=merged, base=base, spec=spec, keys=keys
     )
+    problems += launcher.check_launcher(
+        desired, dataplane, merged=merged, storage=desired.storage_for(dataplane), spec=spec
+    )
 
     external = external_source(desired, dataplane)
-    objects: dict[str, dict[str, Any]] = {manifests.NAMESPACE_FILE: manifests.namespace(dataplane)}
+    # One Namespace object per namespace: two folders rendering it would fight over it, and
+    # pruning either folder would delete the other's namespace (issue 13 item 10).
+    sharers = manifests.namespace_sharers(desired, dataplane)
+    objects: dict[str, dict[str, Any]] = {}
+    if sharers[0] is dataplane:
+        shared = len(sharers) > 1
+        objects[manifests.NAMESPACE_FILE] = manifests.namespace(dataplane, shared=shared)
     if external is not None:
         objects[manifests.EXTERNAL_SECRET_FILE] = manifests.external_secret(spec, external)
     engine = desired.organization.gitops.engine
@@ -113,7 +121,11 @@ def render_dataplane(
             app["spec"] = dict(sorted(app_spec.items()))
         objects[manifests.APPLICATION_FILE] = app
     objects[manifests.KUSTOMIZATION_FILE] = manifests.kustomization(
-        desired, dataplane, with_external_secret=external is not None, extra=extra
+        desired,
+        dataplane,
+        with_external_secret=external is not None,
+        with_namespace=manifests.NAMESPACE_FILE in objects,
+        extra=extra,
     )
     if check_manifests:
         for name, obj in objects.items():
@@ -127,12 +139,26 @@ def render_dataplane(
         f"DataPlane {dataplane_key(dataplane)}.\n"
         "Rendered by flexctl: do not edit, change the config and run `flexctl render`."
     )
-    files = {manifests.VALUES_FILE: dump(merged, header=header)}
+    notes = launcher.value_comments(merged)
+    files = {manifests.VALUES_FILE: dump(merged, header=header, comments=notes)}
+    inline = ("spec", "source", "helm", "valuesObject")  # Argo CD: the values inline
     files |= {
-        name: dump(obj, header="Rendered by flexctl: do not edit.") for name, obj in objects.items()
+        name: dump(
+            obj,
+            header="Rendered by flexctl: do not edit.",
+            comments={(*inline, *path): text for path, text in notes.items()},
+        )
+        for name, obj in objects.items()
     }
     names = sorted([*files, "README.md", MARKER_FILE])
-    files["README.md"] = readme(desired, dataplane, spec, [n for n in names if n != MARKER_FILE])
+    files["README.md"] = readme(
+        desired,
+        dataplane,
+        spec,
+        [n for n in names if n != MARKER_FILE],
+        warnings=[w.message for w in advice.chart_warnings(desired, dataplane, merged)],
+        namespace_from=None if sharers[0] is dataplane else sharers[0],
+    )
     files[MARKER_FILE] = marker_text(dataplane_key(dataplane), names)
     return dict(sorted(files.items())), problems
 

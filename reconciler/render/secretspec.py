@@ -26,7 +26,13 @@ from reconciler.config.models import (
     StorageType,
     fill_template,
 )
-from reconciler.render.names import CLIENT_ID_KEY, CLIENT_SECRET_KEY, remote_key, secret_name
+from reconciler.render.names import (
+    CLIENT_ID_KEY,
+    CLIENT_SECRET_KEY,
+    GCS_CREDENTIALS_FILE_KEY,
+    remote_key,
+    secret_name,
+)
 
 Source = Literal["client_id", "client_secret", "reference", "empty"]
 
@@ -189,10 +195,18 @@ def secret_spec(desired: DesiredState, dataplane: DataPlane) -> SecretSpec:
 def _storage_entries(storage: Storage) -> list[SecretEntry]:
     block = getattr(storage, storage.type.value)
     ambient = getattr(block, "authentication_type", "credentials") == "instanceProfile"
-    return [
-        _entry(key, block, _REF_FIELDS[name], f"storage.{storage.type.value}", ambient=ambient)
+    where = f"storage.{storage.type.value}"
+    entries = [
+        _entry(key, block, _REF_FIELDS[name], where, ambient=ambient)
         for name, key in STORAGE_SECRET_KEYS[storage.type].items()
     ]
+    if storage.type is StorageType.GCS:
+        # The same key file again, as the file GOOGLE_APPLICATION_CREDENTIALS names (item 6):
+        # nothing in the platform reads GOOGLE_APPLICATION_CREDENTIALS_JSON.
+        entries.append(
+            _entry(GCS_CREDENTIALS_FILE_KEY, block, "credentials_json", where, ambient=False)
+        )
+    return entries
 
 
 def _secrets_manager_entries(manager: SecretsManager) -> list[SecretEntry]:

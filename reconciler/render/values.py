@@ -24,6 +24,7 @@ from reconciler.config.models import (
     StorageType,
     Vault,
 )
+from reconciler.render.launcher import gcs_credentials_path, launcher_values, required_entries
 from reconciler.render.names import (
     CLIENT_ID_KEY,
     CLIENT_SECRET_KEY,
@@ -34,8 +35,10 @@ from reconciler.render.secretspec import (
     SECRETS_MANAGER_BLOCKS,
     SECRETS_MANAGER_SECRET_KEYS,
     STORAGE_SECRET_KEYS,
+    secret_spec,
     secrets_manager_for,
 )
+from reconciler.render.yamlout import sorted_tree
 
 #: ``storage.bucket.*`` key -> ``Buckets`` field; chart 1.8 reads the first four.
 BUCKET_FIELDS = {
@@ -55,6 +58,7 @@ def base_values(
     Storage must be resolvable (checked first)."""
     secret = secret_name(dataplane)
     storage = desired.storage_for(dataplane)
+    manager = secrets_manager_for(desired, dataplane)
     values: dict[str, Any] = {
         "airbyteUrl": desired.organization.airbyte_url.rstrip("/"),
         "secretName": secret,
@@ -66,11 +70,21 @@ def base_values(
             "clientSecretSecretName": secret,
             "clientSecretSecretKey": CLIENT_SECRET_KEY,
         },
-        "secretsManager": secrets_manager_values(secrets_manager_for(desired, dataplane), secret),
+        "secretsManager": secrets_manager_values(manager, secret),
     }
     if storage is not None:
         values["storage"] = storage_values(storage, secret, buckets=buckets)
-    return values
+    spec = secret_spec(desired, dataplane)
+    return merge(values, launcher_values(storage, manager, spec))
+
+
+def merged_values(
+    desired: DesiredState, dataplane: DataPlane, *, buckets: Sequence[str] = BUCKETS
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(base, merged): what flexctl renders, and that with the document's overrides on top
+    (flexctl's named list entries kept, ``render.launcher``), keys sorted."""
+    base = base_values(desired, dataplane, buckets=buckets)
+    return base, sorted_tree(required_entries(merge(base, dataplane.values), base))
 
 
 def storage_values(
@@ -86,7 +100,10 @@ def storage_values(
             "endpoint": storage.minio.endpoint,
             "s3PathStyleAccess": storage.minio.s3_path_style_access,
         }
-    # gcs.projectId is not read by the 1.8 chart (notes §3): not rendered.
+    elif storage.type is StorageType.GCS:
+        # The file GOOGLE_APPLICATION_CREDENTIALS names (render.launcher); gcs.projectId is
+        # not read by the chart (notes §3): not rendered.
+        block["credentialsJsonPath"] = gcs_credentials_path()
     return {
         "secretName": secret,
         "type": storage.type.value,

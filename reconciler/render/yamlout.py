@@ -47,12 +47,42 @@ def _yaml() -> YAML:
 _YAML = _yaml()
 
 
-def dump(data: Any, *, header: str = "") -> str:
-    """YAML text of ``data``, preceded by ``header`` lines as comments."""
+def dump(
+    data: Any, *, header: str = "", comments: Mapping[tuple[str, ...], str] | None = None
+) -> str:
+    """YAML text of ``data``, preceded by ``header`` lines as comments; each of ``comments``
+    goes above the key at its path (a path through mappings; absent paths are skipped)."""
     buffer = io.StringIO()
     _YAML.dump(data, buffer)
-    comments = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
-    return comments + buffer.getvalue()
+    lines = buffer.getvalue().splitlines(keepends=True)
+    for path, text in (comments or {}).items():
+        at = _key_line(lines, path)
+        if at is not None:
+            pad = " " * (2 * (len(path) - 1))
+            lines[at:at] = [f"{pad}# {line}".rstrip() + "\n" for line in text.splitlines()]
+    head = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
+    return head + "".join(lines)
+
+
+def _key_line(lines: list[str], path: tuple[str, ...]) -> int | None:
+    """Index of the line holding the last key of ``path`` (block mappings indent by 2)."""
+    start, end, found = 0, len(lines), None
+    for depth, key in enumerate(path):
+        prefix = " " * (2 * depth) + f"{key}:"
+        found = next(
+            (
+                i
+                for i in range(start, end)
+                if lines[i].rstrip("\n") == prefix or lines[i].startswith(prefix + " ")
+            ),
+            None,
+        )
+        if found is None:
+            return None
+        inner = " " * (2 * depth + 1)  # the key's block: lines indented deeper than the key
+        start = found + 1
+        end = next((i for i in range(start, end) if not lines[i].startswith(inner)), end)
+    return found
 
 
 def sorted_tree(data: Any) -> Any:

@@ -149,3 +149,12 @@ def test_the_handler_writes_to_the_stderr_of_the_moment(
     monkeypatch.setattr(sys, "stderr", Sink())
     logging.getLogger("reconciler").warning("second")
     assert "".join(replaced) == "flexctl: second\n"
+
+
+def test_a_log_call_with_the_wrong_arguments_is_still_scrubbed() -> None:
+    # The filter formats the message itself: a bad call must not raise out of the handler.
+    logs.add_secret(CANARY)
+    record = logging.LogRecord("reconciler.engine", logging.WARNING, "x.py", 1, "two %s %s",
+                               (CANARY,), None)  # fmt: skip
+    assert logs.ScrubFilter().filter(record) is True
+    assert record.getMessage() == "two %s %s ('***',)"

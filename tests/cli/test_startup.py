@@ -70,6 +70,14 @@ def test_help_and_version_import_nothing_heavy(argv: list[str]) -> None:
     assert modules & (HEAVY | CONFIG) == set()
 
 
+@pytest.mark.parametrize("argv", [["--help"], ["--version"]])
+def test_help_and_version_do_not_load_logging(argv: list[str]) -> None:
+    # Logging is configured after parsing (reconciler.logs); these exit before that.
+    code, modules = imported_by(*argv)
+    assert code == 0
+    assert "logging" not in modules
+
+
 def test_validate_imports_only_what_loading_needs() -> None:
     code, modules = imported_by("validate", str(EXAMPLE))
     assert code == 0

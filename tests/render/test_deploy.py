@@ -27,6 +27,10 @@ def test_every_deploy_manifest_is_valid() -> None:
     documents = _documents()
     assert len(documents) >= 8
     for path, doc in documents:
+        if path.name == "kustomization.yaml":
+            # Not a rendered kustomization (its schema is flexctl's fields only): the real
+            # kustomize reads it strictly in tests/deploy/test_kustomize.py.
+            continue
         assert validate_manifest(doc) == [], path.name
 
 

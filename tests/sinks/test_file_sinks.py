@@ -76,7 +76,7 @@ def test_env_file_sink(tmp_path: Path) -> None:
         sink.write(CREDS)
     assert str(info.value).endswith(
         "but the Secret is incomplete: key GOOGLE_APPLICATION_CREDENTIALS_JSON left out: its "
-        "value has a line break"
+        "value has a line break; key gcp.json left out: its value has a line break"
     )
     assert path.stat().st_mode & 0o777 == 0o600
     lines = path.read_text().splitlines()
