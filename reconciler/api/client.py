@@ -23,6 +23,7 @@ import httpx
 from reconciler.api import errors
 from reconciler.api.calls import CallCounter
 from reconciler.api.connections import ConnectionEndpoints
+from reconciler.api.connectors import ConnectorEndpoints
 from reconciler.api.payloads import drop_none, list_items, one_object
 from reconciler.api.problems import Redactor
 from reconciler.api.retry import RetryPolicy
@@ -43,7 +44,7 @@ _REGION = ("regionId", "name", "organizationId", "enabled")
 _DATAPLANE = ("dataplaneId", "name", "regionId", "enabled")
 
 
-class ApiClient(WorkspaceEndpoints, ConnectionEndpoints):
+class ApiClient(WorkspaceEndpoints, ConnectionEndpoints, ConnectorEndpoints):
     """Async client of the control-plane public API (use as ``async with``)."""
 
     def __init__(
