@@ -3,10 +3,26 @@ and the real ``helm`` / ``kubectl`` binaries of ``tests/toolcache.py``."""
 
 import pytest
 
-from tests.servers.conftest_plugin import aws_env, gcpsm, moto_server, openbao
+from tests.servers.conftest_plugin import (
+    aws_env,
+    azurekv,
+    azurekv_certificate,
+    gcpsm,
+    moto_server,
+    openbao,
+)
 from tests.toolcache import helm, kubectl
 
-__all__ = ["aws_env", "gcpsm", "helm", "kubectl", "moto_server", "openbao"]
+__all__ = [
+    "aws_env",
+    "azurekv",
+    "azurekv_certificate",
+    "gcpsm",
+    "helm",
+    "kubectl",
+    "moto_server",
+    "openbao",
+]
 
 
 @pytest.fixture(autouse=True)

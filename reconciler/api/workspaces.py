@@ -10,12 +10,10 @@ created through the API, only looked up by e-mail.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, cast
 
-import httpx
-
+from reconciler.api.endpoints import Endpoints
 from reconciler.api.pages import MAX_PAGE_SIZE, read_all
 from reconciler.api.payloads import drop_none
 from reconciler.api.session import Call
@@ -33,18 +31,9 @@ _WORKSPACE = ("workspaceId", "name")
 _PERMISSION = ("permissionId", "permissionType", "userId")
 
 
-class WorkspaceEndpoints(ABC):
+class WorkspaceEndpoints(Endpoints):
     #: Requests the client keeps in flight at most (set by ``ApiClient``).
     max_concurrency: int = 16
-
-    @abstractmethod
-    async def _send(self, call: Call) -> httpx.Response: ...
-
-    @abstractmethod
-    async def _list(self, call: Call, required: Sequence[str] = ()) -> list[dict[str, Any]]: ...
-
-    @abstractmethod
-    async def _one(self, call: Call, required: Sequence[str] = ()) -> dict[str, Any]: ...
 
     # workspaces ---------------------------------------------------------------------
 

@@ -67,8 +67,8 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_config(args)
     desired = loaded.desired
     ctx = context(args, loaded)
-    users = {g.user for g in desired.organization.access}
-    users |= {g.user for ws in desired.workspaces for g in ws.access}
+    grants = [*desired.organization.access, *(g for ws in desired.workspaces for g in ws.access)]
+    users = {g.user for g in grants if g.user is not None}
     users |= {u.lower() for u in args.user}
 
     async def go() -> Refresh:
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             announce_target(conn.target)
             with ctx.refreshing():
                 return await fetch_live(
-                    conn.client, organization_id=conn.organization_id, users=users
+                    conn.client, organization_id=conn.organization_id, users=users, groups=True
                 )
 
     refresh = run_async(go())
@@ -91,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     documents = documents_for(snapshot)
+    documents.update(group_documents(snapshot))
     documents["organization.yaml"] = organization_document(desired.organization, snapshot)
     written = write_documents(args.out, documents, force=args.force)
     print(
@@ -147,6 +148,42 @@ def documents_for(snapshot: LiveSnapshot) -> dict[str, dict[str, Any]]:
         if grants:
             doc["access"] = grants
         docs[f"workspaces/{slugify(str(ws['name']))}.yaml"] = doc
+    return docs
+
+
+def group_documents(snapshot: LiveSnapshot) -> dict[str, dict[str, Any]]:
+    """Relative path -> Group document, for every live group: members by e-mail, roles in the
+    document itself (the Workspace documents stay as they are). Whether a group is SCIM-managed
+    cannot be read (the API does not say): mark such a group ``scim: true`` by hand."""
+    workspaces = {str(w["workspaceId"]): str(w["name"]) for w in snapshot.workspaces}
+    docs: dict[str, dict[str, Any]] = {}
+    for group in snapshot.groups:
+        group_id = str(group["groupId"])
+        doc: dict[str, Any] = {"apiVersion": "flexctl/v1", "kind": "Group", "name": group["name"]}
+        if group.get("description") is not None:
+            doc["description"] = group["description"]
+        members = sorted(
+            str(m["userEmail"]).lower() for m in snapshot.group_members if m["groupId"] == group_id
+        )
+        if members:
+            doc["members"] = members
+        roles: list[dict[str, str]] = []
+        for perm in snapshot.group_permissions:
+            if perm["groupId"] != group_id:
+                continue
+            if perm.get("workspaceId") is not None:
+                if str(perm["workspaceId"]) in workspaces:
+                    roles.append(
+                        {
+                            "workspace": workspaces[str(perm["workspaceId"])],
+                            "role": str(perm["permissionType"]),
+                        }
+                    )
+            elif perm.get("organizationId") == snapshot.organization_id:
+                roles.append({"role": str(perm["permissionType"])})
+        if roles:
+            doc["roles"] = sorted(roles, key=lambda r: (r.get("workspace", ""), r["role"]))
+        docs[f"groups/{slugify(str(group['name']))}.yaml"] = doc
     return docs
 
 

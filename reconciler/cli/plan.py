@@ -210,4 +210,8 @@ def document_of(key: ResourceKey, *, organization: str) -> tuple[str, str]:
         if scope.startswith("workspace:"):
             return ("Workspace", scope.removeprefix("workspace:"))
         return ("Organization", organization)
+    if key.kind is Kind.GROUP_MEMBER:
+        return ("Group", key.name.rpartition("/")[0])
+    if key.kind is Kind.GROUP_PERMISSION:
+        return ("Group", key.name.rpartition("/group:")[2])
     return (key.kind.document_kind, key.name)

@@ -40,6 +40,7 @@ def counts(state: DesiredState) -> dict[str, int]:
         "regions": len(state.regions),
         "dataplanes": len(state.dataplanes),
         "workspaces": len(state.workspaces),
+        "groups": len(state.groups),
     }
 
 
@@ -51,7 +52,8 @@ def summary(state: DesiredState) -> str:
     return (
         f"valid: 1 organization, {_plural(len(state.regions), 'region')}, "
         f"{_plural(len(state.dataplanes), 'data plane')}, "
-        f"{_plural(len(state.workspaces), 'workspace')} (digest {state.digest[:12]}…)"
+        f"{_plural(len(state.workspaces), 'workspace')}, "
+        f"{_plural(len(state.groups), 'group')} (digest {state.digest[:12]}…)"
     )
 
 

@@ -13,6 +13,7 @@ from reconciler.config.diagnostics import Position
 from reconciler.config.models import (
     CredentialSink,
     DataPlane,
+    Group,
     Organization,
     Region,
     Storage,
@@ -55,6 +56,7 @@ class DesiredState:
     sources: Mapping[tuple[str, str], DocumentSource]
     #: sha256 over the canonical JSON of every document: ties a saved plan to its config.
     digest: str
+    groups: tuple[Group, ...] = ()
 
     def source(self, kind: str, name: str) -> DocumentSource:
         return self.sources[(kind, name)]

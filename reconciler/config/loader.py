@@ -26,7 +26,7 @@ from reconciler.config.desired import DesiredState, DocumentSource, dataplane_ke
 from reconciler.config.diagnostics import ConfigError, Diagnostic, Position
 from reconciler.config.documents import FailedDocument, LoadedDocument
 from reconciler.config.messages import phrase
-from reconciler.config.models import KINDS, DataPlane, Organization, Region, Workspace
+from reconciler.config.models import KINDS, DataPlane, Group, Organization, Region, Workspace
 from reconciler.config.positions import (
     PositionMap,
     document_position,
@@ -127,17 +127,19 @@ def build_state(documents: list[LoadedDocument]) -> DesiredState:
         (d.model for d in documents if isinstance(d.model, DataPlane)), key=dataplane_key
     )
     workspaces = sorted((d.model for d in documents if isinstance(d.model, Workspace)), key=_name)
+    groups = sorted((d.model for d in documents if isinstance(d.model, Group)), key=_name)
     return DesiredState(
         organization=organization,
         regions=tuple(regions),
         dataplanes=tuple(dataplanes),
         workspaces=tuple(workspaces),
+        groups=tuple(groups),
         sources={(d.kind, identity(d)): d.source for d in documents},
         digest=digest([d.model for d in documents]),
     )
 
 
-def _name(model: Region | Workspace) -> str:
+def _name(model: Region | Workspace | Group) -> str:
     return model.name
 
 
@@ -148,7 +150,7 @@ def identity(document: LoadedDocument) -> str:
     return document.name
 
 
-def digest(models: Iterable[Organization | Region | DataPlane | Workspace]) -> str:
+def digest(models: Iterable[Organization | Region | DataPlane | Workspace | Group]) -> str:
     """sha256 of the canonical JSON of every document, sorted by kind and name.
 
     Independent of file names, document order and comments: moving a document between files
@@ -267,7 +269,7 @@ def _load_document(path: str, raw: RawDocument, collected: _Collected) -> None:
 
 def _model_type(
     path: str, raw: RawDocument, data: dict[str, Any], collected: _Collected
-) -> type[Organization | Region | DataPlane | Workspace] | None:
+) -> type[Organization | Region | DataPlane | Workspace | Group] | None:
     where = document_position(path, raw)
     if "apiVersion" not in data:
         collected.error(where, "missing required key 'apiVersion' (flexctl/v1)")

@@ -25,6 +25,7 @@ Anchor = Literal["key", "value", "parent"]
 #: Patterns used by the models, said in words.
 _PATTERN_WORDS = {
     r"^https?://[^\s]+$": "must be an http:// or https:// URL",
+    r"^https://[^\s/?#@]+/?$": "must be an https:// URL with a host and no path",
     r"^[A-Z]{2,3}$": "must be a 2- or 3-letter upper-case code such as US, AU or EU",
     r"^[A-Za-z_][A-Za-z0-9_]*$": "must be an environment variable name (letters, digits, '_')",
     r"^[0-9]+\.[0-9]+\.[0-9]+$": (

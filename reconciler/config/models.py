@@ -171,6 +171,9 @@ PreviousDataPlaneName = Annotated[str, AfterValidator(_check_previous_dataplane_
 Email = Annotated[str, AfterValidator(_check_email)]
 Uuid = Annotated[str, AfterValidator(_check_uuid)]
 Url = Annotated[str, Field(pattern=r"^https?://[^\s]+$")]
+#: An https:// URL of a host (and port), nothing after it but an optional ``/``.
+HTTPS_HOST_PATTERN = r"^https://[^\s/?#@]+/?$"
+HttpsHostUrl = Annotated[str, Field(pattern=HTTPS_HOST_PATTERN)]
 
 
 class Strict(BaseModel):
@@ -432,9 +435,37 @@ class SecretsManager(Strict):
 # --------------------------------------------------------------------------- access
 
 
+def _check_group_name(value: str) -> str:
+    # The API takes any name of 1 to 256 characters; the workspace rule keeps it readable.
+    try:
+        return _check_workspace_name(value)
+    except ValueError as e:
+        raise ValueError(str(e).replace("workspace name", "group name", 1)) from None
+
+
+GroupName = Annotated[str, AfterValidator(_check_group_name)]
+
+
 class Grant(Strict):
-    user: Email
+    """A role for a user (``user: e-mail``) or for a declared Group (``group: name``)."""
+
+    user: Email | None = None
+    group: GroupName | None = None
     role: Role
+
+    @model_validator(mode="after")
+    def _one_grantee(self) -> Grant:
+        if (self.user is None) == (self.group is None):
+            raise ValueError("an access entry names exactly one of 'user' and 'group'")
+        return self
+
+    @property
+    def grantee(self) -> tuple[str, str]:
+        """("user", e-mail) or ("group", name): what one access list may name once."""
+        if self.user is not None:
+            return ("user", self.user)
+        assert self.group is not None
+        return ("group", self.group)
 
 
 def _scoped(scope: Scope) -> BeforeValidator:
@@ -505,6 +536,8 @@ class PrunePolicy(Strict):
     data_planes: StrictBool = False
     workspaces: StrictBool = False
     permissions: StrictBool = False
+    #: Groups whose document was removed (their members and roles go with them).
+    groups: StrictBool = False
 
 
 class ResidencyPolicy(Strict):
@@ -776,7 +809,8 @@ class AzureKeyVaultAuth(Strict):
 
 
 class AzureKeyVaultSink(Strict):
-    vault_url: Url
+    #: ``https://<vault>.vault.azure.net`` (Key Vault takes bearer tokens over TLS only).
+    vault_url: HttpsHostUrl
     name: AzureSecretNameTemplate = AZURE_SECRET_NAME_TEMPLATE
     #: On every write (Key Vault keeps tags per version); at most 15.
     tags: dict[str, str] = Field(default_factory=dict, max_length=15)
@@ -819,11 +853,6 @@ class CredentialSink(Strict):
                 raise ValueError(f"a {self.type.value} sink takes no '{to_camel(block)}' block")
         if self.store is not None and not self.type.secrets_manager:
             raise ValueError(f"a {self.type.value} sink takes no 'store'")
-        if self.type is SinkType.AZURE_KEY_VAULT:
-            raise ValueError(
-                "the azure-key-vault sink is not available in this flexctl yet (its block is "
-                "reserved); use vault, aws-secrets-manager, gcp-secret-manager or kubernetes"
-            )
         return self
 
 
@@ -893,10 +922,50 @@ class Workspace(DocumentBase):
         return self.slug or slugify(self.name)
 
 
-Document = Organization | Region | DataPlane | Workspace
+class GroupRole(Strict):
+    """A role the group holds: on a workspace (``workspace: NAME``, a ``workspace_*`` role) or,
+    without ``workspace``, on the organisation (an ``organization_*`` role)."""
+
+    workspace: WorkspaceName | None = None
+    role: Role
+
+    @model_validator(mode="after")
+    def _scope(self) -> GroupRole:
+        if self.workspace is None and self.role.scope == "workspace":
+            raise ValueError(f"{self.role.value} is a workspace role: name the 'workspace'")
+        if self.workspace is not None and self.role.scope == "organization":
+            raise ValueError(f"{self.role.value} is an organisation role: leave out 'workspace'")
+        return self
+
+
+class Group(DocumentBase):
+    """A group of the organisation: its members by e-mail and its roles. A SCIM-managed group
+    (``scim: true``) gets its members from the identity provider: flexctl manages its roles
+    only, never its membership, name or description (the API answers 409 to those)."""
+
+    kind: Literal["Group"]
+    #: As shown in Airbyte; matched case-insensitively, like workspace names.
+    name: GroupName
+    description: str | None = Field(default=None, max_length=1024)
+    members: list[Email] = Field(default_factory=list)
+    scim: StrictBool = False
+    roles: list[GroupRole] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _scim_members(self) -> Group:
+        if self.scim and (self.members or self.description is not None):
+            raise ValueError(
+                "a SCIM-managed group (scim: true) takes its members and description from "
+                "the identity provider: remove 'members' and 'description'"
+            )
+        return self
+
+
+Document = Organization | Region | DataPlane | Workspace | Group
 KINDS: dict[str, type[DocumentBase]] = {
     "Organization": Organization,
     "Region": Region,
     "DataPlane": DataPlane,
     "Workspace": Workspace,
+    "Group": Group,
 }

@@ -70,7 +70,7 @@ def _sink_target(
     elif sink.azure_key_vault is not None:
         z = sink.azure_key_vault
         filled = fill_template(z.name, region=region, dataplane=name)
-        managed.append(("Key Vault secret", _joined(z.vault_url, filled)))
+        managed.append(("Key Vault secret", _joined(z.vault_url.rstrip("/"), filled)))
         key = ("azureKeyVault", "name")
     else:
         return [("file", f"credentials/{stem}.yaml")], ("type",)

@@ -45,6 +45,7 @@ class Context:
     regions: list[LoadedDocument] = field(default_factory=list)
     dataplanes: list[LoadedDocument] = field(default_factory=list)
     workspaces: list[LoadedDocument] = field(default_factory=list)
+    groups: list[LoadedDocument] = field(default_factory=list)
     failed: list[FailedDocument] = field(default_factory=list)
     origin: str = "."
     #: Some paths could not be read: a missing Organization may be in one of them.
@@ -91,6 +92,7 @@ def validate_documents(
         "Region": ctx.regions,
         "DataPlane": ctx.dataplanes,
         "Workspace": ctx.workspaces,
+        "Group": ctx.groups,
     }
     for document in sorted(documents, key=lambda d: d.source.position):
         buckets[document.kind].append(document)
@@ -117,7 +119,11 @@ def exactly_one_organization(ctx: Context) -> Iterator[Diagnostic]:
 
 
 def unique_names(ctx: Context) -> Iterator[Diagnostic]:
-    for kind, documents in (("Region", ctx.regions), ("Workspace", ctx.workspaces)):
+    for kind, documents in (
+        ("Region", ctx.regions),
+        ("Workspace", ctx.workspaces),
+        ("Group", ctx.groups),
+    ):
         seen: dict[str, LoadedDocument] = {}
         for document in documents:
             first = seen.setdefault(fold_name(document.name), document)
@@ -287,15 +293,16 @@ def one_role_per_user(ctx: Context) -> Iterator[Diagnostic]:
     for document in (*ctx.organizations, *ctx.workspaces):
         access: list[Grant] = getattr(document.model, "access", [])
         scope = "organization" if document.kind == "Organization" else "workspace"
-        first_index: dict[str, int] = {}
+        first_index: dict[tuple[str, str], int] = {}
         for index, grant in enumerate(access):
-            first = first_index.setdefault(grant.user, index)
+            what, who = grant.grantee
+            first = first_index.setdefault((what, who.casefold()), index)
             if first != index:
                 line = document.source.at("access", first).line
                 yield Diagnostic(
                     document.source.at("access", index),
-                    f"user '{grant.user}' is listed twice in this access list (first at line "
-                    f"{line}); a user has one role per {scope}",
+                    f"{what} '{who}' is listed twice in this access list (first at line "
+                    f"{line}); a {what} has one role per {scope}",
                 )
 
 
@@ -304,10 +311,14 @@ def no_redundant_grants(ctx: Context) -> Iterator[Diagnostic]:
     org_roles: dict[str, tuple[str, str]] = {}
     for document in ctx.organizations:
         for index, grant in enumerate(getattr(document.model, "access", [])):
+            if grant.user is None:
+                continue  # groups: config.grouprules
             where = str(document.source.at("access", index))
             org_roles.setdefault(grant.user.lower(), (grant.role.value, where))
     for document in ctx.workspaces:
         for index, grant in enumerate(getattr(document.model, "access", [])):
+            if grant.user is None:
+                continue
             org = org_roles.get(grant.user.lower())
             if org is None or not covers(org[0], grant.role.value):
                 continue
@@ -383,6 +394,10 @@ def _camel_block(sink_type: str) -> str:
 
 
 # Imported here, after Context: the sink rules take a Context.
+from reconciler.config.grouprules import (  # noqa: E402
+    group_grants_resolve,
+    no_redundant_group_grants,
+)
 from reconciler.config.renamerules import previous_names_free  # noqa: E402
 from reconciler.config.sinkrules import distinct_gitops_names, distinct_sink_targets  # noqa: E402
 
@@ -398,6 +413,8 @@ RULES: tuple[Rule, ...] = (
     residency,
     one_role_per_user,
     no_redundant_grants,
+    group_grants_resolve,
+    no_redundant_group_grants,
     distinct_install_targets,
     secret_file_references,
     distinct_sink_targets,

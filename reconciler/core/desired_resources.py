@@ -12,13 +12,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reconciler.config.desired import DesiredState
-from reconciler.config.models import NOTIFICATION_EVENTS, Notification, SecretRef, Workspace
+from reconciler.config.models import (
+    NOTIFICATION_EVENTS,
+    Notification,
+    SecretRef,
+    Workspace,
+    fold_name,
+)
 from reconciler.config.references import event_attribute, value_problem, webhook_where
 from reconciler.config.webhooks import webhook_url_problem
 from reconciler.core.resources import (
     JSON,
     Resource,
     dataplane_key,
+    group_key,
+    group_member_key,
+    group_permission_key,
     permission_key,
     region_key,
     sensitive_digest,
@@ -33,8 +42,13 @@ Resolver = Callable[[SecretRef, str], str]
 @dataclass(frozen=True)
 class DesiredResources:
     resources: tuple[Resource, ...]
-    #: Every user e-mail named in an access list (lower-case), for the one users lookup.
+    #: Every user e-mail named in an access list or as a group member (lower-case), for the
+    #: one users lookup.
     users: frozenset[str]
+    #: Folded names of the declared groups whose membership flexctl manages (not SCIM).
+    groups: frozenset[str] = frozenset()
+    #: Folded names of the declared SCIM-managed groups (roles managed, membership never).
+    scim_groups: frozenset[str] = frozenset()
 
 
 def desired_resources(desired: DesiredState, resolve: Resolver) -> DesiredResources:
@@ -76,12 +90,76 @@ def desired_resources(desired: DesiredState, resolve: Resolver) -> DesiredResour
             )
         )
         for grant in ws.access:
+            if grant.user is None:
+                continue  # a group's role: group_resources
             users.add(grant.user)
             out.append(_permission(grant.user, grant.role.value, workspace=ws.name))
     for org_grant in desired.organization.access:
-        users.add(org_grant.user)
-        out.append(_permission(org_grant.user, org_grant.role.value, workspace=None))
-    return DesiredResources(resources=tuple(out), users=frozenset(users))
+        if org_grant.user is not None:
+            users.add(org_grant.user)
+            out.append(_permission(org_grant.user, org_grant.role.value, workspace=None))
+    out.extend(group_resources(desired))
+    users |= {m for g in desired.groups if not g.scim for m in g.members}
+    return DesiredResources(
+        resources=tuple(out),
+        users=frozenset(users),
+        groups=frozenset(fold_name(g.name) for g in desired.groups if not g.scim),
+        scim_groups=frozenset(fold_name(g.name) for g in desired.groups if g.scim),
+    )
+
+
+def group_resources(desired: DesiredState) -> list[Resource]:
+    """Groups, their members and their roles (from the Group documents and ``group:``
+    entries of access lists). A SCIM-managed group is not a resource of its own: the identity
+    provider makes it, names it and fills it; only its roles are flexctl's."""
+    names = {fold_name(g.name): g.name for g in desired.groups}
+    out: list[Resource] = []
+    for group in desired.groups:
+        if group.scim:
+            continue
+        out.append(
+            Resource(
+                key=group_key(group.name),
+                essence={"name": group.name, "description": group.description},
+                protect=group.protect,
+            )
+        )
+        for email in sorted(set(group.members)):
+            out.append(
+                Resource(
+                    key=group_member_key(group.name, email),
+                    essence={"group": group.name, "user": email},
+                )
+            )
+    grants = [(g.name, r.workspace, r.role.value) for g in desired.groups for r in g.roles]
+    grants += [
+        (names.get(fold_name(a.group), a.group), ws.name, a.role.value)
+        for ws in desired.workspaces
+        for a in ws.access
+        if a.group is not None
+    ]
+    grants += [
+        (names.get(fold_name(a.group), a.group), None, a.role.value)
+        for a in desired.organization.access
+        if a.group is not None
+    ]
+    for group_name, workspace, role in grants:
+        out.append(
+            Resource(
+                key=group_permission_key(group_name, workspace=workspace),
+                essence=group_permission_essence(group_name, workspace=workspace, role=role),
+            )
+        )
+    return out
+
+
+def group_permission_essence(group: str, *, workspace: str | None, role: str) -> dict[str, JSON]:
+    return {
+        "group": group,
+        "scope": "workspace" if workspace is not None else "organization",
+        "workspace": workspace,
+        "role": role,
+    }
 
 
 def _permission(email: str, role: str, *, workspace: str | None) -> Resource:

@@ -125,8 +125,12 @@ def build_plan(
         fold_name(r.key.name) for r in desired.resources if r.key.kind is Kind.WORKSPACE
     }
     managed_workspaces |= {fold_name(e.key.name) for e in inventory if e.key.kind is Kind.WORKSPACE}
+    managed_groups = set(desired.groups) | {
+        fold_name(e.key.name) for e in inventory if e.key.kind is Kind.GROUP
+    }
     changes: list[Change] = []
     revokes: list[tuple[Change, str]] = []
+    in_groups: list[tuple[Change, str]] = []
     unchanged: dict[str, int] = defaultdict(int)
     for m in matches:
         if m.desired is not None:
@@ -139,11 +143,17 @@ def build_plan(
             m.live, inventory, managed_users, managed_workspaces
         ):
             delete = _delete(m.live, inventory, options)
+            if m.live.key.kind in (Kind.GROUP_MEMBER, Kind.GROUP_PERMISSION):
+                in_groups.append((delete, fold_name(str(m.live.essence.get("group")))))
+                continue
             ws = m.live.essence.get("workspace") if m.live.key.kind is Kind.PERMISSION else None
             if ws is None:
                 changes.append(delete)
             else:
                 revokes.append((delete, fold_name(str(ws))))
+        elif m.live is not None and _in_managed_group(m.live, managed_groups, desired):
+            group = fold_name(str(m.live.essence.get("group")))
+            in_groups.append((_delete(m.live, inventory, options), group))
     # A workspace's permissions go with it: a revoke inside a workspace the plan deletes is
     # neither a separate change nor blocked by the permissions prune policy.
     doomed = {
@@ -152,6 +162,16 @@ def build_plan(
         if c.action is Action.DELETE and c.key.kind is Kind.WORKSPACE and c.blocked is None
     }
     changes += [c for c, ws in revokes if ws not in doomed]
+    # Likewise a group's members and roles go with the group (and its roles with a workspace);
+    # while the group's delete is blocked they stay too: the removed document is one decision.
+    gone_groups = {
+        fold_name(c.key.name)
+        for c in changes
+        if c.action is Action.DELETE and c.key.kind is Kind.GROUP
+    }
+    changes += [
+        c for c, group in in_groups if group not in gone_groups and _workspace_of(c) not in doomed
+    ]
     changes += retire_changes(
         gone, inventory, discard=options.discard, finish=options.finish_rotation
     )
@@ -296,12 +316,33 @@ def _is_managed(
     return False
 
 
+def _in_managed_group(obj: Resource, groups: set[str], desired: DesiredResources) -> bool:
+    """A member or role of a group flexctl manages: the group's document declares them all
+    (a SCIM group's members are the identity provider's, never flexctl's)."""
+    group = fold_name(str(obj.essence.get("group", "")))
+    if obj.key.kind is Kind.GROUP_MEMBER:
+        return group in groups and group not in desired.scim_groups
+    if obj.key.kind is Kind.GROUP_PERMISSION:
+        return group in groups or group in desired.scim_groups
+    return False
+
+
+def _workspace_of(change: Change) -> str | None:
+    scope = change.key.name.rpartition("/group:")[0]
+    if change.key.kind is Kind.GROUP_PERMISSION and scope.startswith("workspace:"):
+        return fold_name(scope.removeprefix("workspace:"))
+    return None
+
+
 #: The Organization's ``prune`` key per kind (what a blocked delete tells the user to set).
 _PRUNE_KEY = {
     Kind.REGION: "regions",
     Kind.DATAPLANE: "dataPlanes",
     Kind.WORKSPACE: "workspaces",
     Kind.PERMISSION: "permissions",
+    Kind.GROUP: "groups",
+    Kind.GROUP_MEMBER: "permissions",
+    Kind.GROUP_PERMISSION: "permissions",
 }
 
 

@@ -15,6 +15,9 @@ from reconciler.core.resources import (
     JSON,
     Resource,
     dataplane_key,
+    group_key,
+    group_member_key,
+    group_permission_key,
     permission_key,
     region_key,
     sensitive_digest,
@@ -37,6 +40,10 @@ class LiveSnapshot:
     permissions: Sequence[Payload] = ()
     #: Ids of regions visible but owned by another organisation (managed US/EU...): name -> id.
     managed_regions: Mapping[str, str] = field(default_factory=dict)
+    #: The organisation's groups, every group's members and permissions (``groupId`` each).
+    groups: Sequence[Payload] = ()
+    group_members: Sequence[Payload] = ()
+    group_permissions: Sequence[Payload] = ()
 
 
 def live_resources(snapshot: LiveSnapshot) -> tuple[Resource, ...]:
@@ -104,7 +111,61 @@ def live_resources(snapshot: LiveSnapshot) -> tuple[Resource, ...]:
                 id=perm["permissionId"],
             )
         )
+    out.extend(_group_resources(snapshot, workspace_names))
     return tuple(out)
+
+
+def _group_resources(snapshot: LiveSnapshot, workspace_names: Mapping[str, str]) -> list[Resource]:
+    out: list[Resource] = []
+    names: dict[str, str] = {}
+    for group in snapshot.groups:
+        names[group["groupId"]] = group["name"]
+        out.append(
+            Resource(
+                key=group_key(group["name"]),
+                # Rule: memberCount is derived (members are resources of their own).
+                essence={"name": group["name"], "description": group.get("description")},
+                id=group["groupId"],
+            )
+        )
+    for member in snapshot.group_members:
+        group_name = names.get(member["groupId"])
+        if group_name is None:
+            continue
+        email = str(member["userEmail"]).lower()
+        out.append(
+            Resource(
+                key=group_member_key(group_name, email),
+                essence={"group": group_name, "user": email},
+                # Rule: removing a member takes the user id, not the membership id.
+                id=f"{member['groupId']}/{member['userId']}",
+            )
+        )
+    for perm in snapshot.group_permissions:
+        group_name = names.get(perm["groupId"])
+        if group_name is None:
+            continue
+        workspace: str | None = None
+        if perm.get("workspaceId") is not None:
+            workspace = workspace_names.get(perm["workspaceId"])
+            if workspace is None:
+                continue  # Rule: a workspace we cannot see is not ours.
+        elif perm.get("organizationId") != snapshot.organization_id:
+            continue
+        out.append(
+            Resource(
+                key=group_permission_key(group_name, workspace=workspace),
+                essence={
+                    "group": group_name,
+                    "scope": "workspace" if workspace is not None else "organization",
+                    "workspace": workspace,
+                    "role": perm["permissionType"],
+                },
+                # Rule: deleting one takes the group's id too.
+                id=f"{perm['groupId']}/{perm['permissionId']}",
+            )
+        )
+    return out
 
 
 def workspace_essence(ws: Payload) -> dict[str, JSON]:

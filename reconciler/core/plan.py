@@ -123,16 +123,21 @@ class Pending:
     workspace: str | None = None
     #: The organisation's user whose e-mail is closest, when one is close (a typo).
     did_you_mean: str | None = None
+    #: Set for a membership that waits (``role`` is then ``member``).
+    group: str | None = None
 
     @property
     def reason(self) -> str:
-        said = "no such user yet: the grant waits until they sign in"
+        what = "membership" if self.group is not None else "grant"
+        said = f"no such user yet: the {what} waits until they sign in"
         if self.did_you_mean:
             said += f" (did you mean {self.did_you_mean}?)"
         return said
 
     @property
     def subject(self) -> str:
+        if self.group is not None:
+            return f"add {self.user} to group {self.group}"
         scope = f"workspace {self.workspace}" if self.workspace is not None else "organization"
         return f"grant {self.user} {self.role} in {scope}"
 
@@ -144,7 +149,7 @@ class Pending:
             "role": self.role,
             "workspace": self.workspace,
             "didYouMean": self.did_you_mean,
-        }
+        } | ({"group": self.group} if self.group is not None else {})
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> Pending:
@@ -154,6 +159,7 @@ class Pending:
             role=str(data["role"]),
             workspace=data.get("workspace"),
             did_you_mean=data.get("didYouMean"),
+            group=data.get("group"),
         )
 
 

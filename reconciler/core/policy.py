@@ -10,11 +10,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler.core.plan import Action, Change, Plan
 from reconciler.core.resources import Kind, Resource
+
+#: Kinds that grant access: deleting every one of them is no sign of an emptied config.
+_GRANTS = (Kind.PERMISSION, Kind.GROUP_MEMBER, Kind.GROUP_PERMISSION)
 
 #: Deletes one plan may hold (``--max-deletes``); the plan shows the refusal, apply enforces it.
 DEFAULT_MAX_DELETES = 5
@@ -47,7 +50,7 @@ def check(
     # Ending a rotation deletes an old data plane its replacement stands in for: not a loss.
     deleted_per_kind = Counter(c.key.kind for c in deletes if not c.retire)
     for kind, count in sorted(deleted_per_kind.items()):
-        if kind is not Kind.PERMISSION and count >= 2 and count >= managed_per_kind[kind]:
+        if kind not in _GRANTS and count >= 2 and count >= managed_per_kind[kind]:
             refusals.append(
                 Refusal(
                     f"the plan deletes every managed {kind.value} ({count}); an empty or almost "
@@ -96,7 +99,9 @@ def _access_guards(
                     f"application's own user {own_user_email} (flexctl would lock itself out)"
                 )
             )
-    if before and not admins:
+    groups_before, groups_after = _group_admins(changes, live)
+    before = before or groups_before
+    if before and not admins and not groups_after:
         refusals.append(
             Refusal(
                 "the plan would leave the organization without an organization_admin; keep at "
@@ -104,3 +109,47 @@ def _access_guards(
             )
         )
     return refusals
+
+
+def _group_admins(changes: Sequence[Change], live: Sequence[Resource]) -> tuple[bool, bool]:
+    """(before, after): some group with at least one member holds organization_admin.
+
+    An admin reachable only through a group is an admin (the server's role checks read a
+    user's own permissions and those of its groups). After the plan: roles created, changed
+    or deleted, members added or removed, groups deleted."""
+    members: dict[str, set[str]] = {}
+    admin_roles: dict[str, str] = {}  # role id (or new:key) -> group
+    for r in live:
+        group = str(r.essence.get("group", "")).casefold()
+        if r.key.kind is Kind.GROUP_MEMBER and r.id:
+            members.setdefault(group, set()).add(r.id)
+        elif r.key.kind is Kind.GROUP_PERMISSION and r.id and _org_admin(r.essence):
+            admin_roles[r.id] = group
+    before = any(members.get(g) for g in admin_roles.values())
+    gone_groups = set()
+    for change in changes:
+        essence = change.desired or {}
+        group = str(essence.get("group", "")).casefold()
+        if change.key.kind is Kind.GROUP and change.action is Action.DELETE:
+            gone_groups.add(
+                next(
+                    (str(r.essence["name"]).casefold() for r in live if r.id == change.id),
+                    change.key.name.casefold(),
+                )
+            )
+        elif change.key.kind is Kind.GROUP_MEMBER:
+            if change.action is Action.DELETE:
+                for ids in members.values():
+                    ids.discard(change.id or "")
+            else:
+                members.setdefault(group, set()).add(f"new:{change.key.name}")
+        elif change.key.kind is Kind.GROUP_PERMISSION:
+            admin_roles.pop(change.id or "", None)
+            if change.action is not Action.DELETE and _org_admin(essence):
+                admin_roles[f"new:{change.key.name}"] = group
+    after = any(members.get(g) for g in admin_roles.values() if g not in gone_groups)
+    return before, after
+
+
+def _org_admin(essence: Mapping[str, object]) -> bool:
+    return essence.get("scope") == "organization" and essence.get("role") == "organization_admin"

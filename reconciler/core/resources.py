@@ -27,6 +27,11 @@ class Kind(StrEnum):
     DATAPLANE = "dataplane"
     WORKSPACE = "workspace"
     PERMISSION = "permission"
+    GROUP = "group"
+    #: A user in a group: ``<group>/<email>``.
+    GROUP_MEMBER = "groupmember"
+    #: A group's role: ``workspace:<name>/group:<group>`` or ``organization/group:<group>``.
+    GROUP_PERMISSION = "grouppermission"
 
     @property
     def order(self) -> int:
@@ -40,6 +45,9 @@ class Kind(StrEnum):
             "dataplane": "DataPlane",
             "workspace": "Workspace",
             "permission": "Permission",
+            "group": "Group",
+            "groupmember": "Group",
+            "grouppermission": "Group",
         }[self.value]
 
 
@@ -100,3 +108,17 @@ def workspace_key(name: str) -> ResourceKey:
 def permission_key(*, email: str, workspace: str | None) -> ResourceKey:
     scope = f"workspace:{workspace}" if workspace is not None else "organization"
     return ResourceKey(Kind.PERMISSION, f"{scope}/{email.lower()}")
+
+
+def group_key(name: str) -> ResourceKey:
+    return ResourceKey(Kind.GROUP, name)
+
+
+def group_member_key(group: str, email: str) -> ResourceKey:
+    # E-mails hold no "/", group names may: the e-mail is what follows the last one.
+    return ResourceKey(Kind.GROUP_MEMBER, f"{group}/{email.lower()}")
+
+
+def group_permission_key(group: str, *, workspace: str | None) -> ResourceKey:
+    scope = f"workspace:{workspace}" if workspace is not None else "organization"
+    return ResourceKey(Kind.GROUP_PERMISSION, f"{scope}/group:{group}")

@@ -186,6 +186,10 @@ async def _cycle(
     )
 
 
+#: Kinds that grant access: none of them changes what a data plane runs.
+_ACCESS_KINDS = frozenset({"permission", "group", "groupmember", "grouppermission"})
+
+
 def _clusters_ready(result: CycleResult) -> bool:
     """Converged as far as the clusters see: what is left (a grant waiting for its user, a
     delete held back) changes no data plane the rendered folders point at."""
@@ -196,7 +200,7 @@ def _clusters_ready(result: CycleResult) -> bool:
         result.result == "drift"
         and not left.pending
         and not left.failed
-        and all(o.kind == "permission" or o.action == "delete" for o in left.blocked)
+        and all(o.kind in _ACCESS_KINDS or o.action == "delete" for o in left.blocked)
     )
 
 

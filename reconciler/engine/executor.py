@@ -36,6 +36,7 @@ from reconciler.core.renames import follow_in_inventory
 from reconciler.core.resources import Kind, ResourceKey
 from reconciler.engine.audit import AuditLog
 from reconciler.engine.credmoves import move_credentials, old_document
+from reconciler.engine.group_changes import GroupChanges, group_parents
 from reconciler.engine.ids import IdMap
 from reconciler.engine.payloads import notifications_payload
 from reconciler.engine.store import Journal
@@ -82,7 +83,7 @@ def phases(plan: Plan) -> list[list[Change]]:
     return [groups[k] for k in sorted(groups)]
 
 
-class Executor:
+class Executor(GroupChanges):
     def __init__(
         self,
         *,
@@ -179,6 +180,8 @@ class Executor:
             return [ResourceKey(Kind.REGION, str(essence.get("region", "")))]
         if change.key.kind is Kind.PERMISSION and essence.get("workspace"):
             return [ResourceKey(Kind.WORKSPACE, str(essence["workspace"]))]
+        if change.key.kind in (Kind.GROUP_MEMBER, Kind.GROUP_PERMISSION):
+            return group_parents(change)
         return []
 
     async def _dispatch(self, change: Change) -> str | None:
@@ -192,6 +195,11 @@ class Executor:
             (Kind.WORKSPACE, Action.UPDATE): self._update_workspace,
             (Kind.PERMISSION, Action.CREATE): self._create_permission,
             (Kind.PERMISSION, Action.UPDATE): self._update_permission,
+            (Kind.GROUP, Action.CREATE): self._create_group,
+            (Kind.GROUP, Action.UPDATE): self._update_group,
+            (Kind.GROUP_MEMBER, Action.CREATE): self._add_member,
+            (Kind.GROUP_PERMISSION, Action.CREATE): self._create_group_permission,
+            (Kind.GROUP_PERMISSION, Action.UPDATE): self._update_group_permission,
         }
         if change.action is Action.DELETE:
             await self._delete(change)
@@ -252,6 +260,8 @@ class Executor:
             doc = self._workspaces_exact.get(key.name)
         elif key.kind is Kind.DATAPLANE:
             doc = self._dataplane_doc(key)
+        elif key.kind is Kind.GROUP:
+            doc = self._group_doc(key.name)
         return bool(doc is not None and doc.protect)
 
     async def _create_region(self, change: Change) -> str:
@@ -478,11 +488,18 @@ class Executor:
                 await self.client.delete_dataplane(change.id, label=label)
             elif kind is Kind.WORKSPACE:
                 await self.client.delete_workspace(change.id)
+            elif kind in (Kind.GROUP, Kind.GROUP_MEMBER, Kind.GROUP_PERMISSION):
+                await self._delete_group_object(kind, change.id, change.key.name)
             else:
                 await self.client.delete_permission(change.id)
         except api_errors.NotFoundError:
             pass  # already gone (a retried delete whose first answer was lost)
         self.inventory.forget(change.id)
+        if kind is Kind.GROUP:
+            # Its members and roles went with it (their ids start with the group's).
+            for entry in list(self.inventory):
+                if entry.id.startswith(change.id + "/"):
+                    self.inventory.forget(entry.id)
         if kind is Kind.DATAPLANE:
             doc = self._dataplane_doc_or_none(change.key)
             if doc is not None:

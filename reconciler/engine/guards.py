@@ -22,7 +22,7 @@ from reconciler.core.resources import Kind
 from reconciler.errors import RefusedError
 
 #: Sinks that keep the credentials outside this machine.
-DURABLE_SINKS = "vault, aws-secrets-manager, gcp-secret-manager or kubernetes"
+DURABLE_SINKS = "vault, aws-secrets-manager, gcp-secret-manager, azure-key-vault or kubernetes"
 
 
 def ci_set(env: Mapping[str, str]) -> bool:

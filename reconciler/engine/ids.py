@@ -30,6 +30,7 @@ class IdMap:
     #: Data-plane id -> ``REGION/NAME`` as the refresh saw it (where a rename starts from).
     dataplane_names: dict[str, str] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)  # email -> id
+    groups: dict[str, str] = field(default_factory=dict)  # fold_name -> id
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @staticmethod
@@ -53,6 +54,7 @@ class IdMap:
         for ws in snapshot.workspaces:
             ids.workspaces.setdefault(fold_name(str(ws["name"])), []).append(str(ws["workspaceId"]))
         ids.users = {str(u["email"]).lower(): str(u["id"]) for u in snapshot.users}
+        ids.groups = {fold_name(str(g["name"])): str(g["groupId"]) for g in snapshot.groups}
         return ids
 
     def bind(self, key: ResourceKey, object_id: str) -> None:
@@ -62,6 +64,8 @@ class IdMap:
                 self.regions[name] = object_id
             elif key.kind is Kind.WORKSPACE:
                 self.workspaces[fold_name(key.name)] = [object_id]
+            elif key.kind is Kind.GROUP:
+                self.groups[fold_name(key.name)] = object_id
             elif key.kind is Kind.DATAPLANE:
                 self.dataplanes.setdefault(name, []).append(object_id)
                 region = name.split("/", 1)[0]
@@ -103,6 +107,12 @@ class IdMap:
 
     def dataplanes_in_region(self, region_id: str) -> list[str]:
         return [dp for dp, rid in self.dataplane_region.items() if rid == region_id]
+
+    def group(self, name: str) -> str:
+        found = self.groups.get(fold_name(name))
+        if found is None:
+            raise MissingIdError(f"group {name} does not exist in the control plane")
+        return found
 
     def user(self, email: str) -> str:
         found = self.users.get(email.lower())

@@ -2,7 +2,9 @@
 
 Calls per refresh: 1 organisations + 1 regions + 1 data planes (all the organisation's regions
 at once) + ceil(workspaces/100) + 1 users + 1 permissions call per managed user that exists
-(the API lists another user's permissions only per user). Independent lists run concurrently.
+(the API lists another user's permissions only per user); with groups in the config or the
+inventory, ceil(groups/100) + per group 1 permissions call and ceil(members/100) member pages
+(the API lists them per group only). Independent lists run concurrently.
 
 Workspaces are attributed before anything may adopt, change or prune them: ``GET
 /workspaces`` answers every workspace the application's user can reach, in every
@@ -51,8 +53,10 @@ async def fetch_live(
     users: Iterable[str],
     known_ids: Iterable[str] = (),
     workspace_names: Iterable[str] = (),
+    groups: bool = False,
 ) -> Refresh:
-    """``known_ids``: ids the inventory holds; ``workspace_names``: the declared workspaces."""
+    """``known_ids``: ids the inventory holds; ``workspace_names``: the declared workspaces;
+    ``groups``: read the organisation's groups, their members and permissions too."""
     organizations, regions = await asyncio.gather(
         client.list_organizations(), client.list_regions(organization_id)
     )
@@ -76,9 +80,13 @@ async def fetch_live(
             return []
         return list(await client.list_users(organization_id))
 
-    dps, workspaces, user_list = await asyncio.gather(
-        dataplanes(), client.list_workspaces(), org_users()
+    async def org_groups() -> list[Any]:
+        return list(await client.list_groups(organization_id)) if groups else []
+
+    dps, workspaces, user_list, group_list = await asyncio.gather(
+        dataplanes(), client.list_workspaces(), org_users(), org_groups()
     )
+    members, group_permissions = await _group_contents(client, group_list)
     by_email = _users_by_email(user_list, wanted, organization_id=organization_id)
     present = [by_email[e] for e in wanted if e in by_email]
     permission_lists = await asyncio.gather(
@@ -107,6 +115,9 @@ async def fetch_live(
         users=tuple(present),
         permissions=tuple(permissions),
         managed_regions=managed,
+        groups=tuple(group_list),
+        group_members=tuple(members),
+        group_permissions=tuple(group_permissions),
     )
     return Refresh(
         snapshot=snapshot,
@@ -114,6 +125,18 @@ async def fetch_live(
         unattributed=tuple(foreign),
         org_emails=tuple(sorted(by_email)),
     )
+
+
+async def _group_contents(client: ApiClient, group_list: list[Any]) -> tuple[list[Any], list[Any]]:
+    """Every group's members and permissions (the API lists them per group only)."""
+    ids = [str(g["groupId"]) for g in group_list]
+    member_lists, permission_lists = await asyncio.gather(
+        asyncio.gather(*(client.list_group_members(i) for i in ids)),
+        asyncio.gather(*(client.list_group_permissions(i) for i in ids)),
+    )
+    members = [m for page in member_lists for m in page]
+    permissions = [p for page in permission_lists for p in page]
+    return members, permissions
 
 
 def _users_by_email(

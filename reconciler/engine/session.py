@@ -30,6 +30,7 @@ from reconciler.config.references import check_references
 from reconciler.config.secrets import resolve_secret
 from reconciler.core.desired_resources import DesiredResources, desired_resources
 from reconciler.core.diff import PlanOptions, build_plan
+from reconciler.core.groups import GROUP_KINDS, settle_scim_groups
 from reconciler.core.inventory import Inventory
 from reconciler.core.live_resources import LiveSnapshot, live_resources
 from reconciler.core.pending import split_pending
@@ -242,6 +243,7 @@ async def prepare(
             users=users,
             known_ids=inventory.ids(Kind.WORKSPACE),
             workspace_names=[ws.name for ws in desired.workspaces],
+            groups=bool(desired.groups) or any(e.key.kind in GROUP_KINDS for e in inventory),
         )
     every = live_resources(refresh.snapshot)
     make = sinks_for(desired, ctx)
@@ -252,9 +254,11 @@ async def prepare(
     wanted, pending = split_pending(
         wanted, unknown=refresh.unknown_users, org_emails=refresh.org_emails
     )
+    wanted, scim_notes = settle_scim_groups(wanted, refresh.snapshot)
     warnings = [
         f"an earlier apply did not finish creating {key}; looked up by name" for key in unfinished
     ]
+    warnings += scim_notes
     warnings += recovery.warnings
     credentials = check_credentials(desired, wanted, live, inventory, make)
     # A rotation killed before its new data plane was delivered is carried on.
@@ -265,6 +269,10 @@ async def prepare(
         Kind.DATAPLANE: policy.data_planes,
         Kind.WORKSPACE: policy.workspaces,
         Kind.PERMISSION: policy.permissions,
+        Kind.GROUP: policy.groups,
+        # A membership or a group's role grants access like a user's permission.
+        Kind.GROUP_MEMBER: policy.permissions,
+        Kind.GROUP_PERMISSION: policy.permissions,
     }
     plan = build_plan(
         wanted,
@@ -374,4 +382,4 @@ def settle_auto_regions(wanted: DesiredResources, live: tuple[Resource, ...]) ->
             if actual is not None:
                 res = replace(res, essence={**res.essence, "region": actual})
         settled.append(res)
-    return DesiredResources(resources=tuple(settled), users=wanted.users)
+    return replace(wanted, resources=tuple(settled))

@@ -46,6 +46,7 @@ def _documents(state: DesiredState) -> dict[tuple[str, str], dict[str, Any]]:
     models += [("Region", r.name, r) for r in state.regions]
     models += [("DataPlane", dataplane_key(d), d) for d in state.dataplanes]
     models += [("Workspace", w.name, w) for w in state.workspaces]
+    models += [("Group", g.name, g) for g in state.groups]
     return {(kind, name): model.model_dump(mode="json") for kind, name, model in models}
 
 

@@ -97,9 +97,10 @@ class ChartKeys:
 
     def has(self, path: Sequence[str]) -> bool:
         """The chart reads ``path``: a key, a map of keys, or below a free-form key."""
-        return self.is_map(path) or any(
-            self.info(path[:n]) is not None for n in range(1, len(path) + 1)
-        )
+        if self.is_map(path) or self.info(path) is not None:
+            return True
+        above = (self.info(path[:n]) for n in range(1, len(path)))
+        return any(info is not None and info.type in ("map", "list") for info in above)
 
 
 def _children(keys: Mapping[str, object], path: Sequence[str]) -> list[str]:

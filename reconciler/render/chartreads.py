@@ -22,6 +22,7 @@ Pure: template texts in, reads out; no Helm, no file access.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -55,6 +56,7 @@ class Unknown:
 
 Sym = Root | ValuesPath | DictOf | ListOf | Unknown
 UNKNOWN = Unknown()
+Scope = ChainMap[str, Sym]
 
 
 @dataclass
@@ -77,7 +79,7 @@ def scan(files: Mapping[str, str]) -> Reads:
     for template in templates:
         if _rendered(template):
             walker.root = template.path
-            walker.walk(template.nodes, dot=Root(), top=Root(), scope={})
+            walker.walk(template.nodes, dot=Root(), top=Root(), scope=ChainMap())
     if () in walker.reads.uses:
         raise TemplateSyntaxError("the chart uses .Values whole: its keys cannot be derived")
     return walker.reads
@@ -97,12 +99,12 @@ class _Walker:
 
     # ------------------------------------------------------------------ structure
 
-    def walk(self, nodes: list[Node], *, dot: Sym, top: Sym, scope: dict[str, Sym]) -> None:
-        scope = dict(scope)  # variables declared in a block end with it
+    def walk(self, nodes: list[Node], *, dot: Sym, top: Sym, scope: Scope) -> None:
+        scope = scope.new_child()  # variables declared in a block end with it
         for node in nodes:
             self.node(node, dot=dot, top=top, scope=scope)
 
-    def node(self, node: Node, *, dot: Sym, top: Sym, scope: dict[str, Sym]) -> None:
+    def node(self, node: Node, *, dot: Sym, top: Sym, scope: Scope) -> None:
         kind = node.kind
         if kind == "output":
             assert node.pipe is not None
@@ -111,19 +113,19 @@ class _Walker:
                 self.consume(value, "output")
         elif kind == "if":
             assert node.pipe is not None
-            inner = dict(scope)
+            inner = scope.new_child()
             self.pipeline(node.pipe, dot=dot, top=top, scope=inner)
             self.walk(node.body, dot=dot, top=top, scope=inner)
             self.walk(node.orelse, dot=dot, top=top, scope=scope)
         elif kind == "with":
             assert node.pipe is not None
-            inner = dict(scope)
+            inner = scope.new_child()
             value = self.pipeline(node.pipe, dot=dot, top=top, scope=inner)
             self.walk(node.body, dot=value, top=top, scope=inner)
             self.walk(node.orelse, dot=dot, top=top, scope=scope)
         elif kind == "range":
             assert node.pipe is not None
-            inner = dict(scope)
+            inner = scope.new_child()
             value = self.pipeline(node.pipe, dot=dot, top=top, scope=inner, declare=False)
             self.consume(value, "range")  # every element, whatever it holds, is used
             for name in node.pipe.decl:
@@ -152,7 +154,7 @@ class _Walker:
         if key in self.seen:
             return
         self.seen.add(key)
-        self.walk(body, dot=arg, top=arg, scope={})
+        self.walk(body, dot=arg, top=arg, scope=ChainMap())
 
     # ------------------------------------------------------------------ pipelines
 
@@ -162,7 +164,7 @@ class _Walker:
         *,
         dot: Sym,
         top: Sym,
-        scope: dict[str, Sym],
+        scope: Scope,
         declare: bool = True,
     ) -> Sym:
         value: Sym | None = None
@@ -171,8 +173,22 @@ class _Walker:
         assert value is not None
         if declare and pipe.decl:
             for name in pipe.decl:
-                scope[name] = value if len(pipe.decl) == 1 else UNKNOWN
+                new = value if len(pipe.decl) == 1 else UNKNOWN
+                if pipe.assign:
+                    self.assign(scope, name, new)
+                else:
+                    scope[name] = new
         return value
+
+    def assign(self, scope: Scope, name: str, value: Sym) -> None:
+        """``$x = ...``: in the block that declared ``$x``. Its earlier value may still be
+        what a later read sees (the assignment sits in an ``if``): it counts as used whole."""
+        for layer in scope.maps:
+            if name in layer:
+                self.consume(layer[name], "reassigned")
+                layer[name] = value
+                return
+        scope[name] = value
 
     def command(
         self,
@@ -181,7 +197,7 @@ class _Walker:
         piped: Sym | None,
         dot: Sym,
         top: Sym,
-        scope: dict[str, Sym],
+        scope: Scope,
     ) -> Sym:
         head = terms[0]
         if head.kind != "ident" or head.text in ("nil", "true", "false"):
@@ -222,7 +238,7 @@ class _Walker:
                 return UNKNOWN
         return value
 
-    def operand(self, term: Term, *, dot: Sym, top: Sym, scope: dict[str, Sym]) -> Sym:
+    def operand(self, term: Term, *, dot: Sym, top: Sym, scope: Scope) -> Sym:
         if term.kind == "pipe":
             assert term.pipe is not None
             return self.pipeline(term.pipe, dot=dot, top=top, scope=scope)

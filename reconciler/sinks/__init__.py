@@ -84,6 +84,12 @@ def sink_for(
 
         assert sink.gcp_secret_manager is not None  # the model requires it
         return ManagedSink(ctx, GcpSecretManagerBackend(ctx, sink.gcp_secret_manager))
+    if sink.type is SinkType.AZURE_KEY_VAULT:
+        from reconciler.sinks.azure_kv import AzureKeyVaultBackend
+        from reconciler.sinks.managed import ManagedSink
+
+        assert sink.azure_key_vault is not None  # the model requires it
+        return ManagedSink(ctx, AzureKeyVaultBackend(ctx, sink.azure_key_vault))
     if sink.type is SinkType.ENV_FILE:
         assert sink.path is not None  # the model requires it
         return EnvFileSink(ctx, state_dir.path(sink.path), state_dir=state_dir)

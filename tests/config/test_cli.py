@@ -17,7 +17,9 @@ REPO = EXAMPLE.parents[1]
 def test_validate_valid(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(EXAMPLE)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("valid: 1 organization, 2 regions, 2 data planes, 3 workspaces (digest ")
+    assert out.startswith(
+        "valid: 1 organization, 2 regions, 2 data planes, 3 workspaces, 1 group (digest "
+    )
     assert out.endswith("…)\n")
 
 
@@ -25,7 +27,13 @@ def test_validate_valid_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(EXAMPLE), "--output", "json"]) == 0
     body = json.loads(capsys.readouterr().out)
     assert body["valid"] is True
-    assert body["counts"] == {"organizations": 1, "regions": 2, "dataplanes": 2, "workspaces": 3}
+    assert body["counts"] == {
+        "organizations": 1,
+        "regions": 2,
+        "dataplanes": 2,
+        "workspaces": 3,
+        "groups": 1,
+    }
     assert len(body["digest"]) == 64
 
 

@@ -47,7 +47,7 @@ def test_a_flexctlignore_pattern_excludes_a_folder_of_helm_releases(example_copy
     # Without the ignore file each HelmRelease is an error ...
     assert errors(example_copy) == [
         f"{example_copy}/fleet/dp-{n}/helmrelease.yaml:2:7: error: unknown kind 'HelmRelease' "
-        "(one of DataPlane, Organization, Region, Workspace)"
+        "(one of DataPlane, Group, Organization, Region, Workspace)"
         for n in range(4)
     ]
     # ... with it, the folder is not config.
@@ -66,7 +66,7 @@ def test_flexctlignore_matches_files_and_negations_like_git(example_copy: Path) 
     (example_copy / ".flexctlignore").write_text("/ci.yaml\nnotes/*\n!notes/keep.yaml\n")
     assert errors(example_copy) == [
         f"{example_copy}/notes/keep.yaml:2:7: error: unknown kind 'ConfigMap' "
-        "(one of DataPlane, Organization, Region, Workspace)"
+        "(one of DataPlane, Group, Organization, Region, Workspace)"
     ]
 
 

@@ -20,9 +20,12 @@ def test_example_loads() -> None:
     assert [r.name for r in state.regions] == ["aws-ap-southeast-2", "aws-us-east-1"]
     assert [d.name for d in state.dataplanes] == ["ap-southeast-2-primary", "us-east-1-primary"]
     assert [w.name for w in state.workspaces] == ["au-analytics", "marketing-eu", "us-analytics"]
+    assert [(g.name, g.members) for g in state.groups] == [
+        ("data-eng-us", ["data-eng-us@acme.example", "analyst@acme.example"])
+    ]
     source = state.source("Workspace", "au-analytics")
-    assert str(source.position) == f"{EXAMPLE}/workspaces/analytics.yaml:27:1"
-    assert str(source.at("access", 0, "role")) == f"{EXAMPLE}/workspaces/analytics.yaml:38:5"
+    assert str(source.position) == f"{EXAMPLE}/workspaces/analytics.yaml:30:1"
+    assert str(source.at("access", 0, "role")) == f"{EXAMPLE}/workspaces/analytics.yaml:41:5"
     assert state.source("DataPlane", "aws-us-east-1/us-east-1-primary").at("cluster").line == 11
 
 

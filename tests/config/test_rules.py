@@ -37,6 +37,8 @@ RULE_CASES = {
     ],
     "one_role_per_user": ["duplicate-access-entry"],
     "no_redundant_grants": ["redundant-workspace-grant"],
+    "group_grants_resolve": ["group-references-unknown", "redundant-group-grant"],
+    "no_redundant_group_grants": ["redundant-group-grant"],
     "distinct_install_targets": ["same-name-dataplanes-in-two-regions-and-same-target"],
     "distinct_sink_targets": [
         "sink-env-file-shared",

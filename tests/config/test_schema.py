@@ -33,13 +33,13 @@ def _example_documents() -> list[Any]:
     ]
 
 
-@pytest.mark.parametrize("index", range(8))
+@pytest.mark.parametrize("index", range(9))
 def test_example_documents_match_the_combined_schema(index: int) -> None:
     import json
 
     schema = json.loads((SCHEMAS / COMBINED).read_text())
     documents = _example_documents()
-    assert len(documents) == 8
+    assert len(documents) == 9
     jsonschema.Draft202012Validator(schema).validate(documents[index])
 
 

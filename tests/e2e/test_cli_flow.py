@@ -24,7 +24,7 @@ def applied(cli: Cli) -> None:
     cli.add_users(*EXAMPLE_USERS)
     result = cli("apply", "config", "--embedded", "--yes")
     assert result.code == 0, result.err
-    assert result.body.splitlines()[-1] == "Apply complete: 14 applied, 2 adopted."
+    assert result.body.splitlines()[-1] == "Apply complete: 19 applied, 2 adopted."
 
 
 def test_plan_apply_and_the_second_plan_is_empty(cli: Cli) -> None:
@@ -32,17 +32,17 @@ def test_plan_apply_and_the_second_plan_is_empty(cli: Cli) -> None:
     assert before.code == 2
     assert before.body.splitlines()[0] == "+ region aws-ap-southeast-2"
     assert before.body.splitlines()[-1] == (
-        "Plan: 7 to create, 0 to update, 0 to delete, 0 to rotate. 0 blocked. 7 pending. "
-        "0 unchanged. 5 API calls."
+        "Plan: 10 to create, 0 to update, 0 to delete, 0 to rotate. 0 blocked. 9 pending. "
+        "0 unchanged. 6 API calls."
     )
     cli.add_users(*EXAMPLE_USERS)
     done = cli("apply", "config", "--embedded", "--yes")
     assert done.code == 0, done.err
-    assert "Apply complete: 14 applied, 2 adopted." in done.out
+    assert "Apply complete: 19 applied, 2 adopted." in done.out
     assert "Rendered 2 data-plane folder(s) into .flexctl/rendered" in done.out
     after = cli("plan", "config", "--embedded", "--detailed-exitcode")
     assert after.code == 0
-    assert after.body.startswith("No changes. Live state matches the config. (14 unchanged, ")
+    assert after.body.startswith("No changes. Live state matches the config. (19 unchanged, ")
     # An edit shows as a field-level update, exit 2, and apply converges it.
     edit(cli.config / "regions/aws-ap-southeast-2.yaml", "enabled: true", "enabled: false")
     changed = cli("plan", "config", "--embedded", "--detailed-exitcode")
@@ -88,7 +88,7 @@ def test_a_saved_plan_applies(cli: Cli) -> None:
     saved = cli("plan", "config", "--embedded", "--out", "plan.json")
     assert saved.code == 0
     plan = json.loads((cli.root / "plan.json").read_text())
-    assert plan["summary"] == {"create": 12, "delete": 0, "rotate": 0, "update": 2}
+    assert plan["summary"] == {"create": 17, "delete": 0, "rotate": 0, "update": 2}
     done = cli("apply", "plan.json", "--embedded")
     assert done.code == 0, done.err
     assert cli("plan", "config", "--embedded", "--detailed-exitcode").code == 0

@@ -18,12 +18,12 @@ REFUSAL = (
     "aws-ap-southeast-2/ap-southeast-2-primary: its one-time credentials would go to the file "
     "sink on this machine's disk, lost when this run's machine goes away; set credentials.type "
     "(or the Organization's default credentials) to vault, aws-secrets-manager, "
-    "gcp-secret-manager or kubernetes\n"
+    "gcp-secret-manager, azure-key-vault or kubernetes\n"
     "  config/dataplanes/aws-us-east-1.yaml:30:1: dataplane "
     "aws-us-east-1/us-east-1-primary: its one-time credentials would go to the file sink on "
     "this machine's disk, lost when this run's machine goes away; set credentials.type (or "
     "the Organization's default credentials) to vault, aws-secrets-manager, "
-    "gcp-secret-manager or kubernetes\n"
+    "gcp-secret-manager, azure-key-vault or kubernetes\n"
 )
 
 

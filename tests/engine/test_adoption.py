@@ -57,7 +57,7 @@ def test_objects_made_through_the_api_are_adopted_not_recreated(world: World) ->
     ):
         assert existing not in keys  # already as declared: nothing to do but record it
     assert keys[f"dataplane {US_DP}"] == ("rotate", f"run with --rotate {US_DP}")
-    assert plan.counts() == {"create": 8, "update": 2, "delete": 0, "rotate": 0}
+    assert plan.counts() == {"create": 13, "update": 2, "delete": 0, "rotate": 0}
     result = asyncio.run(world.converge())
     # region, data plane, workspace, permission, and the org roles of auditor and platform-admin
     # (organization_member from sign-in, updated to the declared role)

@@ -90,6 +90,12 @@ def rendered_reads_the_sink(
     assert note in files["README.md"]
     assert data["DATAPLANE_CLIENT_SECRET"] not in "".join(files.values())
 
+    assert accepted(world, data)
+
+
+def accepted(world: World, data: dict[str, str]) -> bool:
+    """The control plane gives a token for the client id / secret the sink holds."""
+
     async def token_ok() -> bool:
         async with world.connection() as conn:
             return await conn.client.dataplane_token(
@@ -98,7 +104,7 @@ def rendered_reads_the_sink(
                 client_secret=data["DATAPLANE_CLIENT_SECRET"],
             )
 
-    assert asyncio.run(token_ok())
+    return asyncio.run(token_ok())
 
 
 def test_refused_write_rolls_the_dataplane_back(world: World, openbao: OpenBao) -> None:
@@ -164,19 +170,11 @@ def test_a_rotation_whose_sink_refuses_the_write_keeps_the_old_dataplane_working
     assert asyncio.run(_live_dataplanes(world)) == ["ap-southeast-2-primary", "us-east-1-primary"]
     assert stored() == before  # the sink still holds the old data plane's credentials
 
-    async def accepted(data: dict[str, str]) -> bool:
-        async with world.connection() as conn:
-            return await conn.client.dataplane_token(
-                conn.dataplane_token_url,
-                client_id=data["DATAPLANE_CLIENT_ID"],
-                client_secret=data["DATAPLANE_CLIENT_SECRET"],
-            )
-
-    assert asyncio.run(accepted(before))
+    assert accepted(world, before)
     # Once the sink takes writes again, the rotation goes through: new credentials stored,
     # still two data planes at most (the old one retiring until verify sees the new ones).
     world.env["BAO_TOKEN"] = openbao.root_token
     asyncio.run(world.converge(rotate=frozenset({"aws-us-east-1/us-east-1-primary"})))
     after = stored()
     assert after["DATAPLANE_ID"] != before["DATAPLANE_ID"]
-    assert asyncio.run(accepted(after)) and asyncio.run(accepted(before))
+    assert accepted(world, after) and accepted(world, before)

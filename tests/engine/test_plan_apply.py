@@ -29,6 +29,11 @@ ALL_CREATES = [
     ("create", "permission workspace:marketing-eu/marketing-lead@acme.example", ""),
     ("create", "permission workspace:us-analytics/analyst@acme.example", ""),
     ("create", "permission workspace:us-analytics/data-eng-us@acme.example", ""),
+    ("create", "group data-eng-us", ""),
+    ("create", "groupmember data-eng-us/analyst@acme.example", ""),
+    ("create", "groupmember data-eng-us/data-eng-us@acme.example", ""),
+    ("create", "grouppermission organization/group:data-eng-us", ""),
+    ("create", "grouppermission workspace:us-analytics/group:data-eng-us", ""),
 ]
 
 
@@ -46,11 +51,19 @@ def test_plan_shows_creates_apply_converges_and_the_next_plan_is_empty(world: Wo
     second = run(world.prepare())
     assert second.plan.changes == ()
     assert not second.plan.has_changes
-    assert second.plan.unchanged == {"dataplane": 2, "permission": 7, "region": 2, "workspace": 3}
+    assert second.plan.unchanged == {
+        "dataplane": 2,
+        "group": 1,
+        "groupmember": 2,
+        "grouppermission": 2,
+        "permission": 7,
+        "region": 2,
+        "workspace": 3,
+    }
     assert (
         render(second.plan, "text")
         .splitlines()[-1]
-        .startswith("No changes. Live state matches the config. (14 unchanged, ")
+        .startswith("No changes. Live state matches the config. (19 unchanged, ")
     )
 
 

@@ -94,6 +94,10 @@ def test_no_op_plan_at_1000_workspaces_counts_calls_per_endpoint(world: World) -
         "GET /dataplanes": 1,
         "GET /users": 1,
         "GET /permissions": distinct_users,
+        # The example's one group: the groups page, its members, its roles.
+        "GET /groups": 1,
+        "GET /groups/{groupId}/members": 1,
+        "GET /groups/{groupId}/permissions": 1,
     }
-    assert pages + 4 + distinct_users <= api <= pages + 3 + window + distinct_users
+    assert pages + 7 + distinct_users <= api <= pages + 6 + window + distinct_users
     assert plan.unchanged["permission"] == WORKSPACES * USERS_PER_WORKSPACE + 7  # type: ignore[attr-defined]

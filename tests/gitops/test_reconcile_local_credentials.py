@@ -28,5 +28,5 @@ def test_heal_in_ci_refuses_file_sinks_until_allowed(
     assert flexctl(*argv, "--allow-local-credentials") == 0
     healed = capsys.readouterr().out
     # Everything but the grants of users who have not signed in yet (those wait: drift).
-    assert "changes=7 applied=7" in healed
+    assert "changes=10 applied=10" in healed
     assert len(list(Path(".flexctl").glob("credentials/*"))) == 2

@@ -94,6 +94,7 @@ def test_keys_the_templates_read() -> None:
     # Free-form (used whole by toYaml / range): any content below is accepted.
     assert keys.info(("workloadLauncher", "nodeSelector")).type == "map"  # type: ignore[union-attr]
     assert keys.has(("workloadLauncher", "nodeSelector", "kubernetes.io/os"))
+    assert not keys.has(("storage", "s3", "region", "below-a-string"))
     assert keys.info(("secretsManager", "awsSecretManager", "tags")).type == "list"  # type: ignore[union-attr]
     # Only the chart's own Secret reads it: an inline credential.
     assert keys.info(("dataPlane", "clientSecret")).sensitive  # type: ignore[union-attr]

@@ -42,6 +42,14 @@ def test_variables_bound_to_values() -> None:
     assert uses["java.opts"] == {"join"}
 
 
+def test_a_reassigned_variable_counts_its_earlier_value_as_used_whole() -> None:
+    read, uses = _reads(
+        a_yaml="{{ $x := .Values.a }}{{ if .Values.c }}{{ $x = .Values.b }}{{ end }}{{ $x.f }}"
+    )
+    assert read == {"a", "b", "b.f", "c"}
+    assert uses == {"a": {"reassigned"}, "b.f": {"output"}}
+
+
 def test_range_uses_the_value_whole() -> None:
     read, uses = _reads(a_yaml="{{ range $k, $v := .Values.tags }}{{ $k }}={{ $v.deep }}{{ end }}")
     assert read == {"tags"}

@@ -149,6 +149,7 @@ class Case:
     overrides: Mapping[str, Any] | None = None
     #: A second data plane in the same namespace.
     two_in_namespace: bool = False
+    chart: str = "1.8.1"
 
 
 CASES: dict[str, Case] = {
@@ -183,10 +184,40 @@ CASES: dict[str, Case] = {
         },
     ),
     "two-in-one-namespace": Case(two_in_namespace=True, storage="gcs"),
+    # Each packaged 2.x line, across the storage and secrets-manager families.
+    **{
+        f"chart-{version}-{name}": Case(chart=version, **kwargs)
+        for version in ("2.0.1", "2.1.1", "2.2.0")
+        for name, kwargs in {
+            "s3-aws": {},
+            "gcs-google": {"storage": "gcs", "secrets_manager": "google-key"},
+            "azure-argocd": {
+                "storage": "azure",
+                "secrets_manager": "azure-client-secret",
+                "engine": "argocd",
+            },
+            "minio-vault-external": {
+                "storage": "minio",
+                "secrets_manager": "vault-token",
+                "delivery": "external",
+            },
+            "instance-profile-shared": {
+                "storage": "s3-instance-profile",
+                "secrets_manager": "aws-instance-profile",
+                "two_in_namespace": True,
+            },
+        }.items()
+    },
     "two-in-one-namespace-argocd": Case(
         two_in_namespace=True, engine="argocd", delivery="external", storage="s3-instance-profile"
     ),
 }
+
+
+def _buckets(case: Case) -> dict[str, str]:
+    if case.chart.startswith("1."):
+        return BUCKETS
+    return {**BUCKETS, "auditLogging": "acme-audit"}  # read (and required) from chart 2.0
 
 
 def _dataplane(name: str, case: Case) -> dict[str, Any]:
@@ -196,6 +227,7 @@ def _dataplane(name: str, case: Case) -> dict[str, Any]:
         "name": name,
         "region": "aws-eu",
         "cluster": {"kubeContext": "prod-eu", "namespace": "airbyte", "releaseName": name},
+        "chartVersion": case.chart,
     }
     if case.delivery == "vault-sink":
         doc["credentials"] = VAULT_SINK
@@ -214,7 +246,7 @@ def write_case(case: Case, root: Path) -> Path:
         "organizationId": "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f",
         "airbyteUrl": URL,
         "secretsManager": SECRETS_MANAGERS[case.secrets_manager],
-        "defaultStorage": {"buckets": BUCKETS, **STORAGES[case.storage]},
+        "defaultStorage": {"buckets": _buckets(case), **STORAGES[case.storage]},
         "gitops": {"engine": case.engine},
     }
     if case.delivery == "external":
@@ -391,6 +423,8 @@ _BLOCK_ATTR = {
 
 def _configured_as_the_config_says(r: Rendered) -> None:
     value = r.release.value
+    label = r.release.deployment["metadata"]["labels"]["helm.sh/chart"]
+    assert label == f"airbyte-data-plane-{r.dataplane.chart_version}"  # the package asked for
     assert value("AIRBYTE_URL") == URL
     assert value("INTERNAL_API_HOST") == URL
     assert value("CONTROL_PLANE_TOKEN_ENDPOINT") == f"{URL}/api/v1/dataplanes/token"
@@ -411,6 +445,8 @@ def _storage_is_the_configs(r: Rendered) -> None:
     assert value("STORAGE_BUCKET_STATE") == buckets.state
     assert value("STORAGE_BUCKET_WORKLOAD_OUTPUT") == buckets.workload_output
     assert value("STORAGE_BUCKET_ACTIVITY_PAYLOAD") == buckets.activity_payload
+    if not r.dataplane.chart_version.startswith("1."):
+        assert value("STORAGE_BUCKET_AUDIT_LOGGING") == buckets.audit_logging
     if storage.type is StorageType.S3:
         assert storage.s3 is not None
         assert value("AWS_DEFAULT_REGION") == storage.s3.region
@@ -418,7 +454,7 @@ def _storage_is_the_configs(r: Rendered) -> None:
     elif storage.type is StorageType.MINIO:
         assert storage.minio is not None
         assert value("MINIO_ENDPOINT") == storage.minio.endpoint
-        # The chart's name for it; the launcher reads S3_PATH_STYLE_ACCESS (a chart bug).
+        # The chart's name for it (the launcher's application.yml names S3_PATH_STYLE_ACCESS).
         assert value("S3_PATH_STYLE") == str(storage.minio.s3_path_style_access).lower()
 
 

@@ -5,10 +5,13 @@
 - ``aws_env``: monkeypatched standard AWS variables pointing boto3 at that server.
 - ``openbao``: an OpenBao dev server (KV v2 at ``secret/``) with its root token.
 - ``gcpsm``: the local Google Secret Manager emulation (in-process, ``gcpsm.py``).
+- ``azurekv``: the local Azure Key Vault + Entra ID emulation over HTTPS (in-process,
+  ``azurekv.py``), one per test, its certificate trusted through ``REQUESTS_CA_BUNDLE``.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from .azurekv import AzureKeyVault, certificate
+from .azurekv import serve as serve_azurekv
 from .gcpsm import GcpSecretManager
 from .gcpsm import serve as serve_gcpsm
 from .procs import Server, find_binary, free_port, start
@@ -90,3 +95,21 @@ def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
 def gcpsm() -> Iterator[GcpSecretManager]:
     """The local Secret Manager emulation (tests/servers/gcpsm.py): no real server exists."""
     yield from serve_gcpsm()
+
+
+@pytest.fixture(scope="session")
+def azurekv_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return certificate(tmp_path_factory.mktemp("azurekv"))
+
+
+@pytest.fixture
+def azurekv(
+    azurekv_certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[AzureKeyVault]:
+    """A fresh Key Vault emulation (tests/servers/azurekv.py: no local server exists), its
+    certificate trusted by the SDK's HTTP stack, no ambient Azure login in the environment."""
+    for name in list(os.environ):
+        if name.startswith(("AZURE_", "IDENTITY_", "MSI_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(azurekv_certificate[0]))
+    yield from serve_azurekv(*azurekv_certificate)

@@ -25,13 +25,14 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from .jsonhttp import JsonHandler, StateServer, run
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 ADMIN = "admin"
@@ -122,36 +123,13 @@ class GcpSecretManager:
         return secret.versions[-1] if secret and secret.versions else None
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the tests assert on ``calls``."""
-
-    def _answer(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+class _Handler(JsonHandler):
+    server: StateServer
 
     def _error(self, status: int, code: str, message: str) -> None:
         self._answer(status, {"error": {"code": status, "message": message, "status": code}})
 
-    def _body(self) -> bytes:
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-    def do_POST(self) -> None:
-        self._api("POST")
-
-    def do_GET(self) -> None:
-        self._api("GET")
-
-    def do_DELETE(self) -> None:
-        self._api("DELETE")
-
-    def _api(self, method: str) -> None:
+    def _route(self, method: str) -> None:
         state = self.server.state
         url = urlsplit(self.path)
         body = self._body() if method == "POST" else b""
@@ -231,23 +209,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(200, {})
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    state: GcpSecretManager
-
-
 def serve() -> Iterator[GcpSecretManager]:
     """Run the emulation until the generator is closed."""
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.state = GcpSecretManager(f"http://127.0.0.1:{server.server_address[1]}")
-    thread = threading.Thread(target=server.serve_forever, name="gcpsm", daemon=True)
-    thread.start()
-    try:
-        yield server.state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    yield from run(_Handler, lambda url, _port: GcpSecretManager(url), name="gcpsm")
 
 
 def write_key(path: Path, info: dict[str, str]) -> Path:

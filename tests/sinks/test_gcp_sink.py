@@ -14,14 +14,12 @@ import pytest
 
 from reconciler.config.models import CredentialSink, GcpSecretManagerSink, SinkType
 from reconciler.errors import SinkError
-from reconciler.sinks import DataplaneCredentials, sink_for
+from reconciler.sinks import DataplaneCredentials
 from reconciler.sinks.managed import ManagedSink
-from reconciler.statedir import StateDir
-from tests.render.conftest import load
 from tests.servers.gcpsm import ACCESSOR, ADMIN, GcpSecretManager, write_key
 from tests.servers.procs import free_port
 
-from .test_managed_sinks import CREDS, EXPECTED, SECRET, Tampered
+from .test_managed_sinks import CREDS, EXPECTED, SECRET, Tampered, managed_sink
 
 DP = "DataPlane aws-us-east-1/us-east-1-primary"
 
@@ -29,14 +27,7 @@ DP = "DataPlane aws-us-east-1/us-east-1-primary"
 def _sink(tmp_path: Path, endpoint: str, env: dict[str, str], **kw: object) -> ManagedSink:
     config = GcpSecretManagerSink.model_validate({"endpoint": endpoint, **kw})
     sink = CredentialSink(type=SinkType.GCP_SECRET_MANAGER, gcp_secret_manager=config)
-    desired = load("example")
-    dataplane = next(dp for dp in desired.dataplanes if dp.name == "us-east-1-primary")
-    dataplane = dataplane.model_copy(update={"credentials": sink})
-    made = sink_for(
-        desired, dataplane, state_dir=StateDir(tmp_path / "state"), env=env, config_dir=tmp_path
-    )
-    assert isinstance(made, ManagedSink)
-    return made
+    return managed_sink(tmp_path, sink, env)
 
 
 def _project() -> str:

@@ -38,11 +38,14 @@ EXPECTED = {
 }
 
 
-def _sink(tmp_path: Path, sink: CredentialSink, env: dict[str, str]) -> ManagedSink:
+def managed_sink(tmp_path: Path, sink: CredentialSink, env: dict[str, str]) -> ManagedSink:
+    """The example's us-east-1-primary with ``sink``; ``{file:}`` references from tmp_path."""
     desired = load("example")
     dataplane = next(dp for dp in desired.dataplanes if dp.name == "us-east-1-primary")
     dataplane = dataplane.model_copy(update={"credentials": sink})
-    made = sink_for(desired, dataplane, state_dir=StateDir(tmp_path / "state"), env=env)
+    made = sink_for(
+        desired, dataplane, state_dir=StateDir(tmp_path / "state"), env=env, config_dir=tmp_path
+    )
     assert isinstance(made, ManagedSink)
     return made
 
@@ -59,7 +62,7 @@ def _token_auth() -> VaultAuth:
 
 def test_vault_token_write_read_delete(tmp_path: Path, openbao: OpenBao) -> None:
     base = f"flexctl-{uuid.uuid4().hex[:8]}"
-    sink = _sink(
+    sink = managed_sink(
         tmp_path,
         _vault(openbao.url, f"{base}/{{region}}/{{dataplane}}", _token_auth()),
         {"BAO_TOKEN": openbao.root_token},
@@ -92,7 +95,7 @@ def test_vault_approle(tmp_path: Path, openbao: OpenBao) -> None:
     auth = VaultAuth.model_validate(
         {"method": "approle", "roleId": {"env": "ROLE"}, "secretId": {"env": "SID"}, "mount": mount}
     )
-    sink = _sink(
+    sink = managed_sink(
         tmp_path,
         _vault(openbao.url, f"{base}/{{dataplane}}", auth),
         {"ROLE": role_id, "SID": secret_id},
@@ -109,7 +112,7 @@ def test_vault_approle(tmp_path: Path, openbao: OpenBao) -> None:
 
 def test_vault_permission_refused_names_sink_and_path(tmp_path: Path, openbao: OpenBao) -> None:
     token = token_with_policy(openbao, READ_ONLY)
-    sink = _sink(
+    sink = managed_sink(
         tmp_path, _vault(openbao.url, "ro/{dataplane}", _token_auth()), {"BAO_TOKEN": token}
     )
     with pytest.raises(SinkError) as info:
@@ -123,7 +126,9 @@ def test_vault_permission_refused_names_sink_and_path(tmp_path: Path, openbao: O
 
 def test_vault_unreachable_fails_fast_with_the_url(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    sink = _sink(tmp_path, _vault(url, "x/{dataplane}", _token_auth()), {"BAO_TOKEN": "t-0000"})
+    sink = managed_sink(
+        tmp_path, _vault(url, "x/{dataplane}", _token_auth()), {"BAO_TOKEN": "t-0000"}
+    )
     with pytest.raises(SinkError) as info:
         sink.read()
     assert str(info.value) == (
@@ -132,7 +137,7 @@ def test_vault_unreachable_fails_fast_with_the_url(tmp_path: Path) -> None:
 
 
 def test_missing_auth_reference_is_named(tmp_path: Path, openbao: OpenBao) -> None:
-    sink = _sink(tmp_path, _vault(openbao.url, "x/{dataplane}", _token_auth()), {})
+    sink = managed_sink(tmp_path, _vault(openbao.url, "x/{dataplane}", _token_auth()), {})
     with pytest.raises(SinkError, match="environment variable BAO_TOKEN is not set"):
         sink.read()
 
@@ -152,7 +157,7 @@ class Tampered:
 
 
 def test_different_read_back_is_an_error(tmp_path: Path, openbao: OpenBao) -> None:
-    sink = _sink(
+    sink = managed_sink(
         tmp_path,
         _vault(openbao.url, "rb/{dataplane}", _token_auth()),
         {"BAO_TOKEN": openbao.root_token},
@@ -178,7 +183,7 @@ def _aws(name: str, **kw: object) -> CredentialSink:
 def test_aws_write_read_overwrite_delete(tmp_path: Path, aws_env: str) -> None:
     base = f"flexctl-{uuid.uuid4().hex[:8]}"
     kms = boto3.client("kms", endpoint_url=aws_env).create_key()["KeyMetadata"]["KeyId"]
-    sink = _sink(
+    sink = managed_sink(
         tmp_path, _aws(f"{base}/{{region}}/{{dataplane}}", kmsKeyId=kms, tags={"team": "data"}), {}
     )
     name = f"{base}/aws-us-east-1/us-east-1-primary"
@@ -200,7 +205,7 @@ def test_aws_write_read_overwrite_delete(tmp_path: Path, aws_env: str) -> None:
 
 def test_aws_unreachable_endpoint_fails_fast_with_the_url(tmp_path: Path, aws_env: str) -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    sink = _sink(tmp_path, _aws("x/{dataplane}", endpointUrl=url), {})
+    sink = managed_sink(tmp_path, _aws("x/{dataplane}", endpointUrl=url), {})
     with pytest.raises(SinkError) as info:
         sink.write(CREDS)
     assert str(info.value) == (
@@ -215,7 +220,7 @@ def test_aws_refused_write_is_named(tmp_path: Path, aws_env: str) -> None:
     sm = boto3.client("secretsmanager", endpoint_url=aws_env)
     sm.create_secret(Name=f"{base}/us-east-1-primary", SecretString="{}")
     sm.delete_secret(SecretId=f"{base}/us-east-1-primary", RecoveryWindowInDays=7)
-    sink = _sink(tmp_path, _aws(f"{base}/{{dataplane}}"), {})
+    sink = managed_sink(tmp_path, _aws(f"{base}/{{dataplane}}"), {})
     with pytest.raises(SinkError) as info:
         sink.write(CREDS)
     # moto accepts the put and refuses the read back; AWS refuses the put: both are named.

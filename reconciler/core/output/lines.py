@@ -108,16 +108,42 @@ def _permission_subject(change: Change) -> tuple[str, str]:
 
 def _permission_view(change: Change) -> tuple[str, tuple[FieldChange, ...]]:
     user, scope = _permission_subject(change)
+    return _role_sentence(change, user, scope)
+
+
+def _role_sentence(change: Change, who: str, scope: str) -> tuple[str, tuple[FieldChange, ...]]:
+    """ "grant WHO ROLE in SCOPE", "revoke WHO in SCOPE" or "WHO: OLD → NEW in SCOPE"."""
     role = (change.desired or {}).get("role")
     if change.action is Action.CREATE:
-        return f"grant {user} {role} {scope}", ()
+        return f"grant {who} {role} {scope}", ()
     if change.action is Action.DELETE:
-        return f"revoke {user} {scope}", change.fields
+        return f"revoke {who} {scope}", change.fields
     role_change = next((f for f in change.fields if f.path == "role"), None)
     rest = tuple(f for f in change.fields if f is not role_change)
     if role_change is None:
-        return f"{user} {scope}", rest
-    return f"{user}: {role_change.old} {ARROW} {role_change.new} {scope}", rest
+        return f"{who} {scope}", rest
+    return f"{who}: {role_change.old} {ARROW} {role_change.new} {scope}", rest
+
+
+def _group_view(change: Change) -> tuple[str, tuple[FieldChange, ...]]:
+    """Memberships and group roles in words, from the key (deletes carry no essence)."""
+    name = change.key.name
+    if change.key.kind is Kind.GROUP_MEMBER:
+        group, _, user = name.rpartition("/")
+        if change.action is Action.DELETE:
+            return f"remove {user} from group {group}", change.fields
+        return f"add {user} to group {group}", ()
+    scope_part, _, group = name.rpartition("/group:")
+    scope = (
+        f"in workspace {scope_part.removeprefix('workspace:')}"
+        if scope_part.startswith("workspace:")
+        else "in organization"
+    )
+    return _role_sentence(change, f"group {group}", scope)
+
+
+#: Kinds shown as a sentence with a verb (grant, revoke, add, remove), not a kind and a name.
+_SENTENCES = (Kind.PERMISSION, Kind.GROUP_MEMBER, Kind.GROUP_PERMISSION)
 
 
 def _labels(change: Change) -> str:
@@ -151,8 +177,10 @@ def _old_name(change: Change) -> str:
 
 def view(change: Change) -> ChangeView:
     fields = change.fields
-    if change.key.kind is Kind.PERMISSION:
-        header, fields = _permission_view(change)
+    if change.key.kind in _SENTENCES:
+        header, fields = (
+            _permission_view(change) if change.key.kind is Kind.PERMISSION else _group_view(change)
+        )
         body: list[str] = []
     else:
         header = str(change.key)
@@ -208,8 +236,8 @@ def _bare(change: Change) -> str:
     """The change in words without its labels: "delete workspace x", "revoke a@b in ..."."""
     header = view(replace(change, blocked=None, drift=False, adopt=False)).header
     header = header.removesuffix(" (rotate)")
-    if change.key.kind is Kind.PERMISSION:
-        return header  # already a verb: grant, revoke, a role change
+    if change.key.kind in _SENTENCES:
+        return header  # already a verb: grant, revoke, add, remove, a role change
     return f"{change.action.value} {header}"
 
 

@@ -172,8 +172,16 @@ def _head(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+#: Column titles of the kinds that are not a document of their own.
+_TITLES = {Kind.GROUP_MEMBER: "Group member", Kind.GROUP_PERMISSION: "Group role"}
+_GROUP_KINDS = (Kind.GROUP, Kind.GROUP_MEMBER, Kind.GROUP_PERMISSION)
+
+
 def _table(plan: Plan) -> str:
-    kinds = list(Kind)
+    used = {c.key.kind for c in plan.changes} | {p.key.kind for p in plan.pending}
+    used |= {k for k in Kind if plan.unchanged.get(k.value)}
+    # Group columns only for plans that have groups: the table stays narrow without them.
+    kinds = [k for k in Kind if k not in _GROUP_KINDS or used & set(_GROUP_KINDS)]
     counts: dict[str, dict[Kind, int]] = {row: dict.fromkeys(kinds, 0) for row in _ROWS}
     for change in plan.changes:
         row = "blocked" if change.blocked is not None else change.action.value
@@ -183,7 +191,7 @@ def _table(plan: Plan) -> str:
         counts["pending"][pending.key.kind] += 1
     counts["unchanged"] = {k: int(unchanged.get(k.value, 0)) for k in kinds}
     lines = [
-        "| | " + " | ".join(k.document_kind for k in kinds) + " | Total |",
+        "| | " + " | ".join(_TITLES.get(k, k.document_kind) for k in kinds) + " | Total |",
         "|:--|" + "--:|" * (len(kinds) + 1),
     ]
     for row in _ROWS:
