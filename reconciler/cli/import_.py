@@ -1,22 +1,28 @@
 """``flexctl import``: write YAML documents for what exists live, so it can be adopted.
 
-The Organization comes from the existing config (CONFIG, default .): it holds what the API
-cannot tell (secrets manager, storage, URLs); it is written again with its access list as
-it is live. Everything else is read from the control plane in one refresh and written
-under ``--out``, one file per object: ``--out`` becomes a complete config directory on
-which a plan is empty. What the API cannot say is written as a placeholder to edit:
-a data plane's target cluster, and webhook URLs (secrets: written as ``{env: ...}``
-references, never as values).
+With no config (CONFIG holds no YAML), the Organization is built from the API: its id (the
+application's user's only organisation, or ``--organization-id``) and access list; what the
+API cannot tell (``airbyteUrl``, the secrets manager, the data planes' storage) is a
+placeholder. With a config, its Organization is written again with its access list as it
+is live, and a live object the config declares keeps its document's own fields. Everything
+else is read from the control plane in one refresh and written under
+``--out``, one file per object (workspaces by slug), with the JSON Schema the modelines
+point at (relative paths; ``--schema-url`` points them at a URL instead and writes none).
+
+Every value import could not read or had to guess is a placeholder under a ``# CHANGE-ME:
+why`` comment (``core.adoption``), which ``validate`` reports as "fill in" at
+``file:line:col``. Running data planes are adopted with ``credentials: {adopt: existing}``.
+Webhook URLs are secrets: written as ``{env: ...}`` references, never as values.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
+import difflib
 import sys
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from reconciler.cli.common import (
     add_config_argument,
@@ -25,17 +31,27 @@ from reconciler.cli.common import (
     add_timeout_argument,
     announce_target,
 )
-from reconciler.cli.loading import add_repo_arguments, load_config
+from reconciler.cli.loading import Loaded, add_repo_arguments, load_config, own_folders
 from reconciler.cli.main import EXIT_OK
 from reconciler.cli.run import context, run_async
-from reconciler.config.models import NOTIFICATION_EVENTS, Organization, slugify
-from reconciler.config.yamlio import dump_yaml
-from reconciler.core.live_resources import LiveSnapshot
+from reconciler.config.desired import DesiredState
+from reconciler.config.models import Organization
+from reconciler.config.placeholders import placeholders
+from reconciler.config.schema import COMBINED, combined_schema, render
+from reconciler.config.sources import scan_directory
+from reconciler.config.yamlio import dump_yaml_commented
+from reconciler.core.adoption import (
+    ImportedDocument,
+    documents_for,
+    group_documents,
+    new_organization,
+    organization_from_config,
+)
 from reconciler.engine.live import Refresh, fetch_live
 from reconciler.engine.session import connect
 from reconciler.errors import FlexctlError
 
-MODELINE = "# yaml-language-server: $schema=https://flexctl.invalid/schemas/flexctl.schema.json\n"
+SCHEMA_DIR = "schemas"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,190 +72,146 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="append",
         default=[],
         metavar="EMAIL",
-        help="also import this user's permissions (repeatable); users named in "
-        "the config's access lists are always included",
+        help="also import this user's permissions (repeatable; an unknown user is an "
+        "error); users named in the config's access lists are always included",
+    )
+    parser.add_argument(
+        "--all-users",
+        action="store_true",
+        help="import every user's organisation and workspace roles",
+    )
+    parser.add_argument(
+        "--organization-id",
+        metavar="UUID",
+        help="with no config: the organisation to import (default: the application's "
+        "user's only one)",
+    )
+    parser.add_argument(
+        "--schema-url",
+        metavar="URL",
+        help="point the modelines at this JSON Schema URL instead of writing "
+        f"{SCHEMA_DIR}/{COMBINED} into --out",
     )
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    loaded = load_config(args)
+    fresh = _no_config(args)
+    loaded = _bare(args) if fresh else load_config(args)
     desired = loaded.desired
     ctx = context(args, loaded)
+    named = {u.lower() for u in args.user}
     grants = [*desired.organization.access, *(g for ws in desired.workspaces for g in ws.access)]
     users = {g.user for g in grants if g.user is not None}
-    users |= {u.lower() for u in args.user}
 
-    async def go() -> Refresh:
+    async def go() -> tuple[Refresh, dict[str, str], str | None]:
         async with connect(desired, ctx) as conn:
             announce_target(conn.target)
             with ctx.refreshing():
-                return await fetch_live(
-                    conn.client, organization_id=conn.organization_id, users=users, groups=True
+                everyone: set[str] = set()
+                if args.all_users:
+                    listed = await conn.client.list_users(conn.organization_id)
+                    everyone = {str(u["email"]).lower() for u in listed}
+                refresh = await fetch_live(
+                    conn.client,
+                    organization_id=conn.organization_id,
+                    users=users | named | everyone,
+                    groups=True,
                 )
+                names = {
+                    str(o["organizationId"]): str(o.get("organizationName", ""))
+                    for o in await conn.client.list_organizations()
+                }
+            url = conn.target.get("url") if conn.target.get("controlPlane") == "remote" else None
+            return refresh, names, url
 
-    refresh = run_async(go())
+    refresh, org_names, api_url = run_async(go())
+    _refuse_unknown(named, refresh)
     snapshot = refresh.snapshot
     if refresh.unattributed:
         # Another organisation's workspaces look the same in GET /workspaces: never import one.
         names = ", ".join(sorted(str(w["name"]) for w in refresh.unattributed)[:10])
         print(
             f"warning: {len(refresh.unattributed)} visible workspace(s) not imported: nothing "
-            f"proves they belong to organisation {desired.organization.organization_id} (the "
+            f"proves they belong to organisation {snapshot.organization_id} (the "
             f"application's user is in several organisations): {names}",
             file=sys.stderr,
         )
-    documents = documents_for(snapshot)
+    documents = documents_for(snapshot, None if fresh else desired)
     documents.update(group_documents(snapshot))
-    documents["organization.yaml"] = organization_document(desired.organization, snapshot)
-    written = write_documents(args.out, documents, force=args.force)
-    print(
-        f"Imported {written} document(s) into {args.out}; edit the CHANGE-ME placeholders, "
-        "then `flexctl plan` should show no changes."
+    documents["organization.yaml"] = (
+        new_organization(
+            snapshot, name=org_names.get(snapshot.organization_id, ""), api_url=api_url
+        )
+        if fresh
+        else organization_from_config(desired.organization, snapshot)
     )
+    written = write_documents(args.out, documents, force=args.force, schema_url=args.schema_url)
+    print(f"Imported {written} document(s) into {args.out}.")
+    for line in left_to_do(args.out, documents, env=ctx.env):
+        print(line)
     return EXIT_OK
 
 
-def documents_for(snapshot: LiveSnapshot) -> dict[str, dict[str, Any]]:
-    """Relative path -> document, for every live region, data plane and workspace."""
-    docs: dict[str, dict[str, Any]] = {}
-    region_names = {str(r["regionId"]): str(r["name"]) for r in snapshot.regions}
-    for region in snapshot.regions:
-        docs[f"regions/{_file(region['name'])}.yaml"] = {
-            "apiVersion": "flexctl/v1",
-            "kind": "Region",
-            "name": region["name"],
-            "enabled": bool(region.get("enabled", True)),
-            "jurisdiction": "CHANGE-ME",
-        }
-    for dp in snapshot.dataplanes:
-        region_name = region_names.get(str(dp["regionId"]))
-        if region_name is None:
-            continue
-        docs[f"dataplanes/{_file(region_name)}--{_file(dp['name'])}.yaml"] = {
-            "apiVersion": "flexctl/v1",
-            "kind": "DataPlane",
-            "name": dp["name"],
-            "region": region_name,
-            "enabled": bool(dp.get("enabled", True)),
-            "cluster": {
-                "kubeContext": "CHANGE-ME",
-                "namespace": "airbyte-data-plane",
-                "releaseName": _file(dp["name"]),
-            },
-        }
-    emails = {str(u["id"]): str(u["email"]).lower() for u in snapshot.users}
-    access: dict[str, list[dict[str, str]]] = {}
-    for perm in snapshot.permissions:
-        if perm.get("scope") == "workspace" and perm["userId"] in emails:
-            access.setdefault(str(perm["scopeId"]), []).append(
-                {"user": emails[perm["userId"]], "role": str(perm["permissionType"])}
-            )
-    for ws in snapshot.workspaces:
-        doc: dict[str, Any] = {
-            "apiVersion": "flexctl/v1",
-            "kind": "Workspace",
-            "name": ws["name"],
-            "region": _region_name(str(ws.get("dataResidency", "auto")), snapshot),
-            "notifications": _notifications(ws),
-        }
-        grants = sorted(access.get(str(ws["workspaceId"]), []), key=lambda g: g["user"])
-        if grants:
-            doc["access"] = grants
-        docs[f"workspaces/{slugify(str(ws['name']))}.yaml"] = doc
-    return docs
+def _no_config(args: argparse.Namespace) -> bool:
+    """No ``--repo`` and no YAML in CONFIG (or no CONFIG at all): build the Organization."""
+    if getattr(args, "repo", None):
+        return False
+    path = Path(args.config)
+    if not path.exists():
+        return True
+    return path.is_dir() and not scan_directory(path, exclude=own_folders(args)).files
 
 
-def group_documents(snapshot: LiveSnapshot) -> dict[str, dict[str, Any]]:
-    """Relative path -> Group document, for every live group: members by e-mail, roles in the
-    document itself (the Workspace documents stay as they are). Whether a group is SCIM-managed
-    cannot be read (the API does not say): mark such a group ``scim: true`` by hand."""
-    workspaces = {str(w["workspaceId"]): str(w["name"]) for w in snapshot.workspaces}
-    docs: dict[str, dict[str, Any]] = {}
-    for group in snapshot.groups:
-        group_id = str(group["groupId"])
-        doc: dict[str, Any] = {"apiVersion": "flexctl/v1", "kind": "Group", "name": group["name"]}
-        if group.get("description") is not None:
-            doc["description"] = group["description"]
-        members = sorted(
-            str(m["userEmail"]).lower() for m in snapshot.group_members if m["groupId"] == group_id
-        )
-        if members:
-            doc["members"] = members
-        roles: list[dict[str, str]] = []
-        for perm in snapshot.group_permissions:
-            if perm["groupId"] != group_id:
-                continue
-            if perm.get("workspaceId") is not None:
-                if str(perm["workspaceId"]) in workspaces:
-                    roles.append(
-                        {
-                            "workspace": workspaces[str(perm["workspaceId"])],
-                            "role": str(perm["permissionType"]),
-                        }
-                    )
-            elif perm.get("organizationId") == snapshot.organization_id:
-                roles.append({"role": str(perm["permissionType"])})
-        if roles:
-            doc["roles"] = sorted(roles, key=lambda r: (r.get("workspace", ""), r["role"]))
-        docs[f"groups/{slugify(str(group['name']))}.yaml"] = doc
-    return docs
-
-
-def organization_document(org: Organization, snapshot: LiveSnapshot) -> dict[str, Any]:
-    """The config's Organization, with its access list as it is live."""
-    doc: dict[str, Any] = org.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-    doc.update(apiVersion="flexctl/v1", kind="Organization")
-    emails = {str(u["id"]): str(u["email"]).lower() for u in snapshot.users}
-    grants = sorted(
-        (
-            {"user": emails[str(p["userId"])], "role": str(p["permissionType"])}
-            for p in snapshot.permissions
-            if p.get("scope") == "organization"
-            and p.get("scopeId") == snapshot.organization_id
-            and str(p["userId"]) in emails
-            # Plain membership comes from SSO; listing it would make flexctl manage it.
-            and p.get("permissionType") != "organization_member"
-        ),
-        key=lambda g: g["user"],
+def _bare(args: argparse.Namespace) -> Loaded:
+    """What connect needs of a config that does not exist yet: the environment (or
+    ``--embedded``) says where the control plane is; the organisation is found there."""
+    # Not validated: its organisation id may be unknown yet (connect then finds it).
+    org = Organization.model_construct(  # type: ignore[call-arg]
+        name="import",
+        organization_id=_organization_id(args.organization_id),  # type: ignore[arg-type]
+        airbyte_url="",
     )
-    doc.pop("access", None)
-    if grants:
-        doc["access"] = grants
-    return doc
+    desired = DesiredState(
+        organization=org, regions=(), dataplanes=(), workspaces=(), sources={}, digest=""
+    )
+    return Loaded(desired=desired, source={"path": str(Path.cwd())})
 
 
-def _region_name(residency: str, snapshot: LiveSnapshot) -> str:
-    for name in [*(str(r["name"]) for r in snapshot.regions), *snapshot.managed_regions]:
-        if name.lower() == residency.lower():
-            return name
-    return residency
+def _organization_id(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as e:
+        raise FlexctlError(f"--organization-id: {value!r} is not a UUID") from e
 
 
-def _notifications(ws: Mapping[str, Any]) -> dict[str, Any]:
-    config = ws.get("notifications") or {}
-    out: dict[str, Any] = {}
-    for event in NOTIFICATION_EVENTS:
-        item = config.get(event) or {}
-        email = item.get("email")
-        enabled = bool(email.get("enabled")) if email is not None else event != "success"
-        entry: dict[str, Any] = {"email": {"enabled": enabled}}
-        hook = item.get("webhook") or {}
-        if hook.get("enabled") or hook.get("url"):
-            var = re.sub(r"[^A-Z0-9]", "_", f"WEBHOOK_{ws['name']}_{event}".upper())
-            entry["webhook"] = {"enabled": bool(hook.get("enabled")), "url": {"env": var}}
-        if enabled or "webhook" in entry:
-            out[event] = entry
-    return out
+def _refuse_unknown(named: set[str], refresh: Refresh) -> None:
+    unknown = sorted(named & set(refresh.unknown_users))
+    if not unknown:
+        return
+    problems = []
+    for email in unknown:
+        close = difflib.get_close_matches(email, refresh.org_emails, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        problems.append(f"--user {email}: no such user in organisation{hint}")
+    raise FlexctlError(
+        "; ".join(problems) + f" {refresh.snapshot.organization_id}; nothing was written"
+    )
 
 
-def _file(name: object) -> str:
-    return re.sub(r"[^A-Za-z0-9-]", "-", str(name))
-
-
-def write_documents(out: Path, documents: dict[str, dict[str, Any]], *, force: bool) -> int:
-    existing = [p for p in documents if (out / p).exists()]
+def write_documents(
+    out: Path,
+    documents: dict[str, ImportedDocument],
+    *,
+    force: bool,
+    schema_url: str | None = None,
+) -> int:
+    schema_file = None if schema_url else f"{SCHEMA_DIR}/{COMBINED}"
+    paths = [*documents, *([schema_file] if schema_file else [])]
+    existing = [p for p in paths if (out / p).exists()]
     if existing and not force:
         raise FlexctlError(
             f"{out / existing[0]} already exists (and {len(existing) - 1} more); "
@@ -248,5 +220,53 @@ def write_documents(out: Path, documents: dict[str, dict[str, Any]], *, force: b
     for rel, doc in sorted(documents.items()):
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(MODELINE + dump_yaml(doc), encoding="utf-8")
+        depth = rel.count("/")
+        target = schema_url or "../" * depth + str(schema_file)
+        modeline = f"# yaml-language-server: $schema={target}\n"
+        path.write_text(modeline + dump_yaml_commented(doc.data, doc.comments), encoding="utf-8")
+    if schema_file is not None:
+        (out / SCHEMA_DIR).mkdir(parents=True, exist_ok=True)
+        (out / schema_file).write_text(render(combined_schema()), encoding="utf-8")
     return len(documents)
+
+
+def left_to_do(
+    out: Path, documents: dict[str, ImportedDocument], *, env: Mapping[str, str]
+) -> list[str]:
+    """What the user has to do before the plan is empty: every placeholder, each webhook
+    variable not set here, and the data planes adopted as they run."""
+    marks = sum(len(list(placeholders(d.data))) for d in documents.values())
+    hooks = sorted(
+        {
+            str(ref["env"])
+            for d in documents.values()
+            for event in (d.data.get("notifications") or {}).values()
+            if isinstance(ref := (event.get("webhook") or {}).get("url"), dict)
+            and "env" in ref
+            and not env.get(str(ref["env"]))
+        }
+    )
+    adopted = sorted(
+        f"{d.data['region']}/{d.data['name']}"
+        for d in documents.values()
+        if (d.data.get("credentials") or {}).get("adopt") == "existing"
+    )
+    lines = ["Left to do before `flexctl plan` shows no changes:"]
+    if marks:
+        lines.append(
+            f"  - fill in {marks} CHANGE-ME placeholder(s): `flexctl validate {out}` lists "
+            "each at file:line:col (a `CHANGE-ME:` value is a guess: delete the prefix to "
+            "keep it)"
+        )
+    if hooks:
+        lines.append(f"  - set the webhook URL variable(s) {', '.join(hooks)} where flexctl runs")
+    if adopted:
+        lines.append(
+            f"  - nothing for the {len(adopted)} running data plane(s) ({', '.join(adopted)}): "
+            "written with `credentials: {adopt: existing}` (credentials cannot be read back), "
+            "so the plan notes each one flexctl does not hold instead of rotating it; "
+            "`flexctl apply --rotate REGION/NAME` when you want them managed"
+        )
+    if len(lines) == 1:
+        return ["Nothing is left to do: `flexctl plan` should show no changes."]
+    return lines

@@ -3,11 +3,12 @@
 For each declared data plane (``engine.verify``): read its credentials from its sink (any
 kind), check the stored id is the data plane's own, and ask the control plane for a token with
 them, exactly as the chart's launcher does (``POST <airbyteUrl>/api/v1/dataplanes/token``).
-Each is ok, missing credentials, wrong data plane, rejected, not created or error; an
-unreachable URL fails at once, named. A rotation whose new credentials are accepted is
-recorded, so the next apply deletes the old data plane. With the embedded control plane,
-also the last time each data plane checked in.
-Exit 0 when all are ok, 1 otherwise.
+Each is ok, not held (adopted with ``credentials: {adopt: existing}``: running with credentials
+flexctl does not hold; not a failure), missing credentials, wrong data plane, rejected, not
+created or error; an unreachable URL fails at once, named. A rotation whose new credentials
+are accepted is recorded, so the next apply deletes the old data plane. With the embedded
+control plane, also the last time each data plane checked in.
+Exit 0 when all are ok or not held, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from reconciler.cli.loading import add_repo_arguments, load_config
 from reconciler.cli.main import EXIT_ERROR, EXIT_OK
 from reconciler.cli.run import context, run_async
 from reconciler.engine.session import connect
-from reconciler.engine.verify import OK, Verdict, check_all, record_verified
+from reconciler.engine.verify import NOT_HELD, OK, Verdict, check_all, record_verified
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -64,8 +65,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"{v.dataplane:<{width}}  {v.status:<19}  {v.last_seen or '-':<27}  {v.detail}")
     for line in record_verified(ctx, verdicts):
         print(line)
-    bad = [v for v in verdicts if v.status != OK]
-    print(f"{len(verdicts) - len(bad)} of {len(verdicts)} data plane(s) ok")
+    bad = [v for v in verdicts if v.status not in (OK, NOT_HELD)]
+    held = sum(v.status == OK for v in verdicts)
+    unheld = len(verdicts) - len(bad) - held
+    print(
+        f"{held} of {len(verdicts)} data plane(s) ok"
+        + (f", {unheld} not held (adopted as they run)" if unheld else "")
+    )
     return EXIT_ERROR if bad else EXIT_OK
 
 

@@ -71,8 +71,9 @@ class DesiredState:
         return dataplane.storage or self.organization.default_storage
 
     def credentials_for(self, dataplane: DataPlane) -> CredentialSink:
-        """The data plane's sink: its own, else the Organization's default, else ``file``."""
-        return dataplane.credentials or self.organization.credentials or CredentialSink()
+        """The data plane's sink: its own, else the Organization's default, else ``file``
+        (``credentials: {adopt: existing}`` alone names no sink of its own)."""
+        return dataplane.own_sink or self.organization.credentials or CredentialSink()
 
 
 def dataplane_key(dataplane: DataPlane) -> str:

@@ -27,6 +27,8 @@ from reconciler.config.diagnostics import ConfigError, Diagnostic, Position
 from reconciler.config.documents import FailedDocument, LoadedDocument
 from reconciler.config.messages import phrase
 from reconciler.config.models import KINDS, DataPlane, Group, Organization, Region, Workspace
+from reconciler.config.placeholders import covers, placeholders
+from reconciler.config.placeholders import message as fill_in
 from reconciler.config.positions import (
     PositionMap,
     document_position,
@@ -244,12 +246,18 @@ def _load_document(path: str, raw: RawDocument, collected: _Collected) -> None:
     if model_type is None:
         collected.failed.append(failed)
         return
+    # What import could not know or guessed: "fill in" at the value, not a schema error.
+    marks = list(placeholders(data))
+    for mark_path, value in marks:
+        collected.error(value_position(path, raw, mark_path), fill_in(mark_path, value))
     try:
         model: Any = model_type.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors(include_url=False, include_context=True, include_input=True):
-            phrased = phrase(error, model=model_type)
             loc = tuple(error["loc"])
+            if covers(marks, loc):
+                continue
+            phrased = phrase(error, model=model_type)
             if phrased.anchor == "key":
                 position = key_position(path, raw, loc)
             elif phrased.anchor == "parent":
@@ -257,6 +265,9 @@ def _load_document(path: str, raw: RawDocument, collected: _Collected) -> None:
             else:
                 position = value_position(path, raw, loc)
             collected.error(position, phrased.message)
+        collected.failed.append(failed)
+        return
+    if marks:
         collected.failed.append(failed)
         return
     source = DocumentSource(

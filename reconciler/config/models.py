@@ -825,6 +825,10 @@ class SecretStoreRef(Strict):
 
 
 class CredentialSink(Strict):
+    #: ``existing``: the data plane runs with credentials flexctl does not hold (adopted by
+    #: ``flexctl import``; the API never returns them). Nothing is rotated for it until
+    #: ``--rotate``; the rest of the block (if any) is where a rotation delivers them.
+    adopt: Literal["existing"] | None = None
     type: SinkType = SinkType.FILE
     #: Only for `env-file`: where to write it (relative to the state directory).
     path: str | None = None
@@ -875,6 +879,19 @@ class DataPlane(DocumentBase):
     credentials: CredentialSink | None = None
     #: Free-form chart values merged on top of what flexctl renders; checked against the chart.
     values: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def own_sink(self) -> CredentialSink | None:
+        """The sink this document names (``credentials`` beyond ``adopt``), else None."""
+        sink = self.credentials
+        if sink is None or not sink.model_fields_set - {"adopt"}:
+            return None
+        return sink
+
+    @property
+    def adopts_existing(self) -> bool:
+        """Running with credentials flexctl does not hold (``credentials.adopt: existing``)."""
+        return self.credentials is not None and self.credentials.adopt == "existing"
 
 
 class EmailNotification(Strict):

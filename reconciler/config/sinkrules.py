@@ -92,8 +92,8 @@ def distinct_sink_targets(ctx: Context) -> Iterator[Diagnostic]:
     for document in ctx.dataplanes:
         assert isinstance(document.model, DataPlane)
         dataplane = document.model
-        own = dataplane.credentials is not None
-        sink = dataplane.credentials or organization.credentials or CredentialSink()
+        own = dataplane.own_sink is not None
+        sink = dataplane.own_sink or organization.credentials or CredentialSink()
         targets, key = _sink_target(dataplane, sink)
         where = document.source.at("credentials", *key) if own else document.source.at("name")
         if sink.type is SinkType.ENV_FILE:

@@ -364,7 +364,7 @@ def sink_names_fit(ctx: Context) -> Iterator[Diagnostic]:
     for document in ctx.dataplanes:
         assert isinstance(document.model, DataPlane)
         dataplane = document.model
-        sink = dataplane.credentials or default
+        sink = dataplane.own_sink or default
         if sink is None:
             continue
         for block, key, limit, what in (
@@ -377,7 +377,7 @@ def sink_names_fit(ctx: Context) -> Iterator[Diagnostic]:
             name = fill_template(template, region=dataplane.region, dataplane=dataplane.name)
             if len(name) <= limit:
                 continue
-            own = dataplane.credentials is not None
+            own = dataplane.own_sink is not None
             yield Diagnostic(
                 document.source.at("credentials", _camel_block(sink.type.value), key)
                 if own

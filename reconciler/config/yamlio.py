@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
+import textwrap
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
     AliasEvent,
@@ -55,10 +57,14 @@ MAX_NODES = 100_000
 KeyPath = tuple[str | int, ...]
 
 
+#: Line width of written YAML (comments are wrapped to it too).
+WIDTH = 100
+
+
 def _make_writer() -> YAML:
     writer = YAML(typ="rt")
     writer.indent(mapping=2, sequence=4, offset=2)
-    writer.width = 100
+    writer.width = WIDTH
     writer.preserve_quotes = True
     writer.default_flow_style = False
     return writer
@@ -328,3 +334,31 @@ def read_documents(text: str) -> list[RawDocument]:
     finally:
         dispose()
     return documents
+
+
+def dump_yaml_commented(data: Mapping[str, Any], comments: Mapping[KeyPath, str]) -> str:
+    """``data`` as YAML with a comment line (or lines) above each key ``comments`` names;
+    paths through lists are not commented (import never needs them)."""
+    root = _commented(data)
+    for path, text in sorted(comments.items(), key=lambda item: str(item[0])):
+        parent: Any = root
+        for part in path[:-1]:
+            parent = parent.get(part) if isinstance(parent, CommentedMap) else None
+        if isinstance(parent, CommentedMap) and path[-1] in parent:
+            indent = 2 * (len(path) - 1)
+            # Wrapped to the writer's width; "\n" in ``text`` starts a new line.
+            width = WIDTH - indent - 2
+            wrapped = "\n".join(
+                "\n".join(textwrap.wrap(part, width, break_on_hyphens=False))
+                for part in text.split("\n")
+            )
+            parent.yaml_set_comment_before_after_key(path[-1], before=wrapped, indent=indent)
+    return dump_yaml(root)
+
+
+def _commented(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return CommentedMap((k, _commented(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_commented(v) for v in value]
+    return value

@@ -50,6 +50,9 @@ class PlanOptions:
     unprotect: frozenset[str] = frozenset()
     #: Data-plane keys whose credential sink holds nothing (filled in by the engine).
     missing_credentials: frozenset[str] = frozenset()
+    #: Data-plane keys running with credentials flexctl does not hold, adopted as they are
+    #: (``credentials: {adopt: existing}``): a note, not a rotation, until ``--rotate``.
+    adopted_credentials: frozenset[str] = frozenset()
     #: Folded data-plane keys whose rotation may end now (``--finish-rotation``).
     finish_rotation: frozenset[str] = frozenset()
     #: Live data-plane ids an interrupted run created that nobody holds credentials for
@@ -184,6 +187,7 @@ def build_plan(
         live_digest=live_digest(live),
         unchanged=dict(unchanged),
         warnings=options.warnings + not_applied_warnings(desired.resources, live, inventory),
+        notes=adopted_notes(options),
         source=options.source,
         api_calls=options.api_calls,
         target=options.target,
@@ -267,6 +271,14 @@ def _rotation(
             notes=notes,
         )
     ]
+
+
+def adopted_notes(options: PlanOptions) -> tuple[str, ...]:
+    return tuple(
+        f"dataplane {key}: running with credentials flexctl does not hold; `--rotate {key}` "
+        "when you want them managed"
+        for key in sorted(options.adopted_credentials - options.rotate)
+    )
 
 
 def essence_digest(essence: Essence) -> str:

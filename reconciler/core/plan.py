@@ -171,6 +171,9 @@ class Plan:
     #: Objects already as declared, per kind.
     unchanged: Mapping[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    #: Facts a reviewer should know that need no action (data planes running with
+    #: credentials flexctl does not hold); JSON ``notes``, only when there are some.
+    notes: tuple[str, ...] = ()
     #: Where the config came from: {"repo", "commit", "author", ...} or {"path": ...}.
     source: Mapping[str, str] = field(default_factory=dict)
     #: API calls this run made to build the plan (shown in the footer).
@@ -233,7 +236,7 @@ class Plan:
         return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def as_json(self) -> dict[str, JSON]:
-        return {
+        body: dict[str, JSON] = {
             "formatVersion": PLAN_FORMAT_VERSION,
             "configDigest": self.config_digest,
             "liveDigest": self.live_digest,
@@ -259,6 +262,9 @@ class Plan:
             "config": dict(self.config),
             "state": dict(self.state),
         }
+        if self.notes:
+            body["notes"] = list(self.notes)
+        return body
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> Plan:
@@ -273,6 +279,7 @@ class Plan:
             live_digest=str(data["liveDigest"]),
             unchanged=dict(data.get("unchanged", {})),
             warnings=tuple(data.get("warnings", [])),
+            notes=tuple(data.get("notes", [])),
             source=dict(data.get("source", {})),
             api_calls=int(data.get("apiCalls", 0)),
             target=dict(data.get("target", {})),

@@ -33,6 +33,7 @@ from reconciler.core.resources import (
     Resource,
     ResourceKey,
     dataplane_key,
+    group_permission_key,
     permission_key,
     region_key,
 )
@@ -190,14 +191,24 @@ def _rekey_workspaces(live: Sequence[Resource], moved: Mapping[str, str]) -> tup
         workspace = fold_name(str(r.essence.get("workspace") or ""))
         if (renamed := moved.get(r.id or "")) is not None:
             out.append(dataclasses.replace(r, key=ResourceKey(Kind.WORKSPACE, renamed)))
-        elif r.key.kind is Kind.PERMISSION and workspace in new_by_old:
+        elif r.key.kind in _ON_WORKSPACE and workspace in new_by_old:
             new = new_by_old[workspace]
             essence = {**r.essence, "workspace": new}
-            key = permission_key(email=str(r.essence["user"]), workspace=new)
-            out.append(dataclasses.replace(r, key=key, essence=essence))
+            out.append(dataclasses.replace(r, key=_scoped_key(essence), essence=essence))
         else:
             out.append(r)
     return tuple(out)
+
+
+#: What lives on a workspace and is named after it: a user's and a group's roles.
+_ON_WORKSPACE = (Kind.PERMISSION, Kind.GROUP_PERMISSION)
+
+
+def _scoped_key(essence: Mapping[str, object]) -> ResourceKey:
+    workspace = str(essence["workspace"])
+    if "group" in essence:
+        return group_permission_key(str(essence["group"]), workspace=workspace)
+    return permission_key(email=str(essence["user"]), workspace=workspace)
 
 
 _KEPT = {
@@ -250,11 +261,11 @@ def follow_in_inventory(inventory: Inventory, kind: Kind, old: str, new: str) ->
     folded = fold_name(old)
     for entry in list(inventory):
         last = dict(entry.last_applied or {})
-        if kind is Kind.WORKSPACE and entry.key.kind is Kind.PERMISSION:
+        if kind is Kind.WORKSPACE and entry.key.kind in _ON_WORKSPACE:
             if fold_name(str(last.get("workspace") or "")) != folded:
                 continue
-            key = permission_key(email=str(last["user"]), workspace=new)
             essence = {**last, "workspace": new}
+            key = _scoped_key(essence)
         elif kind is Kind.REGION and entry.key.kind is Kind.WORKSPACE:
             if fold_name(str(last.get("region") or "")) != folded:
                 continue

@@ -80,7 +80,7 @@ def _where(desired: DesiredState, dp: DataPlane) -> str:
     """The document that chose the sink: the data plane's ``credentials``, else its own."""
     key = dataplane_key(dp)
     source = desired.sources.get(("DataPlane", key))
-    if dp.credentials is None and desired.organization.credentials is not None:
+    if dp.own_sink is None and desired.organization.credentials is not None:
         org = desired.sources.get(("Organization", desired.organization.name))
         if org is not None:
             return str(org.at("credentials"))

@@ -139,9 +139,10 @@ async def connect(desired: DesiredState, ctx: RunContext) -> AsyncIterator[Conne
             timeout_total=ctx.timeout,
             retry_unreachable=not ctx.fail_fast,
         ) as client:
+            org_id = org.organization_id or await only_organization(client)
             yield Connection(
                 client=client,
-                organization_id=org.organization_id,
+                organization_id=org_id,
                 dataplane_token_url=f"{org.airbyte_url}/api/v1/dataplanes/token",
                 target={
                     "controlPlane": "remote",
@@ -149,13 +150,14 @@ async def connect(desired: DesiredState, ctx: RunContext) -> AsyncIterator[Conne
                     "urlFrom": "controlPlane.url"
                     if settings.url_source == "config"
                     else "AIRBYTE_API_URL",
-                    "organizationId": org.organization_id,
+                    "organizationId": org_id,
                 },
             )
         return
     from reconciler.controlplane import open_embedded
 
     plane, creds = open_embedded(ctx.state.root, organization_id=org.organization_id)
+    org_id = org.organization_id or creds.organization_id
     root = creds.url.split("/api/public/v1")[0].rstrip("/")
     try:
         async with ApiClient(
@@ -168,7 +170,7 @@ async def connect(desired: DesiredState, ctx: RunContext) -> AsyncIterator[Conne
         ) as client:
             yield Connection(
                 client=client,
-                organization_id=org.organization_id,
+                organization_id=org_id,
                 dataplane_token_url=f"{root}/api/v1/dataplanes/token",
                 embedded=plane,
                 own_user_email=creds.user_email,
@@ -176,11 +178,27 @@ async def connect(desired: DesiredState, ctx: RunContext) -> AsyncIterator[Conne
                     "controlPlane": "embedded",
                     "stateDir": str(ctx.state.root),
                     "why": settings.why,
-                    "organizationId": org.organization_id,
+                    "organizationId": org_id,
                 },
             )
     finally:
         plane.close()
+
+
+async def only_organization(client: ApiClient) -> str:
+    """The organisation of an Organization not written yet (``flexctl import`` with no
+    config): the application's user's only one; several need ``--organization-id``."""
+    orgs = await client.list_organizations()
+    if len(orgs) == 1:
+        return str(orgs[0]["organizationId"])
+    listed = ", ".join(
+        f"{o.get('organizationName', '?')} ({o.get('organizationId', '?')})" for o in orgs
+    )
+    raise FlexctlError(
+        f"GET /organizations: the application's user belongs to {len(orgs)} organisations"
+        + (f" ({listed})" if orgs else "")
+        + "; name the one to import with --organization-id"
+    )
 
 
 @dataclass(frozen=True)
@@ -261,6 +279,9 @@ async def prepare(
     warnings += scim_notes
     warnings += recovery.warnings
     credentials = check_credentials(desired, wanted, live, inventory, make)
+    # Adopted as they run (credentials: {adopt: existing}): noted, not rotated, not drift.
+    adopted = {f"{dp.region}/{dp.name}" for dp in desired.dataplanes if dp.adopts_existing}
+    adopted &= credentials.missing
     # A rotation killed before its new data plane was delivered is carried on.
     rotate = rotate | frozenset(recovery.rotate)
     policy = desired.organization.prune
@@ -284,7 +305,8 @@ async def prepare(
             prune_requested=prune,
             rotate=rotate,
             unprotect=frozenset(u.lower() for u in unprotect),
-            missing_credentials=frozenset(credentials.missing),
+            missing_credentials=frozenset(credentials.missing - adopted),
+            adopted_credentials=frozenset(adopted),
             credential_moves=credentials.moves,
             finish_rotation=frozenset(k.lower() for k in finish),
             discard=recovery.discard,

@@ -24,12 +24,15 @@ from reconciler.errors import FlexctlError
 from reconciler.state import backend_of
 
 OK = "ok"
+#: A data plane adopted as it runs (``credentials: {adopt: existing}``): nothing to check.
+NOT_HELD = "not held"
 
 
 @dataclass(frozen=True)
 class Verdict:
     dataplane: str
-    status: str  # ok | missing credentials | wrong data plane | rejected | not created | error
+    #: ok | not held | missing credentials | wrong data plane | rejected | not created | error
+    status: str
     detail: str = ""
     last_seen: str = ""
     #: The live id the credentials were checked for (ok only).
@@ -74,6 +77,13 @@ async def check_all(conn: Connection, desired: DesiredState, ctx: RunContext) ->
                 what = "no live data plane" if not ids else f"{len(ids)} live: {', '.join(ids)}"
                 held = creds.dataplane_id if creds else "nothing"
                 return Verdict(key, "not created", f"{what}; {sink.describe()} holds {held}")
+            if creds is None and dp.adopts_existing:
+                return Verdict(
+                    key,
+                    NOT_HELD,
+                    "running with credentials flexctl does not hold (credentials.adopt: "
+                    f"existing); `flexctl apply --rotate {key}` when you want them managed",
+                )
             if creds is None:
                 return Verdict(key, "missing credentials", f"nothing stored in {sink.describe()}")
             if creds.dataplane_id != ids[0]:

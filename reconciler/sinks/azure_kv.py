@@ -121,7 +121,7 @@ class AzureKeyVaultBackend:
                 "(AZURE_* variables, workload or managed identity, Azure CLI)"
             ) from e
         except ClientAuthenticationError as e:
-            if e.status_code == 401 and e.response is not None:
+            if e.status_code == 401 and _answered_by(e, self.vault_url):
                 raise SinkError(f"{failed}: not authenticated (the vault refused the token)") from e
             network = _network_error(e)
             if network is not None:
@@ -145,6 +145,14 @@ class AzureKeyVaultBackend:
         except (ServiceRequestError, ServiceResponseError) as e:
             raise SinkError(f"{failed}: {_unreachable(e, self.vault_url)}") from e
 
+    def _wait(self, poller: Any, action: str, what: str) -> None:
+        poller.wait(timeout=LRO_TIMEOUT)
+        if not poller.done():
+            raise SinkError(
+                f"{self.describe()}: cannot {action}: the {what} did not complete within "
+                f"{LRO_TIMEOUT} s"
+            )
+
     def put(self, payload: dict[str, str]) -> None:
         text = json.dumps(payload, sort_keys=True)
         tags = dict(self._config.tags) or None
@@ -159,7 +167,17 @@ class AzureKeyVaultBackend:
             except HttpResponseError as e:
                 if "ObjectIsDeletedButRecoverable" not in _codes(e):
                     raise
-            _wait(kv.begin_recover_deleted_secret(self.name, _polling_interval=1), "recovery")
+            try:
+                poller = kv.begin_recover_deleted_secret(self.name, _polling_interval=1)
+            except HttpResponseError as e:
+                if e.status_code != 403:
+                    raise
+                raise SinkError(
+                    f"{self.describe()}: cannot write: a deleted secret of this name is kept by "
+                    "soft delete, and recovering it was refused (permission denied); recover "
+                    "or purge it, or grant flexctl the recover permission"
+                ) from e
+            self._wait(poller, "write", "recovery of the deleted secret")
             write()
 
         self._call("write", put)
@@ -186,15 +204,9 @@ class AzureKeyVaultBackend:
                 poller = kv.begin_delete_secret(self.name, _polling_interval=1)
             except ResourceNotFoundError:
                 return
-            _wait(poller, "deletion")
+            self._wait(poller, "delete", "deletion")
 
         self._call("delete", delete)
-
-
-def _wait(poller: Any, what: str) -> None:
-    poller.wait(timeout=LRO_TIMEOUT)
-    if not poller.done():
-        raise SinkError(f"the {what} did not complete within {LRO_TIMEOUT} s")
 
 
 def _codes(error: HttpResponseError) -> set[str]:
@@ -211,6 +223,12 @@ def _codes(error: HttpResponseError) -> set[str]:
             found.add(node["code"])
         node = node.get("innererror")
     return found
+
+
+def _answered_by(error: HttpResponseError, vault_url: str) -> bool:
+    """Did the vault answer (rather than the token endpoint)?"""
+    request = getattr(error.response, "request", None)
+    return str(getattr(request, "url", "")).startswith(vault_url + "/")
 
 
 def _network_error(error: BaseException) -> AzureError | None:

@@ -114,3 +114,18 @@ def test_secret_values_never_reach_a_message() -> None:
     rendered = caught.value.render()
     for secret in ("hunter2-s3cr3t", "my-client", "hooks.slack.com", "XXXX"):
         assert secret not in rendered
+
+
+def test_adopt_existing_alone_keeps_the_organizations_default_sink(example_copy: Path) -> None:
+    """``credentials: {adopt: existing}`` names no sink: a later rotation delivers to the
+    Organization's default, not to a ``file`` the data plane never asked for."""
+    org = example_copy / "organization.yaml"
+    org.write_text(org.read_text() + "credentials: {type: kubernetes}\n")
+    dp = example_copy / "dataplanes/aws-us-east-1.yaml"
+    dp.write_text(
+        dp.read_text().replace("credentials:\n  type: file\n", "credentials:\n  adopt: existing\n")
+    )
+    state = load_directory(example_copy)
+    adopted = next(d for d in state.dataplanes if d.name == "us-east-1-primary")
+    assert adopted.adopts_existing and adopted.own_sink is None
+    assert state.credentials_for(adopted).type.value == "kubernetes"

@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+from reconciler.core.output import render
 from reconciler.engine.payloads import notifications_payload
 from reconciler.engine.store import load_inventory
 
-from .harness import EXAMPLE_USERS, ORG_ID, World, summary
+from .harness import EXAMPLE_USERS, ORG_ID, World, edit, lines, summary
 
 US_DP = "aws-us-east-1/us-east-1-primary"
 
@@ -92,3 +93,29 @@ def test_objects_made_through_the_api_are_adopted_not_recreated(world: World) ->
 
     assert set(asyncio.run(counts()).values()) == {1}
     assert load_inventory(world.state).get(ids["region"]) is not None
+
+
+def test_a_data_plane_adopted_as_it_runs_is_noted_not_rotated(applied: World) -> None:
+    """Issue 15.3: ``credentials: {adopt: existing}``: no blocked rotation and no drift, a
+    note; ``--rotate`` still rotates it, into the sink the rest of the block names."""
+    world = applied
+    path = world.config / "dataplanes/aws-us-east-1.yaml"
+    edit(path, "credentials:\n  type: file\n", "credentials:\n  adopt: existing\n  type: file\n")
+    creds = world.state.root / "credentials/aws-us-east-1--us-east-1-primary.yaml"
+    creds.unlink()  # as after import: flexctl holds nothing for the running data plane
+    note = (
+        f"dataplane {US_DP}: running with credentials flexctl does not hold; `--rotate "
+        f"{US_DP}` when you want them managed"
+    )
+    plan = asyncio.run(world.prepare()).plan
+    assert plan.changes == () and not plan.out_of_sync
+    assert plan.notes == (note,)
+    assert plan.as_json()["notes"] == [note]
+    assert f"note: {note}" in lines(render(plan, "text"))
+    assert "### Notes" in render(plan, "markdown")
+    rotation = asyncio.run(world.prepare(rotate=frozenset({US_DP}))).plan
+    assert summary(rotation) == [("rotate", f"dataplane {US_DP}", "")]
+    assert rotation.notes == ()
+    asyncio.run(world.converge(rotate=frozenset({US_DP})))
+    assert creds.exists()
+    assert asyncio.run(world.prepare()).plan.notes == ()

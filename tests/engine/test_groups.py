@@ -268,3 +268,18 @@ def test_a_scim_group_declared_without_scim_fails_with_the_fix(applied: World) -
         "Declare scim: true in its Group document and remove its members"
     )
     assert members_table(world) == members
+
+
+def test_a_renamed_workspace_keeps_its_group_roles(applied: World) -> None:
+    world = applied
+    path = world.config / "workspaces/analytics.yaml"
+    edit(path, "name: us-analytics\n", "name: us-insights\npreviousNames: [us-analytics]\n")
+    plan = run(world.prepare(prune=True)).plan
+    # The example's group holds workspace_editor there: named under the new name, unchanged.
+    assert [(c.action.value, str(c.key)) for c in plan.changes] == [
+        ("update", "workspace us-insights")
+    ]
+    run(world.converge(prune=True))
+    assert run(world.prepare(prune=True)).plan.changes == ()
+    roles = run(live_groups(world))["data-eng-us"]["roles"]
+    assert roles == [("organization_reader", "org"), ("workspace_editor", "ws")]

@@ -152,6 +152,27 @@ class Case:
     chart: str = "1.8.1"
 
 
+#: The 2.x lines run these (Case fields) on top of the 1.8.1 matrix.
+CHART_CASES: dict[str, dict[str, Any]] = {
+    "s3-aws": {},
+    "gcs-google": {"storage": "gcs", "secrets_manager": "google-key"},
+    "azure-argocd": {
+        "storage": "azure",
+        "secrets_manager": "azure-client-secret",
+        "engine": "argocd",
+    },
+    "minio-vault-external": {
+        "storage": "minio",
+        "secrets_manager": "vault-token",
+        "delivery": "external",
+    },
+    "instance-profile-shared": {
+        "storage": "s3-instance-profile",
+        "secrets_manager": "aws-instance-profile",
+        "two_in_namespace": True,
+    },
+}
+
 CASES: dict[str, Case] = {
     **{f"storage-{name}": Case(storage=name) for name in STORAGES},
     **{f"sm-{name}": Case(secrets_manager=name) for name in SECRETS_MANAGERS},
@@ -188,25 +209,7 @@ CASES: dict[str, Case] = {
     **{
         f"chart-{version}-{name}": Case(chart=version, **kwargs)
         for version in ("2.0.1", "2.1.1", "2.2.0")
-        for name, kwargs in {
-            "s3-aws": {},
-            "gcs-google": {"storage": "gcs", "secrets_manager": "google-key"},
-            "azure-argocd": {
-                "storage": "azure",
-                "secrets_manager": "azure-client-secret",
-                "engine": "argocd",
-            },
-            "minio-vault-external": {
-                "storage": "minio",
-                "secrets_manager": "vault-token",
-                "delivery": "external",
-            },
-            "instance-profile-shared": {
-                "storage": "s3-instance-profile",
-                "secrets_manager": "aws-instance-profile",
-                "two_in_namespace": True,
-            },
-        }.items()
+        for name, kwargs in CHART_CASES.items()
     },
     "two-in-one-namespace-argocd": Case(
         two_in_namespace=True, engine="argocd", delivery="external", storage="s3-instance-profile"

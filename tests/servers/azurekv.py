@@ -14,11 +14,13 @@ and ``azure-identity``, as the services document them.
   (a request without a token gets ``401`` with ``WWW-Authenticate: Bearer
   authorization=".../{tenant}", resource="..."``), then a token for ``<resource>/.default``
   from the vault's tenant; the application's role: ``officer`` may do everything, ``user``
-  only read (``403 ForbiddenByRbac`` otherwise; the names of Azure's built-in roles "Key
-  Vault Secrets Officer" / "Secrets User"). Set (a new version each time, tags), get latest,
-  soft delete, get deleted, recover, purge; names are checked (``[0-9a-zA-Z-]{1,127}``) and
-  case-insensitive; setting a name that is deleted but recoverable is ``409
-  ObjectIsDeletedButRecoverable``, as in a vault with soft-delete (every vault today).
+  only read (the names of Azure's built-in roles "Key Vault Secrets Officer" / "Secrets
+  User"), ``writer`` all but recover and purge; ``403 ForbiddenByRbac`` otherwise.
+  ``revoke()`` makes every token issued so far invalid. Set (a new version each time,
+  tags), get latest, soft delete, get deleted, recover, purge; names are checked
+  (``[0-9a-zA-Z-]{1,127}``) and case-insensitive; setting a name that is deleted but
+  recoverable is ``409 ObjectIsDeletedButRecoverable``, as in a vault with soft-delete
+  (every vault today).
 - The SDK checks that the challenge's resource is a parent domain of the vault's host
   (``acme.vault.azure.net`` under ``vault.azure.net``). The vault here is ``127.0.0.1:PORT``,
   so the resource it names is ``https://0.0.1:PORT``: the SDK's own check passes and
@@ -53,7 +55,10 @@ from .jsonhttp import JsonHandler, StateServer, run
 
 OFFICER = "officer"
 USER = "user"
-_READ = {"get"}
+#: May set, get and delete, not recover or purge (a custom role, or an access policy
+#: without those permissions).
+WRITER = "writer"
+_ALLOWED = {USER: {"get"}, WRITER: {"get", "set", "delete", "get_deleted"}}
 _NAME = r"[0-9a-zA-Z-]{1,127}"
 _SECRET = re.compile(r"^/secrets/(?P<name>[^/]+)(/(?P<version>[^/]*))?$")
 _DELETED = re.compile(r"^/deletedsecrets/(?P<name>[^/]+)$")
@@ -142,6 +147,11 @@ class AzureKeyVault:
         with self.lock:
             self.applications[app.client_id] = (app, role)
         return app
+
+    def revoke(self) -> None:
+        """Every token issued so far is refused from now on (a revoked session)."""
+        with self.lock:
+            self.tokens.clear()
 
     def secret(self, name: str) -> StoredSecret | None:
         """What the vault holds under ``name`` (deleted or not)."""
@@ -272,7 +282,7 @@ class _Handler(JsonHandler):
                 )
                 return
             role = state.applications[client_id][1]
-            if role != OFFICER and not (role == USER and action in _READ):
+            if role != OFFICER and action not in _ALLOWED.get(role, set()):
                 self._error(
                     403,
                     "Forbidden",

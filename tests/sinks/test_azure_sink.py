@@ -17,7 +17,7 @@ from reconciler.config.models import AzureKeyVaultSink, CredentialSink, SinkType
 from reconciler.errors import SinkError
 from reconciler.sinks import DataplaneCredentials
 from reconciler.sinks.managed import ManagedSink
-from tests.servers.azurekv import OFFICER, USER, Application, AzureKeyVault
+from tests.servers.azurekv import OFFICER, USER, WRITER, Application, AzureKeyVault
 from tests.servers.procs import free_port
 
 from .test_managed_sinks import CREDS, EXPECTED, SECRET, Tampered, managed_sink
@@ -112,6 +112,40 @@ def test_permission_refused_names_vault_and_secret(tmp_path: Path, azurekv: Azur
     )
     assert azurekv.secret(NAME) is None
     assert SECRET not in str(info.value) and app.client_secret not in str(info.value)
+
+
+def test_a_deleted_secret_that_may_not_be_recovered_is_explained(
+    tmp_path: Path, azurekv: AzureKeyVault
+) -> None:
+    officer, _ = _app_sink(tmp_path, azurekv, OFFICER)
+    officer.write(CREDS)
+    officer.delete()
+    writer, _ = _app_sink(tmp_path, azurekv, WRITER)
+    with pytest.raises(SinkError) as info:
+        writer.write(CREDS)
+    assert str(info.value) == (
+        f"{DP}: azure-key-vault {azurekv.url}/secrets/{NAME}: cannot write: a deleted secret "
+        "of this name is kept by soft delete, and recovering it was refused (permission "
+        "denied); recover or purge it, or grant flexctl the recover permission"
+    )
+    stored = azurekv.secret(NAME)
+    assert stored is not None and stored.deleted
+
+
+def test_a_token_the_vault_refuses_is_not_a_refused_login(
+    tmp_path: Path, azurekv: AzureKeyVault
+) -> None:
+    """The vault answers 401 to a token it no longer accepts (revoked): the login worked,
+    the vault said no, and the message says which of the two."""
+    sink, _ = _app_sink(tmp_path, azurekv, OFFICER)
+    assert sink.read() is None
+    azurekv.revoke()
+    with pytest.raises(SinkError) as info:
+        sink.read()
+    assert str(info.value) == (
+        f"azure-key-vault {azurekv.url}/secrets/{NAME}: cannot read: not authenticated (the "
+        "vault refused the token)"
+    )
 
 
 def test_wrong_client_secret_is_a_refused_login_without_values(

@@ -279,6 +279,10 @@ def target_line(target: Mapping[str, str]) -> str:
     )
 
 
+def note_lines(plan: Plan) -> tuple[str, ...]:
+    return tuple(f"note: {scrub(n)}" for n in plan.notes)
+
+
 def warning_lines(plan: Plan) -> tuple[str, ...]:
     return tuple(f"warning: {scrub(w)}" for w in plan.warnings)
 

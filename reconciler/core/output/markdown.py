@@ -134,6 +134,7 @@ def _compose(data: _Input, *, shown: int, cap: int) -> str:
         sections.append(_details(data, shown))
     sections.append(_listed(BLOCKED_HEADING, blocked_lines(plan), cap, "blocked change"))
     sections.append(_listed(PENDING_HEADING, pending_lines(plan), cap, "pending grant"))
+    sections.append(_listed("Notes", plan.notes, cap, "note"))
     sections.append(_warnings(plan.warnings, cap))
     sections.append(footer(plan))
     return "\n\n".join(s for s in sections if s) + "\n"

@@ -21,6 +21,7 @@ from reconciler.core.output.lines import (
     blocked_lines,
     document_lines,
     footer,
+    note_lines,
     pending_lines,
     refusal_lines,
     target_line,
@@ -92,6 +93,11 @@ def render_text(
     if unexplained_drift:
         lines.append(_paint(f"{UNEXPLAINED_HEADING}:", _WARN, color=color))
         lines.extend(f"  - {escape_controls(i)}" for i in unexplained_lines(unexplained_drift))
+        lines.append("")
+    for line in note_lines(plan):
+        label, _, rest = line.partition(" ")
+        lines.append(f"{_paint(label, _BOLD, color=color)} {escape_controls(rest)}")
+    if plan.notes:
         lines.append("")
     for warning in warning_lines(plan):
         label, _, rest = warning.partition(" ")
