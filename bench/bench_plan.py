@@ -32,7 +32,7 @@ from pathlib import Path
 import httpx
 
 from reconciler.config.loader import load_directory
-from reconciler.controlplane import ControlPlane, FaultConfig
+from reconciler.controlplane import AdminCredentials, ControlPlane, FaultConfig
 from reconciler.engine.apply import apply_prepared
 from reconciler.engine.session import RunContext, connect, prepare
 from reconciler.statedir import StateDir
@@ -127,6 +127,18 @@ async def terraform_refresh(base: str, client_id: str, secret: str, ids: list[st
         return time.perf_counter() - started
 
 
+def remote_context(
+    base: str, creds: AdminCredentials, *, state: StateDir, config: Path
+) -> RunContext:
+    """A run against the control plane at ``base`` with its admin credentials."""
+    env = {
+        "AIRBYTE_API_URL": base,
+        "AIRBYTE_CLIENT_ID": creds.client_id,
+        "AIRBYTE_CLIENT_SECRET": creds.client_secret,
+    }
+    return RunContext(state=state, env=env, source={"path": str(config)})
+
+
 def run_size(size: int, latency_ms: float, work: Path) -> None:
     config = work / f"config-{size}"
     write_config(config, size)
@@ -135,12 +147,7 @@ def run_size(size: int, latency_ms: float, work: Path) -> None:
     creds = plane.bootstrap(work / f"cp-{size}.json")
     with plane.running() as root:
         base = f"{root}/api/public/v1"
-        env = {
-            "AIRBYTE_API_URL": base,
-            "AIRBYTE_CLIENT_ID": creds.client_id,
-            "AIRBYTE_CLIENT_SECRET": creds.client_secret,
-        }
-        ctx = RunContext(state=state, env=env, source={"path": str(config)})
+        ctx = remote_context(base, creds, state=state, config=config)
         plane.set_faults(FaultConfig(latency_ms=latency_ms))
         applied = asyncio.run(plan_and_apply(config, ctx, apply=True))
         noop = asyncio.run(plan_and_apply(config, ctx, apply=False))

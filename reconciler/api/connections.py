@@ -9,7 +9,7 @@ caller that changes one stream's mappers sends every stream back (read-modify-wr
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from reconciler.api.connectors import list_in_workspaces
@@ -55,7 +55,7 @@ class ConnectionEndpoints(ABC):
         self,
         connection_id: str,
         *,
-        streams: Sequence[StreamConfiguration],
+        streams: Sequence[StreamConfiguration | Mapping[str, Any]],
         label: str | None = None,
     ) -> ConnectionRead:
         """Replace the connection's stream list with ``streams`` (nothing else is sent)."""
@@ -64,6 +64,6 @@ class ConnectionEndpoints(ABC):
             "/connections/{connectionId}",
             label or f"connection {connection_id}",
             ids={"connectionId": connection_id},
-            json={"configurations": {"streams": list(streams)}},
+            json={"configurations": {"streams": [dict(s) for s in streams]}},
         )
         return cast(ConnectionRead, await self._one(call, _CONNECTION))

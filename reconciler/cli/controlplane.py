@@ -1,20 +1,24 @@
-"""``flexctl controlplane serve | add-user | status``: run and inspect the embedded control plane.
+"""``flexctl controlplane serve | add-user | add-connection | status``: run and inspect the
+embedded control plane.
 
 ``serve`` runs the same app that local mode uses in-process, on a socket, with optional fault
 injection; it prints where the admin credentials file is, never the secret. ``add-user``
-stands in for SSO. ``status`` prints each data plane's last token and heartbeat, read from the
-state directory's database in-process (safe while a server runs on the same file).
+stands in for SSO, ``add-connection`` for a user building a connection in the UI. ``status``
+prints each data plane's last token and heartbeat, read from the state directory's database
+in-process (safe while a server runs on the same file).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from reconciler.cli.common import add_state_dir_argument
 from reconciler.controlplane import ControlPlane, FaultConfig
+from reconciler.controlplane.seed import SeedError
 from reconciler.controlplane.server import CREDENTIALS_NAME, DB_NAME
 from reconciler.statedir import StateDir
 
@@ -47,6 +51,20 @@ def register(subparsers: Any) -> None:
     add_user.add_argument("email")
     add_user.add_argument("--name")
     add_user.set_defaults(func=run_add_user)
+
+    add_connection = commands.add_parser(
+        "add-connection", help="add a connection to a workspace (stands in for the UI)"
+    )
+    _common(add_connection)
+    add_connection.add_argument("workspace")
+    add_connection.add_argument("name")
+    add_connection.add_argument(
+        "--streams",
+        default="[]",
+        help="JSON list of stream configurations (name, syncMode, cursorField, primaryKey, "
+        "mappers), as the public API takes them",
+    )
+    add_connection.set_defaults(func=run_add_connection)
 
     status = commands.add_parser("status", help="data planes' last token and heartbeat")
     _common(status)
@@ -125,6 +143,20 @@ def run_add_user(args: argparse.Namespace) -> int:
     with ControlPlane(db, organization_id=args.organization_id) as plane:
         plane.bootstrap(credentials)  # the user joins the organisation, which must exist
         print(plane.add_user(args.email, args.name))
+    return 0
+
+
+def run_add_connection(args: argparse.Namespace) -> int:
+    try:
+        streams = json.loads(args.streams)
+    except ValueError as exc:
+        raise SeedError(f"--streams is not JSON: {exc}") from exc
+    if not isinstance(streams, list):
+        raise SeedError("--streams must be a JSON list")
+    db, credentials = _paths(args)
+    with ControlPlane(db, organization_id=args.organization_id) as plane:
+        plane.bootstrap(credentials)
+        print(plane.add_connection(args.workspace, args.name, streams))
     return 0
 
 

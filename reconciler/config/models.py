@@ -542,11 +542,14 @@ class PrunePolicy(Strict):
 
 class ResidencyPolicy(Strict):
     """Workspaces whose classification is listed must run on a self-managed region whose
-    jurisdiction equals the workspace's own."""
+    jurisdiction equals the workspace's own; their connections are audited too
+    (``core.residency``: PII as cursor or primary key, PII reaching the destination unhashed)."""
 
     self_managed_required_for: list[Classification] = Field(
         default_factory=lambda: [Classification.SENSITIVE]
     )
+    #: The connection audit's findings are errors (plan exits 1, apply refuses), not warnings.
+    enforce: StrictBool = False
 
 
 class ExternalSecretsConfig(Strict):
@@ -918,6 +921,35 @@ class Notifications(Strict):
     sync_disabled_warning: Notification | None = None
 
 
+class HashMethod(StrEnum):
+    """The hashing mapper's ``method`` values (public API ``HashingMapperConfiguration``)."""
+
+    MD2 = "MD2"
+    MD5 = "MD5"
+    SHA_1 = "SHA-1"
+    SHA_224 = "SHA-224"
+    SHA_256 = "SHA-256"
+    SHA_384 = "SHA-384"
+    SHA_512 = "SHA-512"
+
+
+class PiiRule(Strict):
+    """Fields of the streams a glob names (``users``, ``*``) that hold personal data. A field is
+    a top-level name or a glob (``*email*``); a glob matches the fields a connection's
+    configuration names (see docs/configuration.md)."""
+
+    stream: str = Field(min_length=1)
+    fields: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+
+
+class HashingPolicy(Strict):
+    """Hash every PII field of every connection of the workspace with this method; the hashed
+    column is the field's name plus ``fieldNameSuffix``."""
+
+    method: HashMethod = HashMethod.SHA_256
+    field_name_suffix: str = "_hashed"
+
+
 class Workspace(DocumentBase):
     kind: Literal["Workspace"]
     #: As shown in Airbyte; matched case-insensitively, as the server compares names.
@@ -933,6 +965,10 @@ class Workspace(DocumentBase):
     jurisdiction: str | None = Field(default=None, pattern=r"^[A-Z]{2,3}$")
     notifications: Notifications = Field(default_factory=Notifications)
     access: list[WorkspaceGrant] = Field(default_factory=list)
+    #: Which fields of this workspace's connections hold personal data.
+    pii: list[PiiRule] = Field(default_factory=list)
+    #: Hash the ``pii`` fields in every connection (UI-made ones too); absent: no hashing.
+    hashing: HashingPolicy | None = None
 
     @property
     def safe_name(self) -> str:

@@ -16,13 +16,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
-from reconciler.controlplane import security
+from reconciler.controlplane import security, seed
 from reconciler.controlplane.app import build_app
 from reconciler.controlplane.bootstrap import (
     ADMIN_EMAIL,
@@ -170,6 +171,12 @@ class ControlPlane:
                 (org_id, name, email, self._now_us()),
             )
         return org_id
+
+    def add_connection(self, workspace: str, name: str, streams: list[dict[str, Any]]) -> str:
+        """Stand-in for a user building a connection in the UI (``controlplane.seed``)."""
+        return seed.add_connection(
+            self._store, self._now_us(), workspace=workspace, name=name, configured=streams
+        )
 
     def add_group(
         self,

@@ -38,6 +38,8 @@ class LiveSnapshot:
     users: Sequence[Payload] = ()
     #: Permissions of the users flexctl looked at (list items: scope + scopeId).
     permissions: Sequence[Payload] = ()
+    #: Connections of the workspaces with PII rules or a hashing policy (``core.hashing``).
+    connections: Sequence[Payload] = ()
     #: Ids of regions visible but owned by another organisation (managed US/EU...): name -> id.
     managed_regions: Mapping[str, str] = field(default_factory=dict)
     #: The organisation's groups, every group's members and permissions (``groupId`` each).

@@ -185,6 +185,8 @@ class Plan:
     pending: tuple[Pending, ...] = ()
     #: Why apply will refuse this plan (``--max-deletes`` and the other guards).
     refusals: tuple[str, ...] = ()
+    #: The residency audit's findings (``core.residency``), each with its severity.
+    findings: tuple[Mapping[str, JSON], ...] = ()
     #: How ``flexctl plan`` made it, so ``apply PLAN.json`` applies it the same way
     #: (``cli.saved``): the planning options (``prune``, ``maxDeletes``, ``rotate``, ...),
     #: where the config came from (an absolute ``path``, or ``repo``/``ref``/``commit``/
@@ -258,6 +260,7 @@ class Plan:
             ],
             "pending": [p.as_json() for p in self.pending],
             "refusals": list(self.refusals),
+            "residencyFindings": [dict(f) for f in self.findings],
             "options": dict(self.options),
             "config": dict(self.config),
             "state": dict(self.state),
@@ -286,6 +289,7 @@ class Plan:
             # "blocked" is derived from the changes: not read back.
             pending=tuple(Pending.from_json(p) for p in data.get("pending", [])),
             refusals=tuple(data.get("refusals", [])),
+            findings=tuple(data.get("residencyFindings", [])),
             options=dict(data.get("options", {})),
             config=dict(data.get("config", {})),
             state=dict(data.get("state", {})),

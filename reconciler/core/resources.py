@@ -32,6 +32,8 @@ class Kind(StrEnum):
     GROUP_MEMBER = "groupmember"
     #: A group's role: ``workspace:<name>/group:<group>`` or ``organization/group:<group>``.
     GROUP_PERMISSION = "grouppermission"
+    #: Only a connection's hashing mappers (``core.hashing``); never created or deleted.
+    CONNECTION = "connection"
 
     @property
     def order(self) -> int:
@@ -48,6 +50,7 @@ class Kind(StrEnum):
             "group": "Group",
             "groupmember": "Group",
             "grouppermission": "Group",
+            "connection": "Connection",
         }[self.value]
 
 

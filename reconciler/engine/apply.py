@@ -41,6 +41,7 @@ class ApplyResult:
 
 
 def refusals(prepared: Prepared, conn: Connection, *, max_deletes: int) -> list[str]:
+    """The guards' refusals, and the residency audit's errors (``residency.enforce``)."""
     return [
         r.reason
         for r in policy.check(
@@ -50,7 +51,7 @@ def refusals(prepared: Prepared, conn: Connection, *, max_deletes: int) -> list[
             max_deletes=max_deletes,
             own_user_email=conn.own_user_email,
         )
-    ]
+    ] + [str(f["message"]) for f in prepared.plan.findings if f.get("severity") == "error"]
 
 
 def check_saved_plan(saved: Plan, fresh: Plan) -> None:

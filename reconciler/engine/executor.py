@@ -29,6 +29,7 @@ from reconciler.api.client import ApiClient
 from reconciler.config.desired import DesiredState
 from reconciler.config.models import DataPlane, Workspace, fold_name
 from reconciler.core.diff import essence_digest
+from reconciler.core.hashing import patched_streams
 from reconciler.core.inventory import Inventory
 from reconciler.core.live_resources import LiveSnapshot, workspace_essence
 from reconciler.core.plan import Action, Change, Plan
@@ -113,6 +114,7 @@ class Executor(GroupChanges):
         self.checkpoint = checkpoint or (lambda: None)
         self.hook = hook or (lambda moment, key: None)
         self.ids = IdMap.from_snapshot(snapshot)
+        self._connections = {str(c["connectionId"]): c for c in snapshot.connections}
         self.failed: set[ResourceKey] = set()
         self._sink_lock = threading.Lock()
         # Declared documents by key, built once (a scan per change was O(N^2) at scale); the
@@ -200,6 +202,7 @@ class Executor(GroupChanges):
             (Kind.GROUP_MEMBER, Action.CREATE): self._add_member,
             (Kind.GROUP_PERMISSION, Action.CREATE): self._create_group_permission,
             (Kind.GROUP_PERMISSION, Action.UPDATE): self._update_group_permission,
+            (Kind.CONNECTION, Action.UPDATE): self._update_connection,
         }
         if change.action is Action.DELETE:
             await self._delete(change)
@@ -460,6 +463,22 @@ class Executor(GroupChanges):
             change.id, permission_type=str((change.desired or {})["role"])
         )
         return self._after_update(change)
+
+    async def _update_connection(self, change: Change) -> str:
+        """Read-modify-write: the streams as this run listed them, with only the change's
+        hashing mappers edited (``core.hashing.patched_streams``)."""
+        assert change.id is not None
+        live = self._connections.get(change.id)
+        if live is None:
+            raise ApplyFailed(f"{change.key}: connection {change.id} is not in this run's list")
+        label = f"connection {change.key.name} ({change.id})"
+        await self.client.patch_connection(
+            change.id, streams=patched_streams(live, change), label=label
+        )
+        if (change.desired or {}).get("hashing"):
+            return self._after_update(change)
+        self.inventory.forget(change.id)  # flexctl owns no mapper of it any more
+        return change.id
 
     async def _rotate_dataplane(self, change: Change) -> str:
         """First step only: the new data plane, delivered; the old one kept as retiring (its

@@ -4,7 +4,8 @@ Calls per refresh: 1 organisations + 1 regions + 1 data planes (all the organisa
 at once) + ceil(workspaces/100) + 1 users + 1 permissions call per managed user that exists
 (the API lists another user's permissions only per user); with groups in the config or the
 inventory, ceil(groups/100) + per group 1 permissions call and ceil(members/100) member pages
-(the API lists them per group only). Independent lists run concurrently.
+(the API lists them per group only); ceil(connections/100) when a declared workspace has PII
+rules or a hashing policy (one list for all of them). Independent lists run concurrently.
 
 Workspaces are attributed before anything may adopt, change or prune them: ``GET
 /workspaces`` answers every workspace the application's user can reach, in every
@@ -53,9 +54,11 @@ async def fetch_live(
     users: Iterable[str],
     known_ids: Iterable[str] = (),
     workspace_names: Iterable[str] = (),
+    connection_workspaces: Iterable[str] = (),
     groups: bool = False,
 ) -> Refresh:
     """``known_ids``: ids the inventory holds; ``workspace_names``: the declared workspaces;
+    ``connection_workspaces``: folded names of those whose connections are listed;
     ``groups``: read the organisation's groups, their members and permissions too."""
     organizations, regions = await asyncio.gather(
         client.list_organizations(), client.list_regions(organization_id)
@@ -107,6 +110,10 @@ async def fetch_live(
         _refuse_unproven(
             foreign, ours, workspace_names, organization_id=organization_id, orgs=organizations
         )
+    wanted_ws = set(connection_workspaces)
+    connections = await _connections(
+        client, [str(w["workspaceId"]) for w in ours if str(w["name"]).casefold() in wanted_ws]
+    )
     snapshot = LiveSnapshot(
         organization_id=organization_id,
         regions=tuple(own),
@@ -114,6 +121,7 @@ async def fetch_live(
         workspaces=tuple(ours),
         users=tuple(present),
         permissions=tuple(permissions),
+        connections=tuple(connections),
         managed_regions=managed,
         groups=tuple(group_list),
         group_members=tuple(members),
@@ -125,6 +133,21 @@ async def fetch_live(
         unattributed=tuple(foreign),
         org_emails=tuple(sorted(by_email)),
     )
+
+
+#: Up to this many workspaces are named in the list's ``workspaceIds`` filter; more would make
+#: a long URL, so every readable connection is listed (the same pages) and filtered here.
+MAX_WORKSPACE_FILTER = 50
+
+
+async def _connections(client: ApiClient, workspace_ids: list[str]) -> list[Any]:
+    """One paginated list of the connections of ``workspace_ids``, never a GET per connection."""
+    if not workspace_ids:
+        return []
+    if len(workspace_ids) <= MAX_WORKSPACE_FILTER:
+        return list(await client.list_connections(sorted(workspace_ids)))
+    wanted = set(workspace_ids)
+    return [c for c in await client.list_connections() if c["workspaceId"] in wanted]
 
 
 async def _group_contents(client: ApiClient, group_list: list[Any]) -> tuple[list[Any], list[Any]]:

@@ -40,6 +40,7 @@ from reconciler.core.policy import check as policy_check
 from reconciler.core.renames import follow_renames
 from reconciler.core.resources import Kind, Resource, ResourceKey, workspace_key
 from reconciler.core.rotation import split_live
+from reconciler.engine.connections import connection_workspaces, with_connections
 from reconciler.engine.credmoves import check_credentials
 from reconciler.engine.dependants import count_dependants
 from reconciler.engine.guards import refuse_local_credentials
@@ -261,6 +262,7 @@ async def prepare(
             users=users,
             known_ids=inventory.ids(Kind.WORKSPACE),
             workspace_names=[ws.name for ws in desired.workspaces],
+            connection_workspaces=connection_workspaces(desired, inventory),
             groups=bool(desired.groups) or any(e.key.kind in GROUP_KINDS for e in inventory),
         )
     every = live_resources(refresh.snapshot)
@@ -329,6 +331,7 @@ async def prepare(
         own_user_email=conn.own_user_email,
     )
     plan = replace(plan, pending=pending, refusals=tuple(r.reason for r in refused))
+    plan = with_connections(plan, desired, refresh.snapshot, inventory)
     backend = ctx.state.backend
     refuse_local_credentials(
         plan,

@@ -9,6 +9,10 @@ does not happen. Each warning names the key at its file:line:col and the workaro
   is set (an inverted ``ternary``); fixed in 2.1.0 (notes §7).
 * ``image.registry``: prefixed to the job images, never to the launcher's own image (the
   Deployment uses ``image.repository`` alone), in every published version.
+* GCS storage without ``credentialsJson``: the chart sets ``GOOGLE_APPLICATION_CREDENTIALS`` to
+  the key file's path in every version, whatever the Secret holds; with no key the file is
+  missing or empty, and Google's client libraries fail on an explicit path that does not load
+  instead of falling back to Workload Identity.
 
 Pure: values in, diagnostics out.
 """
@@ -22,7 +26,8 @@ from typing import Any
 from reconciler.config.desired import DesiredState, dataplane_key
 from reconciler.config.diagnostics import Diagnostic
 from reconciler.config.models import DataPlane
-from reconciler.render.problems import at
+from reconciler.render.launcher import gcs_credentials_path
+from reconciler.render.problems import at, org_problem
 
 #: The first chart version whose job pods get the imagePullSecrets by name.
 PULL_SECRETS_FIXED = (2, 1)
@@ -60,7 +65,22 @@ def chart_warnings(
                 f"({str(registry).rstrip('/')}/{repository})",
             )
         )
-    return [_warning(desired, dataplane, path, message) for path, message in out]
+    warnings = [_warning(desired, dataplane, path, message) for path, message in out]
+    storage = desired.storage_for(dataplane)
+    if storage is not None and storage.gcs is not None and storage.gcs.credentials_json is None:
+        message = (
+            f"DataPlane {dataplane_key(dataplane)}: GCS storage without credentialsJson: the "
+            f"chart still points GOOGLE_APPLICATION_CREDENTIALS at {gcs_credentials_path()} in "
+            "the launcher and job pods, and with no key there Google's client libraries fail "
+            "instead of using Workload Identity. Give storage.gcs.credentialsJson (a "
+            "service-account key reference)"
+        )
+        if dataplane.storage is not None:
+            position = at(desired, dataplane, "storage", "gcs")
+        else:
+            position = org_problem(desired, ("defaultStorage", "gcs"), message).position
+        warnings.append(Diagnostic(position, message, severity="warning"))
+    return warnings
 
 
 def _warning(

@@ -75,7 +75,12 @@ def test_fish_completes_commands_actions_options_and_choices(
 ) -> None:
     path = generated("fish", tmp_path, capsys)
     assert fish_complete(path, "flexctl re") == ["reconcile", "render"]
-    assert fish_complete(path, "flexctl controlplane ") == ["add-user", "serve", "status"]
+    assert fish_complete(path, "flexctl controlplane ") == [
+        "add-connection",
+        "add-user",
+        "serve",
+        "status",
+    ]
     assert fish_complete(path, "flexctl plan --output ") == ["json", "markdown", "text"]
     assert "--verbose" in fish_complete(path, "flexctl state show --")
     assert fish_complete(path, "flexctl completion ") == ["bash", "fish", "zsh"]

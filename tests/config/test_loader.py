@@ -24,8 +24,8 @@ def test_example_loads() -> None:
         ("data-eng-us", ["data-eng-us@acme.example", "analyst@acme.example"])
     ]
     source = state.source("Workspace", "au-analytics")
-    assert str(source.position) == f"{EXAMPLE}/workspaces/analytics.yaml:30:1"
-    assert str(source.at("access", 0, "role")) == f"{EXAMPLE}/workspaces/analytics.yaml:41:5"
+    assert str(source.position) == f"{EXAMPLE}/workspaces/analytics.yaml:42:1"
+    assert str(source.at("access", 0, "role")) == f"{EXAMPLE}/workspaces/analytics.yaml:53:5"
     assert state.source("DataPlane", "aws-us-east-1/us-east-1-primary").at("cluster").line == 11
 
 

@@ -69,6 +69,8 @@ STORAGES: dict[str, dict[str, Any]] = {
         "s3": {"region": "us-east-2", "authenticationType": "instanceProfile"},
     },
     "gcs": {"type": "gcs", "gcs": {"projectId": "acme", "credentialsJson": {"env": "GCS_JSON"}}},
+    # Workload Identity in mind: no key (warned about, see test_shared_namespace_and_advice).
+    "gcs-no-key": {"type": "gcs", "gcs": {"projectId": "acme"}},
     "azure": {"type": "azure", "azure": {"connectionString": {"env": "AZ_CONN"}}},
     "minio": {
         "type": "minio",
@@ -174,7 +176,8 @@ CHART_CASES: dict[str, dict[str, Any]] = {
 }
 
 CASES: dict[str, Case] = {
-    **{f"storage-{name}": Case(storage=name) for name in STORAGES},
+    # gcs-no-key is the warned-about broken case (no key file): not a working release.
+    **{f"storage-{name}": Case(storage=name) for name in STORAGES if name != "gcs-no-key"},
     **{f"sm-{name}": Case(secrets_manager=name) for name in SECRETS_MANAGERS},
     "gcs-with-google-secret-manager": Case(storage="gcs", secrets_manager="google-key"),
     "external-secrets": Case(delivery="external", storage="gcs", secrets_manager="vault-token"),

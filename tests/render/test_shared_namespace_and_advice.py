@@ -85,9 +85,11 @@ def test_no_warning_without_those_values(tmp_path: Path) -> None:
     assert "## Warnings" not in readme
 
 
-def _chart(helm: Path, tmp_path: Path, overrides: dict[str, Any], version: str) -> Any:
+def _chart(
+    helm: Path, tmp_path: Path, overrides: dict[str, Any], version: str, storage: str = "s3-keys"
+) -> Any:
     tmp_path.mkdir(parents=True, exist_ok=True)
-    config = write_case(Case(overrides=overrides), tmp_path)
+    config = write_case(Case(overrides=overrides, storage=storage), tmp_path)
     desired = load_directory(config)
     values = _YAML.load(render_all(desired)["aws-eu--primary/values.yaml"])
     [dataplane] = desired.dataplanes
@@ -115,3 +117,32 @@ def test_the_real_chart_leaves_the_registry_off_the_launcher_image(
     assert release.container["image"].startswith("airbyte/workload-launcher:")
     orchestrator = release.value("CONTAINER_ORCHESTRATOR_IMAGE") or ""
     assert orchestrator.startswith("registry.acme.example/airbyte/container-orchestrator:")
+
+
+GCS_WARNING = "GCS storage without credentialsJson"
+
+
+def test_gcs_without_a_key_is_warned_about_at_the_storage_block(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "nokey").mkdir()
+    (tmp_path / "keyed").mkdir()
+    config = write_case(Case(storage="gcs-no-key"), tmp_path / "nokey")
+    readme = render_all(load_directory(config))["aws-eu--primary/README.md"]
+    assert GCS_WARNING in readme
+    state = ["--state-dir", str(tmp_path / "state")]
+    assert main(["validate", str(config), "--output", "json", *state]) == 0
+    [warning] = json.loads(capsys.readouterr().out)["warnings"]
+    assert GCS_WARNING in warning["message"]
+    assert warning["severity"] == "warning"
+    assert "/secrets/gcp-creds/gcp.json" in warning["message"]
+    keyed = write_case(Case(storage="gcs"), tmp_path / "keyed")
+    assert GCS_WARNING not in render_all(load_directory(keyed))["aws-eu--primary/README.md"]
+
+
+@pytest.mark.parametrize("version", ["1.8.1", "2.2.0"])
+def test_the_real_chart_names_the_key_file_even_without_a_key(
+    helm: Path, tmp_path: Path, version: str
+) -> None:
+    release = _chart(helm, tmp_path, {}, version, storage="gcs-no-key")
+    assert release.value("GOOGLE_APPLICATION_CREDENTIALS") == "/secrets/gcp-creds/gcp.json"

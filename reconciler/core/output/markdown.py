@@ -181,8 +181,14 @@ _GROUP_KINDS = (Kind.GROUP, Kind.GROUP_MEMBER, Kind.GROUP_PERMISSION)
 def _table(plan: Plan) -> str:
     used = {c.key.kind for c in plan.changes} | {p.key.kind for p in plan.pending}
     used |= {k for k in Kind if plan.unchanged.get(k.value)}
-    # Group columns only for plans that have groups: the table stays narrow without them.
-    kinds = [k for k in Kind if k not in _GROUP_KINDS or used & set(_GROUP_KINDS)]
+    # Group columns only for plans that have groups, connections only for plans that have
+    # them (hashing policies): the table stays narrow without them.
+    kinds = [
+        k
+        for k in Kind
+        if (k not in _GROUP_KINDS or used & set(_GROUP_KINDS))
+        and (k is not Kind.CONNECTION or k in used)
+    ]
     counts: dict[str, dict[Kind, int]] = {row: dict.fromkeys(kinds, 0) for row in _ROWS}
     for change in plan.changes:
         row = "blocked" if change.blocked is not None else change.action.value
