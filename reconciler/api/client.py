@@ -23,6 +23,7 @@ import httpx
 from reconciler.api import errors
 from reconciler.api.calls import CallCounter
 from reconciler.api.connections import ConnectionEndpoints
+from reconciler.api.connectors import ConnectorEndpoints
 from reconciler.api.groups import GroupEndpoints
 from reconciler.api.payloads import drop_none, list_items, one_object
 from reconciler.api.problems import Redactor
@@ -44,7 +45,7 @@ _REGION = ("regionId", "name", "organizationId", "enabled")
 _DATAPLANE = ("dataplaneId", "name", "regionId", "enabled")
 
 
-class ApiClient(WorkspaceEndpoints, ConnectionEndpoints, GroupEndpoints):
+class ApiClient(WorkspaceEndpoints, ConnectionEndpoints, ConnectorEndpoints, GroupEndpoints):
     """Async client of the control-plane public API (use as ``async with``)."""
 
     def __init__(

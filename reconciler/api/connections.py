@@ -12,7 +12,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from reconciler.api.pages import MAX_PAGE_SIZE, read_all
+from reconciler.api.connectors import list_in_workspaces
+from reconciler.api.pages import MAX_PAGE_SIZE
 from reconciler.api.session import Call
 from reconciler.api.types import ConnectionRead, StreamConfiguration
 
@@ -39,23 +40,12 @@ class ConnectionEndpoints(ABC):
     ) -> list[ConnectionRead]:
         """Connections of the given workspaces (None: every one the caller reads; an empty
         list: none), in pages of ``page_size``."""
-        if workspace_ids is not None and not workspace_ids:
-            return []
-        filters = [("workspaceIds", w) for w in workspace_ids or ()]
-
-        async def page(offset: int, limit: int) -> list[dict[str, Any]]:
-            params = [
-                *filters,
-                ("includeDeleted", "false"),
-                ("limit", str(limit)),
-                ("offset", str(offset)),
-            ]
-            call = Call("GET", "/connections", f"connections from {offset}", params=params)
-            return await self._list(call, _CONNECTION)
-
-        found = await read_all(
-            page,
+        found = await list_in_workspaces(
+            self._list,
+            "/connections",
             key="connectionId",
+            required=_CONNECTION,
+            workspace_ids=workspace_ids,
             page_size=page_size,
             read_ahead=self.max_concurrency if read_ahead is None else read_ahead,
         )

@@ -16,6 +16,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 __all__ = [
     "ConnectionRead",
+    "ConnectorRead",
     "DataplaneCreated",
     "DataplaneRead",
     "EmailNotification",
@@ -176,3 +177,12 @@ class ConnectionRead(TypedDict):
     sourceId: NotRequired[str]
     destinationId: NotRequired[str]
     configurations: NotRequired[StreamConfigurations]
+
+
+class ConnectorRead(TypedDict):
+    """A source or a destination as the list answers it (only what flexctl reads)."""
+
+    name: str
+    workspaceId: str
+    sourceId: NotRequired[str]
+    destinationId: NotRequired[str]

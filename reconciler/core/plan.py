@@ -66,6 +66,9 @@ class Change:
     #: A delete that ends a rotation (or discards a data plane an interrupted run created):
     #: the object goes, the sink (which holds its replacement's credentials) stays.
     retire: bool = False
+    #: A workspace delete: how many connections, sources and destinations go with it
+    #: (``core.dependants``); None when not counted.
+    deletes_with: Mapping[str, int] | None = None
 
     def sort_key(self) -> tuple[int, int, str]:
         # Deletes run in reverse dependency order, after everything else.
@@ -75,6 +78,8 @@ class Change:
 
     def as_json(self) -> dict[str, JSON]:
         extra: dict[str, JSON] = {"retire": True} if self.retire else {}
+        if self.deletes_with is not None:
+            extra["deletesWith"] = dict(self.deletes_with)
         return extra | {
             "action": self.action.value,
             "kind": self.key.kind.value,
@@ -103,6 +108,7 @@ class Change:
             blocked=data.get("blocked"),
             notes=tuple(data.get("notes", [])),
             retire=bool(data.get("retire", False)),
+            deletes_with=data.get("deletesWith"),
         )
 
 

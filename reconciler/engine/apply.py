@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.config.desired import DesiredState
 from reconciler.core import policy
+from reconciler.core.dependants import dependants_text
 from reconciler.core.diff import match
 from reconciler.core.plan import Change, Plan
 from reconciler.engine.audit import AuditLog, current_actor
@@ -63,6 +64,11 @@ def check_saved_plan(saved: Plan, fresh: Plan) -> None:
         )
     if saved.live_digest != fresh.live_digest:
         problems.append("the live state changed since the plan was made")
+    if not problems and _dependants(saved) != _dependants(fresh):
+        problems.append(
+            "what goes with a deleted workspace changed since the plan was made "
+            f"({_dependants(saved)} → {_dependants(fresh)})"
+        )
     if not problems and _changes(saved) != _changes(fresh):
         # Same config and live state, yet other changes: the options are the plan's own
         # (cli.saved), so the state directory it was planned against (inventory, protections,
@@ -115,8 +121,20 @@ def _refuse_if_state_moved(prepared: Prepared, store: InventoryStore, journal: J
 
 
 def _changes(plan: Plan) -> str:
-    """The changes as saved JSON holds them (a saved plan went through JSON once)."""
-    return json.dumps([c.as_json() for c in plan.changes], sort_keys=True)
+    """The changes as saved JSON holds them (a saved plan went through JSON once), without
+    what goes with a workspace delete (compared on its own, ``_dependants``)."""
+    return json.dumps(
+        [replace(c, deletes_with=None).as_json() for c in plan.changes], sort_keys=True
+    )
+
+
+def _dependants(plan: Plan) -> str:
+    """``workspace NAME: deletes ...`` per counted workspace delete."""
+    return "; ".join(
+        f"{c.key}: {dependants_text(c.deletes_with)}"
+        for c in plan.changes
+        if c.deletes_with is not None
+    )
 
 
 async def apply_prepared(

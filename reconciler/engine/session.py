@@ -42,6 +42,7 @@ from reconciler.core.resources import Kind, Resource, ResourceKey, workspace_key
 from reconciler.core.rotation import split_live
 from reconciler.engine.connections import connection_workspaces, with_connections
 from reconciler.engine.credmoves import check_credentials
+from reconciler.engine.dependants import count_dependants
 from reconciler.engine.guards import refuse_local_credentials
 from reconciler.engine.live import fetch_live
 from reconciler.engine.recovery import recover
@@ -317,6 +318,9 @@ async def prepare(
             target=conn.target,
         ),
     )
+    # What each workspace delete takes with it: one list per kind, only when there is one.
+    plan = await count_dependants(conn.client, plan)
+    plan = replace(plan, api_calls=conn.client.calls.api)
     # Named as they will be once the plan's renames are applied (adoption, guards).
     live = follow_renames(wanted.resources, live, inventory)[1]
     refused = policy_check(

@@ -308,9 +308,10 @@ def test_a_protected_object_is_deleted_only_once_released_with_unprotect(cli: Cl
     released = cli(
         "plan", "config", "--embedded", "--prune", "--unprotect", "workspace/marketing-eu"
     )
-    assert released.body.splitlines()[:3] == [
+    assert released.body.splitlines()[:4] == [
         "- workspace marketing-eu",
         released.body.splitlines()[1],
+        "    # deletes 0 connections, 0 sources, 0 destinations",
         "    # protection released with --unprotect",
     ]
     done = cli(

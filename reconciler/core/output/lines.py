@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from reconciler.core.dependants import dependants_text
 from reconciler.core.plan import Action, Change, FieldChange, Plan
 from reconciler.core.resources import JSON, Essence, Kind, is_sensitive
 
@@ -196,6 +197,8 @@ def view(change: Change) -> ChangeView:
     if change.action in (Action.DELETE, Action.ROTATE) and change.id is not None:
         body.append(f"id: {literal(change.id)}")
     body.extend(field_line(f) for f in fields)
+    if change.deletes_with is not None:
+        body.append(f"# {dependants_text(change.deletes_with)}")
     body.extend(f"# {note}" for note in change.notes)
     return ChangeView(
         symbol=change.action.symbol,
