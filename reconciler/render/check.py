@@ -25,6 +25,7 @@ from reconciler.config.diagnostics import Diagnostic
 from reconciler.config.models import DataPlane, SecretsManagerType, SinkType, StorageType
 from reconciler.render import chartversions
 from reconciler.render.chartkeys import ChartKeys
+from reconciler.render.launcher import dig
 from reconciler.render.names import (
     CLIENT_ID_KEY,
     CLIENT_SECRET_KEY,
@@ -297,19 +298,10 @@ def check_merged(
 Found = list[tuple[tuple[str, ...], str]]
 
 
-def _get(values: Mapping[str, Any], *path: str) -> Any:
-    node: Any = values
-    for key in path:
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(key)
-    return node
-
-
 def _resolved_secret(merged: Mapping[str, Any], section: str) -> Any:
     # Chart resolution: section secretName -> top-level secretName -> the chart's own Secret.
     return (
-        _get(merged, section, "secretName")
+        dig(merged, section, "secretName")
         or merged.get("secretName")
         or "<release>-airbyte-data-plane-secrets"
     )
@@ -337,7 +329,7 @@ def _check_secret_refs(
             )
         )
     for path, default in refs.items():
-        key = _get(merged, *path) or default
+        key = dig(merged, *path) or default
         if key not in spec.keys:
             out.append(
                 (
@@ -361,7 +353,7 @@ def _check_dataplane_secret(merged: Mapping[str, Any], spec: SecretSpec) -> Foun
     )
     main = _resolved_secret(merged, "dataPlane")
     for field in ("clientIdSecretName", "clientSecretSecretName"):
-        other = _get(merged, "dataPlane", field) or main
+        other = dig(merged, "dataPlane", field) or main
         if other != main:
             out.append(
                 (
@@ -374,7 +366,7 @@ def _check_dataplane_secret(merged: Mapping[str, Any], spec: SecretSpec) -> Foun
 
 
 def _check_storage(merged: Mapping[str, Any], spec: SecretSpec, *, buckets: list[str]) -> Found:
-    storage_type = _get(merged, "storage", "type")
+    storage_type = dig(merged, "storage", "type")
     allowed = [t.value for t in StorageType]
     if storage_type not in allowed:
         return [
@@ -384,7 +376,7 @@ def _check_storage(merged: Mapping[str, Any], spec: SecretSpec, *, buckets: list
             )
         ]
     out: Found = []
-    if not isinstance(_get(merged, "storage", storage_type), Mapping):
+    if not isinstance(dig(merged, "storage", storage_type), Mapping):
         # The chart fails to render (nil pointer) without the block (notes §7).
         return [
             (
@@ -394,7 +386,7 @@ def _check_storage(merged: Mapping[str, Any], spec: SecretSpec, *, buckets: list
             )
         ]
     for bucket in buckets:
-        if not _get(merged, "storage", "bucket", bucket):
+        if not dig(merged, "storage", "bucket", bucket):
             out.append((("storage", "bucket", bucket), f"storage.bucket.{bucket} must be set"))
     refs: dict[tuple[str, ...], str] = {
         ("storage", storage_type, name): key
@@ -406,7 +398,7 @@ def _check_storage(merged: Mapping[str, Any], spec: SecretSpec, *, buckets: list
 def _check_secrets_manager(
     merged: Mapping[str, Any], base: Mapping[str, Any], spec: SecretSpec
 ) -> Found:
-    manager_type = _get(merged, "secretsManager", "type")
+    manager_type = dig(merged, "secretsManager", "type")
     allowed = [t.value for t in SecretsManagerType]
     if manager_type not in allowed:
         return [
@@ -417,7 +409,7 @@ def _check_secrets_manager(
             )
         ]
     block_name = SECRETS_MANAGER_BLOCKS[SecretsManagerType(manager_type)]
-    if _get(merged, "secretsManager") != base["secretsManager"]:
+    if dig(merged, "secretsManager") != base["secretsManager"]:
         return [
             (
                 ("secretsManager",),

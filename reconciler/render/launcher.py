@@ -93,7 +93,7 @@ def value_comments(merged: Mapping[str, Any]) -> dict[tuple[str, ...], str]:
         ("extraEnv", refs, EXTRA_ENV_COMMENT),
         ("volumes", {GCS_CREDENTIALS_VOLUME}, VOLUMES_COMMENT),
     ):
-        entries = _get(merged, ("workloadLauncher", name))
+        entries = dig(merged, "workloadLauncher", name)
         if isinstance(entries, list) and any(
             isinstance(e, Mapping) and e.get("name") in names for e in entries
         ):
@@ -155,8 +155,8 @@ def required_entries(merged: Mapping[str, Any], base: Mapping[str, Any]) -> dict
     """``merged`` with each of flexctl's named list entries an override's list replaced."""
     out = dict(merged)
     for path in _NAMED_LISTS:
-        ours = _get(base, path)
-        theirs = _get(merged, path)
+        ours = dig(base, *path)
+        theirs = dig(merged, *path)
         if not isinstance(ours, list) or not isinstance(theirs, list) or theirs is ours:
             continue
         named = {item.get("name") for item in theirs if isinstance(item, Mapping)}
@@ -191,11 +191,12 @@ def check_launcher(
             f"{GCS_CREDENTIALS_FILE_KEY}), mounted there in the launcher and in job pods",
         )
         for path, value in wanted.items()
-        if _get(merged, path) != value
+        if dig(merged, *path) != value
     ]
 
 
-def _get(values: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+def dig(values: Mapping[str, Any], *path: str) -> Any:
+    """The value at ``path`` inside nested mappings, or None where the path stops."""
     node: Any = values
     for key in path:
         if not isinstance(node, Mapping):
