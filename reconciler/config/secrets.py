@@ -8,9 +8,12 @@ never the value.
 
 from __future__ import annotations
 
+import enum
+import functools
 import os
 import posixpath
 import stat
+import typing
 from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -117,16 +120,59 @@ def secret_refs(model: BaseModel, *, prefix: str = "") -> Iterator[tuple[str, Se
 
 def secret_ref_paths(model: BaseModel) -> Iterator[tuple[KeyPath, SecretRef]]:
     """Every secret reference inside ``model``, with its key path (for positions)."""
-    for name, field in type(model).model_fields.items():
-        yield from _refs_in(getattr(model, name), (field.alias or name,))
+    for name, alias in _secret_fields(type(model)):
+        yield from _refs_in(getattr(model, name), (alias,))
 
 
 def _refs_in(value: object, path: KeyPath) -> Iterator[tuple[KeyPath, SecretRef]]:
     if isinstance(value, SecretRef):
         yield path, value
     elif isinstance(value, BaseModel):
-        for name, field in type(value).model_fields.items():
-            yield from _refs_in(getattr(value, name), (*path, field.alias or name))
+        for name, alias in _secret_fields(type(value)):
+            yield from _refs_in(getattr(value, name), (*path, alias))
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             yield from _refs_in(item, (*path, index))
+
+
+@functools.cache
+def _secret_fields(cls: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """The fields of ``cls`` whose type can hold a secret reference (name, YAML key).
+
+    The walk above visits only these: most fields are strings, numbers or enums, and walking
+    them for every one of 100,000 documents was most of the cost. Unsure means yes.
+    """
+    return tuple(
+        (name, field.alias or name)
+        for name, field in cls.model_fields.items()
+        if _may_hold_ref(field.annotation, frozenset())
+    )
+
+
+_PLAIN = (str, int, float, bool, bytes, type(None), enum.Enum)
+
+
+def _may_hold_ref(annotation: object, seen: frozenset[type]) -> bool:
+    """Whether a value of ``annotation`` can be (or contain, through models, lists and tuples,
+    the only containers ``_refs_in`` walks) a ``SecretRef``."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return False
+    if origin is not None:
+        if origin is typing.Annotated:
+            return _may_hold_ref(typing.get_args(annotation)[0], seen)
+        if isinstance(origin, type) and issubclass(origin, Mapping):
+            return False  # mappings are not walked
+        return any(
+            _may_hold_ref(arg, seen) for arg in typing.get_args(annotation) if arg is not Ellipsis
+        )
+    if not isinstance(annotation, type):
+        return True  # Any, type variables, forward references: walk them
+    if issubclass(annotation, SecretRef):
+        return True
+    if issubclass(annotation, BaseModel):
+        if annotation in seen:
+            return True
+        inner = seen | {annotation}
+        return any(_may_hold_ref(f.annotation, inner) for f in annotation.model_fields.values())
+    return not (issubclass(annotation, Mapping) or issubclass(annotation, _PLAIN))

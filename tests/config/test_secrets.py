@@ -146,3 +146,48 @@ def test_secret_refs_walks_lists_and_nested_models() -> None:
         "notifications.failure.webhook.url",
         "notifications.success.webhook.url",
     ]
+
+
+def _every_ref(value: object, path: tuple[str | int, ...]) -> list[tuple[object, SecretRef]]:
+    """The walk without the per-class field pruning: every field of every model."""
+    from pydantic import BaseModel
+
+    if isinstance(value, SecretRef):
+        return [(path, value)]
+    if isinstance(value, BaseModel):
+        return [
+            found
+            for name, field in type(value).model_fields.items()
+            for found in _every_ref(getattr(value, name), (*path, field.alias or name))
+        ]
+    if isinstance(value, list | tuple):
+        return [found for i, item in enumerate(value) for found in _every_ref(item, (*path, i))]
+    return []
+
+
+@pytest.mark.parametrize(
+    ("storage", "manager", "delivery"),
+    [
+        ("s3-keys", "aws-keys", "vault-sink"),
+        ("gcs", "google-key", "external"),
+        ("azure", "azure-client-secret", "file"),
+        ("minio", "vault-token", "file"),
+    ],
+)
+def test_the_pruned_walk_finds_every_reference_the_full_walk_finds(
+    tmp_path: Path, storage: str, manager: str, delivery: str
+) -> None:
+    """secret_ref_paths skips fields whose type cannot hold a reference; on configs with
+    references in storage, secrets manager, sinks and control plane it finds exactly what
+    walking every field finds."""
+    from reconciler.config.secrets import secret_ref_paths
+    from tests.render.test_real_chart import Case, write_case
+
+    config = write_case(Case(storage=storage, secrets_manager=manager, delivery=delivery), tmp_path)
+    desired = load_directory(config)
+    found = 0
+    for model in [desired.organization, *desired.regions, *desired.dataplanes]:
+        full = _every_ref(model, ())
+        assert list(secret_ref_paths(model)) == full
+        found += len(full)
+    assert found >= 2  # the test sees references (none would prove nothing)
