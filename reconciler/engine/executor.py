@@ -363,10 +363,7 @@ class Executor(GroupChanges):
     async def _create_permission(self, change: Change) -> str:
         essence = change.desired or {}
         user_id = self.ids.user(str(essence["user"]))
-        role = str(essence["role"])
-        workspace = essence.get("workspace")
-        workspace_id = self.ids.workspace(str(workspace)) if workspace else None
-        org_id = None if workspace_id else self.org_id
+        role, workspace_id, org_id = self._grant_scope(essence)
 
         async def create() -> str:
             made = await self.client.create_permission(

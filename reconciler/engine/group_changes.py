@@ -10,7 +10,7 @@ error says to declare ``scim: true``, so the next plan leaves its membership alo
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from reconciler.api import errors as api_errors
@@ -49,6 +49,12 @@ class GroupChanges:
 
     def _after_update(self, change: Change) -> str:
         raise NotImplementedError  # Executor's
+
+    def _grant_scope(self, essence: Mapping[str, Any]) -> tuple[str, str | None, str | None]:
+        """A grant's role, and its workspace id or (for an organisation role) organisation id."""
+        workspace = essence.get("workspace")
+        workspace_id = self.ids.workspace(str(workspace)) if workspace else None
+        return str(essence["role"]), workspace_id, None if workspace_id else self.org_id
 
     def _group_doc(self, name: str) -> Group | None:
         return next((g for g in self.desired.groups if fold_name(g.name) == fold_name(name)), None)
@@ -112,10 +118,7 @@ class GroupChanges:
     async def _create_group_permission(self, change: Change) -> str:
         essence = change.desired or {}
         group_id = self.ids.group(str(essence["group"]))
-        role = str(essence["role"])
-        workspace = essence.get("workspace")
-        workspace_id = self.ids.workspace(str(workspace)) if workspace else None
-        org_id = None if workspace_id else self.org_id
+        role, workspace_id, org_id = self._grant_scope(essence)
 
         async def create() -> str:
             made = await self.client.create_group_permission(
