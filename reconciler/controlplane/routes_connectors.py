@@ -95,10 +95,12 @@ def list_rows(
     db: sqlite3.Connection, table: str, *, user_id: str, ids: list[str], page: paging.Page
 ) -> list[sqlite3.Row]:
     """One page of a workspace-owned table, ordered by name, the caller's readable rows only."""
+    # the row's workspace's organisation: one primary-key lookup per row
+    owner_org = f"(SELECT w.organization_id FROM workspaces w WHERE w.id = {table}.workspace_id)"  # noqa: S608
     rows: list[sqlite3.Row] = db.execute(
         f"SELECT * FROM {table} WHERE (? OR tombstone = 0)"  # noqa: S608 (constant text)
         " AND (? = 0 OR workspace_id IN (SELECT value FROM json_each(?)))"
-        f" AND workspace_id IN ({security.READABLE_WORKSPACES})"
+        f" AND {security.readable(f'{table}.workspace_id', owner_org)}"
         " ORDER BY name, id LIMIT ? OFFSET ?",
         (
             int(bool(page.include_deleted)),

@@ -82,7 +82,7 @@ async def list_workspaces(request: Request) -> Response:
         rows = db.execute(
             f"{_SELECT} WHERE (? OR w.tombstone = 0)"  # noqa: S608 (constant text, bound values)
             " AND (? = 0 OR w.id IN (SELECT value FROM json_each(?)))"
-            f" AND w.id IN ({security.READABLE_WORKSPACES})"
+            f" AND {security.readable('w.id', 'w.organization_id')}"
             " ORDER BY w.name, w.id LIMIT ? OFFSET ?",
             (
                 int(bool(page.include_deleted)),

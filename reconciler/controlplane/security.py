@@ -138,15 +138,21 @@ def workspace_rank(db: sqlite3.Connection, user_id: str, workspace_id: str, org_
     return max([rank, *(WS_RANK.get(str(r[0]), 0) for r in rows)])
 
 
-#: SQL: the ids of the workspaces a user may read; bind ``readable_params`` in its place.
-READABLE_WORKSPACES = (
-    "SELECT w.id FROM workspaces w WHERE ?"
-    " OR w.organization_id IN (SELECT organization_id FROM effective_permissions"
-    "  WHERE user_id = ? AND organization_id IS NOT NULL"
-    "  AND permission_type != 'organization_member')"
-    " OR w.id IN (SELECT workspace_id FROM effective_permissions"
-    "  WHERE user_id = ? AND workspace_id IS NOT NULL)"
-)
+def readable(workspace_id: str, organization_id: str) -> str:
+    """SQL: true for a row whose workspace the user may read; bind ``readable_params`` after it.
+
+    A condition on the row itself (``workspace_id`` and ``organization_id`` are the row's column
+    expressions) whose subqueries are the caller's own few permissions, so a page walks the list
+    index in order and stops at ``LIMIT``; an ``id IN (all readable workspaces)`` set made SQLite
+    build and sort every readable row for each page (100 ms a page at 10,000 workspaces).
+    """
+    return (
+        f"(? OR {organization_id} IN (SELECT organization_id FROM effective_permissions"  # noqa: S608
+        "  WHERE user_id = ? AND organization_id IS NOT NULL"
+        "  AND permission_type != 'organization_member')"
+        f" OR {workspace_id} IN (SELECT workspace_id FROM effective_permissions"
+        "  WHERE user_id = ? AND workspace_id IS NOT NULL))"
+    )
 
 
 def readable_params(db: sqlite3.Connection, user_id: str) -> tuple[int, str, str]:
