@@ -288,6 +288,7 @@ def essence_digest(essence: Essence) -> str:
 def _known_not_applied(entry: Entry | None, have: Resource, want: Resource) -> bool:
     return (
         entry is not None
+        and entry.not_applied is not None
         and entry.not_applied == essence_digest(want.essence)
         and entry.last_applied is not None
         and dict(entry.last_applied) == dict(have.essence)

@@ -76,11 +76,16 @@ class Entry:
 
 
 class Inventory:
-    """Entries by id (ids are unique); lookups by folded natural key."""
+    """Entries by id (ids are unique); lookups by folded natural key.
+
+    Iteration is in key order (kind, folded name, id). The sorted list is kept until an
+    entry is put or forgotten (a plan iterates the inventory a dozen times and changes it
+    never); a new list replaces it then, so an iteration under way keeps its snapshot."""
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
         self._by_id: dict[str, Entry] = {}
         self._by_key: dict[tuple[Kind, str], set[str]] = {}
+        self._sorted: list[Entry] | None = None
         for entry in entries:
             self._put(entry)
 
@@ -90,9 +95,12 @@ class Inventory:
             self._by_key.get(old.key.folded, set()).discard(entry.id)
         self._by_id[entry.id] = entry
         self._by_key.setdefault(entry.key.folded, set()).add(entry.id)
+        self._sorted = None
 
     def __iter__(self) -> Iterator[Entry]:
-        return iter(sorted(self._by_id.values(), key=lambda e: (e.key.sort_key(), e.id)))
+        if self._sorted is None:
+            self._sorted = sorted(self._by_id.values(), key=lambda e: (e.key.sort_key(), e.id))
+        return iter(self._sorted)
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -160,6 +168,7 @@ class Inventory:
         entry = self._by_id.pop(object_id, None)
         if entry is not None:
             self._by_key.get(entry.key.folded, set()).discard(object_id)
+            self._sorted = None
 
     def as_json(self) -> dict[str, object]:
         return {"version": 1, "entries": [e.as_json() for e in self]}

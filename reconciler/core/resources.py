@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from enum import StrEnum
 from typing import Any
 
@@ -38,7 +39,7 @@ class Kind(StrEnum):
     @property
     def order(self) -> int:
         """Dependency order: creates run in this order, deletes in reverse."""
-        return list(Kind).index(self)
+        return _KIND_ORDER[self]
 
     @property
     def document_kind(self) -> str:
@@ -54,6 +55,10 @@ class Kind(StrEnum):
         }[self.value]
 
 
+#: Kind -> its place in declaration order (asked for once per key of every sort).
+_KIND_ORDER = {kind: index for index, kind in enumerate(Kind)}
+
+
 @dataclass(frozen=True, order=True)
 class ResourceKey:
     """Natural identity: kind + name (data planes: ``region/name``; permissions:
@@ -62,18 +67,19 @@ class ResourceKey:
     kind: Kind
     name: str
 
-    @property
+    @cached_property
     def folded(self) -> tuple[Kind, str]:
         # Names compare case-insensitively: the API folds region names through
         # dataResidency, and two names differing only in case confuse humans too. One rule
-        # (NFKC + case folding) for matching and for validate's uniqueness check.
+        # (NFKC + case folding) for matching and for validate's uniqueness check. Folded
+        # once per key (the key is frozen; matching and sorting ask for it many times).
         return (self.kind, fold_name(self.name))
 
     def __str__(self) -> str:
         return f"{self.kind.value} {self.name}"
 
     def sort_key(self) -> tuple[int, str]:
-        return (self.kind.order, fold_name(self.name))
+        return (_KIND_ORDER[self.kind], self.folded[1])
 
 
 @dataclass(frozen=True)
