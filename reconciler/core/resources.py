@@ -72,8 +72,10 @@ class ResourceKey:
         # Names compare case-insensitively: the API folds region names through
         # dataResidency, and two names differing only in case confuse humans too. One rule
         # (NFKC + case folding) for matching and for validate's uniqueness check. Folded
-        # once per key (the key is frozen; matching and sorting ask for it many times).
-        return (self.kind, fold_name(self.name))
+        # once per key (the key is frozen; matching and sorting ask for it many times),
+        # the name itself kept when folding leaves it as it is (one string, not two).
+        folded = fold_name(self.name)
+        return (self.kind, self.name if folded == self.name else folded)
 
     def __str__(self) -> str:
         return f"{self.kind.value} {self.name}"

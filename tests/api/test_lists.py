@@ -196,3 +196,22 @@ def test_a_failed_page_cancels_the_pages_in_flight() -> None:
     with pytest.raises(RuntimeError, match="page 2 failed"):
         run(read_all(fetch, key="id", page_size=2, read_ahead=3))
     assert sorted(cancelled) == [4, 6]
+
+
+def test_workspaces_with_equal_notifications_share_one_object(api: FakeApi) -> None:
+    quiet = {"failure": {"email": {"enabled": False}}}
+    loud = {"failure": {"email": {"enabled": True}}}
+    data = [
+        {"workspaceId": f"w-{i}", "name": f"ws {i}", "dataResidency": "us", "notifications": n}
+        for i, n in enumerate([quiet, loud, quiet])
+    ]
+    api.on("GET", "/v1/workspaces", ok({"data": data}))
+
+    async def scenario() -> Any:
+        async with api.client() as client:
+            return await client.list_workspaces()
+
+    one, two, three = run(scenario())
+    assert [w["notifications"] for w in (one, two, three)] == [quiet, loud, quiet]
+    assert one["notifications"] is three["notifications"]
+    assert one["notifications"] is not two["notifications"]
