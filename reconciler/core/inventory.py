@@ -83,6 +83,10 @@ class Entry:
         )
 
 
+def _itself(value: object) -> object:
+    return value
+
+
 class Inventory:
     """Entries by id (ids are unique); lookups by folded natural key.
 
