@@ -34,6 +34,7 @@ from reconciler.core.resources import (
     workspace_key,
 )
 from reconciler.errors import SecretResolutionError
+from reconciler.sharing import Shared
 
 #: Resolves a secret reference; ``where`` names the document and field for error messages.
 Resolver = Callable[[SecretRef, str], str]
@@ -54,6 +55,7 @@ class DesiredResources:
 def desired_resources(desired: DesiredState, resolve: Resolver) -> DesiredResources:
     out: list[Resource] = []
     users: set[str] = set()
+    shared = Shared()  # equal notification settings: one dict for every workspace
     for region in desired.regions:
         out.append(
             Resource(
@@ -83,7 +85,7 @@ def desired_resources(desired: DesiredState, resolve: Resolver) -> DesiredResour
                     "name": ws.name,
                     # Read back as dataResidency, the region name lower-cased.
                     "region": ws.region.lower(),
-                    "notifications": desired_notifications(ws, resolve),
+                    "notifications": shared(desired_notifications(ws, resolve)),
                 },
                 protect=ws.protect,
                 previous_names=tuple(ws.previous_names),

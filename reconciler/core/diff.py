@@ -21,8 +21,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from deepdiff import DeepDiff
-
 from reconciler.config.models import fold_name
 from reconciler.core.access_rules import apply_redundancy_rule
 from reconciler.core.desired_resources import DesiredResources
@@ -288,6 +286,7 @@ def essence_digest(essence: Essence) -> str:
 def _known_not_applied(entry: Entry | None, have: Resource, want: Resource) -> bool:
     return (
         entry is not None
+        and entry.not_applied is not None
         and entry.not_applied == essence_digest(want.essence)
         and entry.last_applied is not None
         and dict(entry.last_applied) == dict(have.essence)
@@ -390,6 +389,9 @@ def field_changes(old: Essence, new: Essence) -> list[FieldChange]:
     """Field-level changes from ``old`` to ``new``, sorted by path."""
     if dict(old) == dict(new):
         return []  # the common case; DeepDiff costs milliseconds per call
+    # Imported only when something differs: a no-op plan never pays for deepdiff's import.
+    from deepdiff import DeepDiff
+
     diff = DeepDiff(dict(old), dict(new), verbose_level=2, view="tree")
     changes: list[FieldChange] = []
     for report in diff.values():

@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from reconciler.config.models import fold_name
@@ -38,7 +39,7 @@ class Kind(StrEnum):
     @property
     def order(self) -> int:
         """Dependency order: creates run in this order, deletes in reverse."""
-        return list(Kind).index(self)
+        return _KIND_ORDER[self]
 
     @property
     def document_kind(self) -> str:
@@ -54,6 +55,10 @@ class Kind(StrEnum):
         }[self.value]
 
 
+#: Kind -> its place in declaration order (asked for once per key of every sort).
+_KIND_ORDER = {kind: index for index, kind in enumerate(Kind)}
+
+
 @dataclass(frozen=True, order=True)
 class ResourceKey:
     """Natural identity: kind + name (data planes: ``region/name``; permissions:
@@ -62,18 +67,21 @@ class ResourceKey:
     kind: Kind
     name: str
 
-    @property
+    @cached_property
     def folded(self) -> tuple[Kind, str]:
         # Names compare case-insensitively: the API folds region names through
         # dataResidency, and two names differing only in case confuse humans too. One rule
-        # (NFKC + case folding) for matching and for validate's uniqueness check.
-        return (self.kind, fold_name(self.name))
+        # (NFKC + case folding) for matching and for validate's uniqueness check. Folded
+        # once per key (the key is frozen; matching and sorting ask for it many times),
+        # the name itself kept when folding leaves it as it is (one string, not two).
+        folded = fold_name(self.name)
+        return (self.kind, self.name if folded == self.name else folded)
 
     def __str__(self) -> str:
         return f"{self.kind.value} {self.name}"
 
     def sort_key(self) -> tuple[int, str]:
-        return (self.kind.order, fold_name(self.name))
+        return (_KIND_ORDER[self.kind], self.folded[1])
 
 
 @dataclass(frozen=True)
