@@ -21,7 +21,6 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, TypeVar
 
 from reconciler.api import errors as api_errors
@@ -46,6 +45,8 @@ from reconciler.sinks import CredentialSinkProtocol, DataplaneCredentials
 
 #: How often an ambiguous create is looked up and retried before giving up.
 CREATE_ATTEMPTS = 4
+#: Workers per request the client keeps in flight (``Executor._run_phase``).
+WORKERS_PER_SLOT = 2
 
 SinkFor = Callable[[DataPlane], CredentialSinkProtocol]
 Resolver = Callable[[Any, str], str]
@@ -145,10 +146,35 @@ class Executor(GroupChanges):
                     Outcome(c, False, error="not started: stop requested") for c in phase
                 )
                 continue
-            results = await asyncio.gather(*(self._one(c) for c in phase))
-            outcomes.extend(results)
+            outcomes.extend(await self._run_phase(phase))
             self.checkpoint()
         return outcomes
+
+    async def _run_phase(self, phase: list[Change]) -> list[Outcome]:
+        """Every change of ``phase``, by a few workers that each take the next one when done.
+
+        Changes are prepared (payload, journal record) as workers reach them, so the first
+        requests go out at once instead of after the whole phase is built, and the journal
+        gets a window of begins at a time to write with one fsync (``Journal.abegin``). The
+        workers outnumber the client's in-flight bound, so while some requests are out the
+        next creates are journalled and waiting for a free slot."""
+        results: list[Outcome | None] = [None] * len(phase)
+        pending = iter(enumerate(phase))
+
+        async def worker() -> None:
+            for index, change in pending:
+                results[index] = await self._one(change)
+
+        workers = min(len(phase), WORKERS_PER_SLOT * max(1, self.client.max_concurrency))
+        tasks = [asyncio.ensure_future(worker()) for _ in range(workers)]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            # Not a change's failure (those are outcomes) but the run's: start nothing more.
+            for task in tasks:
+                task.cancel()
+            raise
+        return [r for r in results if r is not None]
 
     async def _one(self, change: Change) -> Outcome:
         self.progress(change, "start")
@@ -222,9 +248,7 @@ class Executor(GroupChanges):
     ) -> str:
         """Create once: journal first; after an unknown outcome, look up before retrying."""
         for attempt in range(1, CREATE_ATTEMPTS + 1):
-            await asyncio.to_thread(
-                lambda: self.journal.begin(change.key, known=known, retires=retires)
-            )
+            await self.journal.abegin(change.key, known=known, retires=retires)
             self.hook("journalled", change.key)
             try:
                 object_id = await create()
@@ -240,13 +264,13 @@ class Executor(GroupChanges):
             except FlexctlError:
                 self.journal.failed(change.key)
                 raise
-            await asyncio.to_thread(partial(self._record, change, object_id, retires=retires))
+            await self._record(change, object_id, retires=retires)
             return object_id
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _record(self, change: Change, object_id: str, *, retires: str | None = None) -> None:
+    async def _record(self, change: Change, object_id: str, *, retires: str | None = None) -> None:
         essence = change.desired
-        self.journal.done(change.key, object_id, essence, retires=retires)
+        await self.journal.adone(change.key, object_id, essence, retires=retires)
         self.hook("done", change.key)
         self.inventory.record(
             change.key, object_id, essence=essence, protect=self._protect(change.key)
