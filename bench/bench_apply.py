@@ -91,7 +91,8 @@ async def bare_apply(size: int, env: dict[str, str], concurrency: int) -> dict[s
             json={"name": "aws-us-east-1", "organizationId": ORG_ID, "enabled": True},
             headers=headers,
         )
-        made.raise_for_status()
+        if made.status_code != 409:  # 409: made by an earlier run against this server
+            made.raise_for_status()
         listed = await http.get("regions", params={"organizationId": ORG_ID}, headers=headers)
         region_ids = {str(r["name"]).lower(): str(r["regionId"]) for r in listed.json()}
         with tempfile.TemporaryDirectory(prefix="flexctl-bare-") as tmp:

@@ -40,6 +40,7 @@ from reconciler.engine.group_changes import GroupChanges, group_parents
 from reconciler.engine.ids import IdMap
 from reconciler.engine.payloads import notifications_payload
 from reconciler.engine.store import Journal
+from reconciler.engine.writeahead import WriteAhead, plain_create
 from reconciler.errors import FlexctlError
 from reconciler.sinks import CredentialSinkProtocol, DataplaneCredentials
 
@@ -117,6 +118,7 @@ class Executor(GroupChanges):
         self.ids = IdMap.from_snapshot(snapshot)
         self._connections = {str(c["connectionId"]): c for c in snapshot.connections}
         self.failed: set[ResourceKey] = set()
+        self._ahead = WriteAhead(journal, (), window=1)  # the running phase's (``_run_phase``)
         self._sink_lock = threading.Lock()
         # Declared documents by key, built once (a scan per change was O(N^2) at scale); the
         # first document of a name wins, as the scans did.
@@ -153,11 +155,10 @@ class Executor(GroupChanges):
     async def _run_phase(self, phase: list[Change]) -> list[Outcome]:
         """Every change of ``phase``, by a few workers that each take the next one when done.
 
-        Changes are prepared (payload, journal record) as workers reach them, so the first
-        requests go out at once instead of after the whole phase is built, and the journal
-        gets a window of begins at a time to write with one fsync (``Journal.abegin``). The
-        workers outnumber the client's in-flight bound, so while some requests are out the
-        next creates are journalled and waiting for a free slot."""
+        Changes are prepared (payload) as workers reach them, so the first requests go out at
+        once instead of after the whole phase is built; begins are written a window ahead, one
+        fsync per window (``engine.writeahead``). The workers outnumber the client's in-flight
+        bound, so while some requests are out the next creates wait, journalled, for a slot."""
         results: list[Outcome | None] = [None] * len(phase)
         pending = iter(enumerate(phase))
 
@@ -166,6 +167,11 @@ class Executor(GroupChanges):
                 results[index] = await self._one(change)
 
         workers = min(len(phase), WORKERS_PER_SLOT * max(1, self.client.max_concurrency))
+        self._ahead = WriteAhead(
+            self.journal,
+            [c.key for c in phase if plain_create(c) and self._blocked_by_failure(c) is None],
+            window=workers,
+        )
         tasks = [asyncio.ensure_future(worker()) for _ in range(workers)]
         try:
             await asyncio.gather(*tasks)
@@ -184,6 +190,8 @@ class Executor(GroupChanges):
                 raise ApplyFailed(f"{change.key}: not applied because {blocker} failed")
             object_id = await self._dispatch(change)
         except FlexctlError as exc:
+            if self._ahead.unsent(change.key):
+                self.journal.failed(change.key)
             self.failed.add(change.key)
             self.audit.record(change, outcome="failed", error=str(exc))
             self.progress(change, "failed")
@@ -248,7 +256,8 @@ class Executor(GroupChanges):
     ) -> str:
         """Create once: journal first; after an unknown outcome, look up before retrying."""
         for attempt in range(1, CREATE_ATTEMPTS + 1):
-            await self.journal.abegin(change.key, known=known, retires=retires)
+            if attempt > 1 or not await self._ahead.written(change.key):
+                await self.journal.abegin(change.key, known=known, retires=retires)
             self.hook("journalled", change.key)
             try:
                 object_id = await create()

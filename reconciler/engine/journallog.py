@@ -32,6 +32,9 @@ JOURNAL = "journal"
 
 
 class JournalLog(Protocol):
+    #: Writes are cheap enough for the event loop (a local file, no sync).
+    local: bool
+
     def append(self, record: dict[str, object], *, sync: bool) -> None: ...
     def append_many(self, records: Sequence[dict[str, object]], *, sync: bool) -> None: ...
     def read(self) -> tuple[list[dict[str, Any]], str | None]: ...
@@ -40,6 +43,8 @@ class JournalLog(Protocol):
 
 
 class FileLog:
+    local = True
+
     def __init__(self, path: Path, *, fsync: Callable[[int], None] = os.fsync) -> None:
         self.path = path
         self._fsync = fsync
@@ -120,6 +125,8 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 class DocumentLog:
+    local = False
+
     def __init__(self, backend: StateBackend) -> None:
         self.backend = backend
         self._lock = threading.Lock()

@@ -15,7 +15,7 @@ the previous complete document. Neither document ever holds a secret.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,14 +83,15 @@ class Journal:
     """The create journal; thread-safe. Where its records go is a ``journallog``: a JSON-lines
     file with group-committed fsyncs (local backend), or the backend's ``journal`` document.
 
-    ``abegin`` and ``adone`` are the event loop's way in: records queued while a write is
-    running go out together in the next one (one worker-thread hop, one ``append_many``, at
-    most one fsync for a window of in-flight creates), and each call returns only once its
-    record is written (``abegin``: and synced), exactly as ``begin`` and ``done`` would."""
+    ``abegin``, ``abegin_many`` and ``adone`` are the event loop's way in: records queued while
+    a write is running go out together in the next one (one worker-thread hop, one
+    ``append_many``, at most one fsync for a window of in-flight creates), and each call returns
+    only once its records are written (begins: and synced), exactly as ``begin`` and ``done``
+    would. A done that needs no sync goes straight to a local file (a write, no thread)."""
 
     def __init__(self, target: StateBackend | StateDir | Path) -> None:
         self._revision: str | None = None
-        self._queue: list[tuple[dict[str, object], bool, asyncio.Future[None]]] = []
+        self._queue: list[tuple[list[dict[str, object]], bool, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
         if isinstance(target, Path):  # the local file itself
             self.log: JournalLog = FileLog(target)
@@ -115,7 +116,13 @@ class Journal:
         self, key: ResourceKey, *, known: Iterable[str] = (), retires: str | None = None
     ) -> None:
         """``begin`` from the event loop, written and synced with the other queued records."""
-        await self._queued(_begin(key, known, retires), sync=True)
+        await self._queued([_begin(key, known, retires)], sync=True)
+
+    async def abegin_many(self, keys: Sequence[ResourceKey]) -> None:
+        """The begins of creates whose intent is their key alone (not data planes), at once."""
+        assert all(key.kind is not Kind.DATAPLANE for key in keys)
+        if keys:
+            await self._queued([_begin(key, (), None) for key in keys], sync=True)
 
     def done(
         self,
@@ -136,15 +143,19 @@ class Journal:
         retires: str | None = None,
     ) -> None:
         """``done`` from the event loop, written with the other queued records."""
-        await self._queued(_done(key, object_id, essence, retires), sync=_done_synced(key))
+        record, sync = _done(key, object_id, essence, retires), _done_synced(key)
+        if self.log.local and not sync:
+            self.log.append(record, sync=False)
+            return
+        await self._queued([record], sync=sync)
 
     def failed(self, key: ResourceKey) -> None:
         self._append({"event": "failed", "kind": key.kind.value, "name": key.name}, sync=False)
 
-    async def _queued(self, record: dict[str, object], *, sync: bool) -> None:
+    async def _queued(self, records: list[dict[str, object]], *, sync: bool) -> None:
         loop = asyncio.get_running_loop()
         written: asyncio.Future[None] = loop.create_future()
-        self._queue.append((record, sync, written))
+        self._queue.append((records, sync, written))
         if self._writer is None:
             self._writer = loop.create_task(self._write_queued())
         await written
@@ -154,7 +165,7 @@ class Journal:
         try:
             while self._queue:
                 batch, self._queue = self._queue, []
-                records = [record for record, _, _ in batch]
+                records = [record for queued, _, _ in batch for record in queued]
                 sync = any(synced for _, synced, _ in batch)
                 try:
                     await asyncio.to_thread(self.log.append_many, records, sync=sync)
