@@ -277,3 +277,25 @@ def test_the_digest_dumps_one_document_at_a_time() -> None:
         tracemalloc.stop()
     assert twenty > 0
     assert peak < 25 * twenty  # 2,000 dumps held at once: 100 times twenty
+
+
+def test_the_ascii_fast_paths_of_names_and_e_mails_refuse_what_the_character_checks_do() -> None:
+    """Printable ASCII skips the per-character look of workspace names and e-mails; every
+    other ASCII character (controls, DEL) still takes it and is refused."""
+    import unicodedata
+
+    from reconciler.config.models import _check_email, _check_workspace_name
+
+    hidden = ("Cc", "Cf", "Zl", "Zp", "Co", "Cn")
+    for code in range(128):
+        char = chr(code)
+        name = f"a{char}b"
+        if unicodedata.category(char) in hidden:
+            with pytest.raises(ValueError, match=f"character U\\+{code:04X}"):
+                _check_workspace_name(name)
+        else:
+            assert _check_workspace_name(name) == name
+        email = f"a{char}b@acme.example"
+        if not char.isprintable():
+            with pytest.raises(ValueError, match=f"U\\+{code:04X}"):
+                _check_email(email)
