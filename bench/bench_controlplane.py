@@ -9,8 +9,10 @@ adds per-request latency (fault injection) to stand in for a WAN.
 
 ``--pages N`` writes N workspaces straight into the database, then reads a page of 100
 (``GET /workspaces?limit=100&offset=X``, one request at a time) at offsets 0, N/2 and N - 100
-and prints the median and worst latency of each: a page far down the list must cost about as
-much as the first (an index serves the order; nothing sorts the whole table per page).
+and prints the median and worst latency of each (random access: an index serves the order and
+nothing sorts the whole table, but the rows before the offset are counted), then reads the whole
+list in order as a client does, where each page seeks from the previous page's mark
+(``controlplane.pagemarks``): a page at the end must cost about as much as the first.
 """
 
 from __future__ import annotations
@@ -136,7 +138,34 @@ async def _pages(root: str, cp: ControlPlane, count: int, repeat: int) -> None:
             print(
                 f"GET /workspaces?limit=100&offset={offset:<7} of {count}: "
                 f"median {statistics.median(latencies):6.1f} ms, max {max(latencies):6.1f} ms"
+                " (random access: counts from the nearest page mark)"
             )
+        await _in_order(client, count)
+
+
+async def _in_order(client: httpx.AsyncClient, count: int) -> None:
+    """The whole list a page at a time, in order, as a client reads it (pages seek from the
+    previous page's mark): each page's latency, by where it is in the list."""
+    latencies: list[float] = []
+    started = time.perf_counter()
+    for offset in range(0, count, 100):
+        began = time.perf_counter()
+        answer = await client.get("workspaces", params={"limit": 100, "offset": offset})
+        latencies.append((time.perf_counter() - began) * 1000)
+        if answer.status_code != 200 or len(json.loads(answer.text)["data"]) != 100:
+            raise RuntimeError(f"offset {offset}: {answer.status_code} {answer.text}")
+    total = time.perf_counter() - started
+    tenth = max(1, len(latencies) // 10)
+    for label, part in (
+        ("first", latencies[:tenth]),
+        ("middle", latencies[len(latencies) // 2 - tenth // 2 :][:tenth]),
+        ("last", latencies[-tenth:]),
+    ):
+        print(
+            f"in order, {label} {len(part)} pages: median {statistics.median(part):6.1f} ms,"
+            f" max {max(part):6.1f} ms"
+        )
+    print(f"in order: {len(latencies)} pages of {count} in {total:.2f} s")
 
 
 def main() -> None:

@@ -62,10 +62,16 @@ def prepare(size: int, work: Path) -> None:
     print(f"prepared {size} workspaces in {time.perf_counter() - started:.1f} s: {result}")
 
 
-def get_each(work: Path, url: str) -> None:
+def workspace_ids(work: Path) -> list[str]:
+    """Ids of the live workspaces in the rig's control-plane db (read only)."""
     db = sqlite3.connect(f"file:{work / 'cp.db'}?mode=ro", uri=True)
     ids = [str(row[0]) for row in db.execute("SELECT id FROM workspaces WHERE tombstone = 0")]
     db.close()
+    return ids
+
+
+def get_each(work: Path, url: str) -> None:
+    ids = workspace_ids(work)
     client_id, secret = os.environ["AIRBYTE_CLIENT_ID"], os.environ["AIRBYTE_CLIENT_SECRET"]
     seconds = asyncio.run(terraform_refresh(url, client_id, secret, ids))
     print(f"{len(ids)} GETs at parallelism 10: {seconds:.2f} s")

@@ -7,10 +7,12 @@ so cross-document rules do not report a reference to it as dangling (one error, 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
-from reconciler.config.desired import DocumentSource
+from reconciler.config.desired import DocumentSource, KeyPath
 from reconciler.config.diagnostics import Position
-from reconciler.config.models import Document
+from reconciler.config.models import Document, SecretRef
+from reconciler.config.secrets import secret_ref_paths
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,11 @@ class LoadedDocument:
     @property
     def name(self) -> str:
         return self.model.name
+
+    @cached_property
+    def secret_refs(self) -> tuple[tuple[KeyPath, SecretRef], ...]:
+        """``secret_ref_paths`` of the model, walked once (two checks read them)."""
+        return tuple(secret_ref_paths(self.model))
 
 
 @dataclass(frozen=True)

@@ -69,12 +69,22 @@ def _check_name(value: str) -> str:
 WORKSPACE_NAME_MAX = 256
 
 
+#: Unicode categories a workspace name may not hold: controls, formats, line and paragraph
+#: separators, private use, unassigned.
+_HIDDEN_CATEGORIES = ("Cc", "Cf", "Zl", "Zp", "Co", "Cn")
+
+
 def _check_workspace_name(value: str) -> str:
     if not value.strip() or len(value) > WORKSPACE_NAME_MAX:
         raise ValueError(f"workspace name must be 1 to {WORKSPACE_NAME_MAX} characters, not blank")
     if value != value.strip():
         raise ValueError(f"workspace name {value!r} starts or ends with white space")
-    bad = [ch for ch in value if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Co", "Cn")]
+    # Printable ASCII has none of these categories (ASCII's others are Cc): no per-character look.
+    bad = (
+        []
+        if value.isascii() and value.isprintable()
+        else [ch for ch in value if unicodedata.category(ch) in _HIDDEN_CATEGORIES]
+    )
     if bad:
         raise ValueError(
             f"workspace name {value!r} contains {'control' if bad[0] < ' ' else 'invisible'} "
@@ -139,7 +149,11 @@ def _check_email(value: str) -> str:
     The server matches e-mails exactly, character for character: a look-alike (Cyrillic
     U+0430 for ``a``, ``ß``, a dotted ``İ``) or an invisible character names another account,
     or none, so such an e-mail is refused rather than normalised into a guess."""
-    odd = next((ch for ch in value if not (ch.isascii() and ch.isprintable())), None)
+    odd = (
+        None
+        if value.isascii() and value.isprintable()
+        else next((ch for ch in value if not (ch.isascii() and ch.isprintable())), None)
+    )
     if odd is not None:
         where = value.index(odd) + 1
         raise ValueError(
@@ -473,8 +487,11 @@ def _scoped(scope: Scope) -> BeforeValidator:
     scope (not all nine) with "did you mean"."""
 
     roles = [role.value for role in Role]
+    allowed = frozenset(role for role in roles if role.startswith(f"{scope}_"))
 
     def check(value: Any) -> Any:
+        if type(value) is str and value in allowed:
+            return value  # scope_problem's first answer, without building its lists
         problem = scope_problem(value, scope, roles=roles)
         if problem is not None:
             raise ValueError(problem)

@@ -36,6 +36,14 @@ def is_placeholder(value: object) -> bool:
     return isinstance(value, str) and (value == PLACEHOLDER or value.startswith(GUESS_PREFIX))
 
 
+def may_hold(text: str) -> bool:
+    """Whether a YAML file of ``text`` can hold a placeholder; False means ``placeholders`` of
+    each of its documents finds none, so the loader skips that walk. Exact: YAML makes a
+    string that is not in the text only through escapes (a double-quoted ``\\x43``, an
+    escaped line break), which need a backslash; folding lines puts a space or a newline in."""
+    return PLACEHOLDER in text or "\\" in text
+
+
 def placeholders(data: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, str]]:
     """Every placeholder in a document, with its key path, in document order."""
     if isinstance(data, dict):

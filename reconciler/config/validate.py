@@ -30,7 +30,7 @@ from reconciler.config.models import (
     fold_name,
 )
 from reconciler.config.roles import covers
-from reconciler.config.secrets import file_reference_problem, secret_ref_paths
+from reconciler.config.secrets import file_reference_problem
 from reconciler.config.suggest import closest
 
 _MANAGED = {name.lower(): name for name in MANAGED_REGIONS}
@@ -350,7 +350,7 @@ def distinct_install_targets(ctx: Context) -> Iterator[Diagnostic]:
 def secret_file_references(ctx: Context) -> Iterator[Diagnostic]:
     """``{file: PATH}`` stays inside the config root: the form of the path, every reference."""
     for document in (*ctx.organizations, *ctx.regions, *ctx.dataplanes, *ctx.workspaces):
-        for key_path, ref in secret_ref_paths(document.model):
+        for key_path, ref in document.secret_refs:
             problem = None if ref.file is None else file_reference_problem(ref.file)
             if problem is not None:
                 yield Diagnostic(document.source.at(*key_path, "file"), problem)

@@ -379,16 +379,17 @@ def read_exact(text: str) -> list[RawDocument]:
 
 # --------------------------------------------------------------------------- the fast reader
 
-#: A character that may start an anchor, an alias, a tag or a directive: the exact reader's.
-_NOT_FAST = re.compile(r"[&*!%]")
-
 
 def _fast_can_take(text: str) -> bool:
-    """No anchor, alias, tag or directive can be in ``text``, and it cannot hold more than
-    ``MAX_NODES`` nodes: each node starts after one of these indicators (a mapping's key and
-    value after one), so the C composer never builds more than the exact reader would."""
-    if _NOT_FAST.search(text) is not None:
+    """No anchor, alias, tag or directive can be in ``text`` (none of ``& * ! %``, each
+    looked for by ``in``: a hundred times faster than one regex over the text), and it cannot
+    hold more than ``MAX_NODES`` nodes: each node starts after one of these indicators (a
+    mapping's key and value after one), so the C composer never builds more than the exact
+    reader would. A text shorter than half the limit needs no count: a node has a character."""
+    if "&" in text or "*" in text or "!" in text or "%" in text:
         return False
+    if 2 * len(text) + 2 <= MAX_NODES:
+        return True
     starts = sum(text.count(c) for c in "\n,:-[{?")
     return 2 * starts + 2 <= MAX_NODES
 

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from reconciler.controlplane import problems, security
+from reconciler.controlplane.pagemarks import PageMarks
 from reconciler.controlplane.quirks import QuirkSwitch
 from reconciler.controlplane.store import Store
 
@@ -31,6 +32,8 @@ class Context:
     token_ttl: int
     max_body_bytes: int
     quirks: QuirkSwitch = field(default_factory=QuirkSwitch)
+    #: Where the last list pages ended (``pagemarks``): pages far down a list seek, not count.
+    pages: PageMarks = field(default_factory=PageMarks)
 
     def now_us(self) -> int:
         return int(self.clock() * 1_000_000)

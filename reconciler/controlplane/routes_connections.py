@@ -117,7 +117,7 @@ async def list_connections(request: Request) -> Response:
     page = paging.Page.of(request)
     with c.store.read() as db:
         ids = workspace_filter(request, db, user_id)
-        rows = list_rows(db, "connections", user_id=user_id, ids=ids, page=page)
+        rows = list_rows(db, "connections", user_id=user_id, ids=ids, page=page, marks=c.pages)
     return ok(page.envelope(request, "connections", [read(r) for r in rows], ids=ids))
 
 

@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from reconciler.controlplane import inputs, paging, problems, security
 from reconciler.controlplane.context import ctx, endpoint, ok
+from reconciler.controlplane.pagemarks import PageMarks
 from reconciler.controlplane.routes_workspaces import load_workspace
 
 MASK = "**********"
@@ -92,26 +93,33 @@ def workspace_filter(request: Request, db: sqlite3.Connection, user_id: str) -> 
 
 
 def list_rows(
-    db: sqlite3.Connection, table: str, *, user_id: str, ids: list[str], page: paging.Page
+    db: sqlite3.Connection,
+    table: str,
+    *,
+    user_id: str,
+    ids: list[str],
+    page: paging.Page,
+    marks: PageMarks,
 ) -> list[sqlite3.Row]:
     """One page of a workspace-owned table, ordered by name, the caller's readable rows only."""
     # the row's workspace's organisation: one primary-key lookup per row
     owner_org = f"(SELECT w.organization_id FROM workspaces w WHERE w.id = {table}.workspace_id)"  # noqa: S608
-    rows: list[sqlite3.Row] = db.execute(
-        f"SELECT * FROM {table} WHERE (? OR tombstone = 0)"  # noqa: S608 (constant text)
+    return marks.page(
+        db,
+        (table, user_id, page.include_deleted, tuple(ids)),
+        select=f"SELECT * FROM {table} WHERE (? OR tombstone = 0)"  # noqa: S608 (constant text)
         " AND (? = 0 OR workspace_id IN (SELECT value FROM json_each(?)))"
-        f" AND {security.readable(f'{table}.workspace_id', owner_org)}"
-        " ORDER BY name, id LIMIT ? OFFSET ?",
-        (
+        f" AND {security.readable(f'{table}.workspace_id', owner_org)}",
+        params=(
             int(bool(page.include_deleted)),
             len(ids),
             json.dumps(ids),
             *security.readable_params(db, user_id),
-            page.limit,
-            page.offset,
         ),
-    ).fetchall()
-    return rows
+        order=("name", "id"),
+        limit=page.limit,
+        offset=page.offset,
+    )
 
 
 def _configuration(body: inputs.Body, *, required: bool) -> dict[str, Any] | None:
@@ -142,7 +150,7 @@ def _handlers(kind: Kind) -> list[Route]:
         page = paging.Page.of(request)
         with c.store.read() as db:
             ids = workspace_filter(request, db, user_id)
-            rows = list_rows(db, kind.table, user_id=user_id, ids=ids, page=page)
+            rows = list_rows(db, kind.table, user_id=user_id, ids=ids, page=page, marks=c.pages)
         return ok(page.envelope(request, kind.table, [read(kind, r) for r in rows], ids=ids))
 
     @endpoint

@@ -79,20 +79,18 @@ async def list_workspaces(request: Request) -> Response:
     ids = inputs.query_uuids(request, "workspaceIds")
     page = paging.Page.of(request)
     with c.store.read() as db:
-        rows = db.execute(
-            f"{_SELECT} WHERE (? OR w.tombstone = 0)"  # noqa: S608 (constant text, bound values)
+        readable = security.readable_params(db, user_id)
+        rows = c.pages.page(
+            db,
+            ("workspaces", user_id, page.include_deleted, tuple(ids)),
+            select=f"{_SELECT} WHERE (? OR w.tombstone = 0)"  # noqa: S608 (constant text)
             " AND (? = 0 OR w.id IN (SELECT value FROM json_each(?)))"
-            f" AND {security.readable('w.id', 'w.organization_id')}"
-            " ORDER BY w.name, w.id LIMIT ? OFFSET ?",
-            (
-                int(bool(page.include_deleted)),
-                len(ids),
-                json.dumps(ids),
-                *security.readable_params(db, user_id),
-                page.limit,
-                page.offset,
-            ),
-        ).fetchall()
+            f" AND {security.readable('w.id', 'w.organization_id')}",
+            params=(int(bool(page.include_deleted)), len(ids), json.dumps(ids), *readable),
+            order=("w.name", "w.id"),
+            limit=page.limit,
+            offset=page.offset,
+        )
     return ok(page.envelope(request, "workspaces", [workspace_read(r) for r in rows], ids=ids))
 
 

@@ -20,8 +20,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-
-from deepdiff import DeepDiff
+from typing import NamedTuple
 
 from reconciler.config.models import fold_name
 from reconciler.core.access_rules import apply_redundancy_rule
@@ -68,9 +67,9 @@ class PlanOptions:
     credential_moves: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Match:
-    """A desired resource and the live object it is (or will be) bound to."""
+class Match(NamedTuple):
+    """A desired resource and the live object it is (or will be) bound to (a tuple: one is
+    made per object, 200,000 for a plan of 100,000 workspaces)."""
 
     desired: Resource | None
     live: Resource | None
@@ -288,6 +287,7 @@ def essence_digest(essence: Essence) -> str:
 def _known_not_applied(entry: Entry | None, have: Resource, want: Resource) -> bool:
     return (
         entry is not None
+        and entry.not_applied is not None
         and entry.not_applied == essence_digest(want.essence)
         and entry.last_applied is not None
         and dict(entry.last_applied) == dict(have.essence)
@@ -390,6 +390,9 @@ def field_changes(old: Essence, new: Essence) -> list[FieldChange]:
     """Field-level changes from ``old`` to ``new``, sorted by path."""
     if dict(old) == dict(new):
         return []  # the common case; DeepDiff costs milliseconds per call
+    # Imported only when something differs: a no-op plan never pays for deepdiff's import.
+    from deepdiff import DeepDiff
+
     diff = DeepDiff(dict(old), dict(new), verbose_level=2, view="tree")
     changes: list[FieldChange] = []
     for report in diff.values():
@@ -415,4 +418,9 @@ def live_digest(live: Iterable[Resource]) -> str:
 
 
 def _canonical(value: JSON) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return _CANONICAL.encode(value)
+
+
+#: ``json.dumps(value, sort_keys=True, separators=(",", ":"))`` without building an encoder per
+#: call (two per object of a plan): the same text.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))

@@ -23,9 +23,10 @@ from reconciler.render.values import merged_values
 
 
 def local_problems(desired: DesiredState, *, manifests: bool = False) -> list[Diagnostic]:
-    """What rendering ``desired`` would refuse, as positioned diagnostics (nothing written)."""
+    """What rendering ``desired`` would refuse, as positioned diagnostics (nothing written,
+    nor dumped: every check of render, none of its YAML text)."""
     try:
-        render_all(desired, check_manifests=manifests)
+        render_all(desired, check_manifests=manifests, texts=False)
     except RenderProblems as problems:
         return list(problems.diagnostics)
     return []

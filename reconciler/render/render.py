@@ -34,13 +34,16 @@ def render_all(
     *,
     delivery: GitDelivery | None = None,
     check_manifests: bool = True,
+    texts: bool = True,
 ) -> dict[str, str]:
     """Relative path -> file text for every data plane. Raises ``RenderProblems``.
 
     With ``delivery`` (the folders are committed to a Git branch), the Flux / Argo CD objects
     of each folder read the folder from that branch (``render.delivery``). Without
     ``check_manifests`` the Kubernetes schema check of the generated objects is skipped (it
-    needs jsonschema and the schemas; ``validate`` and ``plan`` run without it)."""
+    needs jsonschema and the schemas; ``validate`` and ``plan`` run without it). Without
+    ``texts`` every check runs but no file is written out (``{}``: the preflight's way; the
+    YAML dumps were most of its cost)."""
     files: dict[str, str] = {}
     problems: list[Diagnostic] = []
     seen: dict[str, DataPlane] = {}
@@ -59,7 +62,7 @@ def render_all(
             continue
         seen[folder.lower()] = dataplane
         rendered, found = render_dataplane(
-            desired, dataplane, delivery=delivery, check_manifests=check_manifests
+            desired, dataplane, delivery=delivery, check_manifests=check_manifests, texts=texts
         )
         problems += found
         files |= {f"{folder}/{name}": text for name, text in rendered.items()}
@@ -74,8 +77,10 @@ def render_dataplane(
     *,
     delivery: GitDelivery | None = None,
     check_manifests: bool = True,
+    texts: bool = True,
 ) -> tuple[dict[str, str], list[Diagnostic]]:
-    """The files of one folder (names relative to it) and the problems found."""
+    """The files of one folder (names relative to it) and the problems found (without
+    ``texts``, the problems only)."""
     problems = check.check_document(desired, dataplane)
     if problems:
         return {}, problems  # later checks need a supported chart and a storage
@@ -133,6 +138,8 @@ def render_dataplane(
                 problem(desired, dataplane, (), f"rendered {name} is invalid: {message}")
                 for message in validate_manifest(obj)
             ]
+    if not texts:
+        return {}, problems
 
     header = (
         f"Helm values for chart airbyte-data-plane {dataplane.chart_version}, "

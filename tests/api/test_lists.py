@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
 
 from reconciler.api import UnexpectedResponseError
+from reconciler.api.pages import read_all
 
 from .fakeapi import ORG, FakeApi, ok, query, run
 
@@ -152,6 +154,64 @@ def test_read_ahead_fetches_pages_concurrently_in_order(api: FakeApi, total: int
     assert names == [f"ws {i}" for i in range(total)]
     hits = api.hits("GET", "/v1/workspaces")
     needed = total // 2 + 1
-    # The first page alone, then windows of three: at most two requests past the end.
-    assert needed <= len(hits) <= needed + 2
+    # The first page alone, then three in flight: exactly two requests past the end (the same
+    # every run) once the first page is full.
+    assert len(hits) == (needed + 2 if total >= 2 else 1)
     assert sorted(int(dict(query(r))["offset"]) for r in hits) == [2 * i for i in range(len(hits))]
+
+
+def test_read_ahead_sends_the_next_page_as_each_one_is_read() -> None:
+    """Three in flight: reading the page at offset 2 sends offset 8 while the page at 4 is still
+    unanswered (a window of three would wait for all of 2, 4 and 6 first)."""
+    asked: list[int] = []
+    offset_8_asked = asyncio.Event()
+
+    async def fetch(offset: int, limit: int) -> list[dict[str, Any]]:
+        asked.append(offset)
+        if offset == 4:
+            await asyncio.wait_for(offset_8_asked.wait(), timeout=5)
+        if offset == 8:
+            offset_8_asked.set()
+        return [{"id": str(offset + i)} for i in range(limit if offset < 10 else 0)]
+
+    items = run(read_all(fetch, key="id", page_size=2, read_ahead=3))
+    assert [i["id"] for i in items] == [str(i) for i in range(10)]
+    assert offset_8_asked.is_set()
+    assert sorted(asked) == [0, 2, 4, 6, 8, 10, 12, 14]
+
+
+def test_a_failed_page_cancels_the_pages_in_flight() -> None:
+    cancelled: list[int] = []
+
+    async def fetch(offset: int, limit: int) -> list[dict[str, Any]]:
+        if offset == 2:
+            raise RuntimeError("page 2 failed")
+        try:
+            await asyncio.sleep(0 if offset == 0 else 5)
+        except asyncio.CancelledError:
+            cancelled.append(offset)
+            raise
+        return [{"id": str(offset + i)} for i in range(limit)]
+
+    with pytest.raises(RuntimeError, match="page 2 failed"):
+        run(read_all(fetch, key="id", page_size=2, read_ahead=3))
+    assert sorted(cancelled) == [4, 6]
+
+
+def test_workspaces_with_equal_notifications_share_one_object(api: FakeApi) -> None:
+    quiet = {"failure": {"email": {"enabled": False}}}
+    loud = {"failure": {"email": {"enabled": True}}}
+    data = [
+        {"workspaceId": f"w-{i}", "name": f"ws {i}", "dataResidency": "us", "notifications": n}
+        for i, n in enumerate([quiet, loud, quiet])
+    ]
+    api.on("GET", "/v1/workspaces", ok({"data": data}))
+
+    async def scenario() -> Any:
+        async with api.client() as client:
+            return await client.list_workspaces()
+
+    one, two, three = run(scenario())
+    assert [w["notifications"] for w in (one, two, three)] == [quiet, loud, quiet]
+    assert one["notifications"] is three["notifications"]
+    assert one["notifications"] is not two["notifications"]

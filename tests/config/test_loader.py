@@ -6,6 +6,7 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -196,3 +197,105 @@ def test_adopt_existing_alone_keeps_the_organizations_default_sink(example_copy:
     adopted = next(d for d in state.dataplanes if d.name == "us-east-1-primary")
     assert adopted.adopts_existing and adopted.own_sink is None
     assert state.credentials_for(adopted).type.value == "kubernetes"
+
+
+def test_a_placeholder_written_through_an_escape_is_still_reported(example_copy: Path) -> None:
+    """Files without ``CHANGE-ME`` skip the placeholder walk, but a double-quoted escape
+    writes one without those letters in the text: still "fill in", not a dangling region."""
+    path = example_copy / "workspaces" / "marketing-eu.yaml"
+    text = path.read_text()
+    assert "region: EU\n" in text and "CHANGE-ME" not in text
+    path.write_text(text.replace("region: EU\n", 'region: "\\x43HANGE-ME"\n'))
+    with pytest.raises(ConfigError) as caught:
+        load_directory(example_copy)
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.message.startswith("fill in region:")
+    assert (diagnostic.position.path, diagnostic.position.line) == (str(path), 8)
+
+
+def test_files_that_cannot_hold_a_placeholder_are_not_walked_for_one(
+    example_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reconciler.config import loader
+
+    walked: list[object] = []
+
+    def counting(data: object) -> object:
+        walked.append(data)
+        return iter(())
+
+    monkeypatch.setattr(loader, "placeholders", counting)
+    load_directory(example_copy)
+    assert walked == []
+    path = example_copy / "workspaces" / "marketing-eu.yaml"
+    path.write_text(path.read_text() + "# CHANGE-ME: only a comment\n")
+    load_directory(example_copy)
+    assert len(walked) == 1
+
+
+def test_each_documents_secret_references_are_walked_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two checks read a document's secret references (their form, the files they name):
+    one walk of the model serves both."""
+    from reconciler.config import documents
+
+    walked: list[str] = []
+    real = documents.secret_ref_paths
+
+    def counting(model: Any) -> Any:
+        walked.append(f"{model.kind}/{model.name}")
+        return real(model)
+
+    monkeypatch.setattr(documents, "secret_ref_paths", counting)
+    state = load_directory(EXAMPLE)
+    count = 1 + len(state.regions) + len(state.dataplanes) + len(state.workspaces)
+    assert len(walked) == len(set(walked)) == count + len(state.groups)
+
+
+def test_the_digest_dumps_one_document_at_a_time() -> None:
+    """Peak memory: the digest of many documents holds one dump at a time, not all of them
+    (at 100,000 workspaces holding them all doubled the peak)."""
+    import tracemalloc
+
+    from reconciler.config.loader import digest
+
+    state = load_directory(EXAMPLE)
+    workspace = state.workspaces[0]
+    models = [workspace.model_copy(update={"name": f"w{i:04d}"}) for i in range(2000)]
+    tracemalloc.start()
+    try:
+        one = tracemalloc.get_traced_memory()[0]
+        workspace.model_dump(mode="json", by_alias=True)
+        tracemalloc.reset_peak()
+        dumped = [m.model_dump(mode="json", by_alias=True) for m in models[:20]]
+        twenty = tracemalloc.get_traced_memory()[1] - one
+        del dumped
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        digest(models)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert twenty > 0
+    assert peak < 25 * twenty  # 2,000 dumps held at once: 100 times twenty
+
+
+def test_the_ascii_fast_paths_of_names_and_e_mails_refuse_what_the_character_checks_do() -> None:
+    """Printable ASCII skips the per-character look of workspace names and e-mails; every
+    other ASCII character (controls, DEL) still takes it and is refused."""
+    import unicodedata
+
+    from reconciler.config.models import _check_email, _check_workspace_name
+
+    hidden = ("Cc", "Cf", "Zl", "Zp", "Co", "Cn")
+    for code in range(128):
+        char = chr(code)
+        name = f"a{char}b"
+        if unicodedata.category(char) in hidden:
+            with pytest.raises(ValueError, match=f"character U\\+{code:04X}"):
+                _check_workspace_name(name)
+        else:
+            assert _check_workspace_name(name) == name
+        email = f"a{char}b@acme.example"
+        if not char.isprintable():
+            with pytest.raises(ValueError, match=f"U\\+{code:04X}"):
+                _check_email(email)

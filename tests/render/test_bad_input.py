@@ -51,3 +51,23 @@ def test_bad_input(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 def test_all_problems_reported_together(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _, output = _run("override-unknown-key", tmp_path, monkeypatch)
     assert output.endswith("3 error(s)")
+
+
+@pytest.mark.parametrize("case", sorted(set(CASES) - LOADER_CASES))
+def test_preflight_finds_what_render_refuses_without_writing_yaml(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``validate`` and ``plan`` run render's every check, but dump no YAML (the dumps were
+    most of the preflight's cost): the same diagnostics as a full render."""
+    from reconciler.render import render as module
+    from reconciler.render.preflight import local_problems
+
+    _, output = _run(case, tmp_path, monkeypatch)
+
+    def no_dump(*args: object, **kwargs: object) -> str:
+        raise AssertionError("the preflight wrote YAML")
+
+    monkeypatch.setattr(module, "dump", no_dump)
+    problems = local_problems(load_directory(Path(".")))
+    assert RenderProblems(problems).render() == output
+    assert local_problems(load_directory(BAD / "_base")) == []
