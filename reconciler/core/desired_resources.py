@@ -34,7 +34,6 @@ from reconciler.core.resources import (
     workspace_key,
 )
 from reconciler.errors import SecretResolutionError
-from reconciler.sharing import Shared
 
 #: Resolves a secret reference; ``where`` names the document and field for error messages.
 Resolver = Callable[[SecretRef, str], str]
@@ -55,7 +54,7 @@ class DesiredResources:
 def desired_resources(desired: DesiredState, resolve: Resolver) -> DesiredResources:
     out: list[Resource] = []
     users: set[str] = set()
-    shared = Shared()  # equal notification settings: one dict for every workspace
+    notifications: dict[tuple[DeclaredNotification, ...], dict[str, JSON]] = {}
     for region in desired.regions:
         out.append(
             Resource(
@@ -85,7 +84,8 @@ def desired_resources(desired: DesiredState, resolve: Resolver) -> DesiredResour
                     "name": ws.name,
                     # Read back as dataResidency, the region name lower-cased.
                     "region": ws.region.lower(),
-                    "notifications": shared(desired_notifications(ws, resolve)),
+                    # Equal settings, one dict for every workspace that declares them.
+                    "notifications": desired_notifications(ws, resolve, notifications),
                 },
                 protect=ws.protect,
                 previous_names=tuple(ws.previous_names),
@@ -191,7 +191,10 @@ def declared_notifications(ws: Workspace, resolve: Resolver) -> dict[str, Declar
     result: dict[str, DeclaredNotification] = {}
     for event in NOTIFICATION_EVENTS:
         declared: Notification | None = getattr(ws.notifications, event_attribute(event))
-        webhook = declared.webhook if declared else None
+        if declared is None:
+            result[event] = _OFF  # most events of most workspaces: one value for all
+            continue
+        webhook = declared.webhook
         url: str | None = None
         if webhook is not None and webhook.url is not None:
             where = webhook_where(ws.name, event)
@@ -201,19 +204,35 @@ def declared_notifications(ws: Workspace, resolve: Resolver) -> dict[str, Declar
             if problem is not None:
                 raise SecretResolutionError(value_problem(where, webhook.url, problem))
         result[event] = DeclaredNotification(
-            email=bool(declared and declared.email and declared.email.enabled),
+            email=bool(declared.email and declared.email.enabled),
             webhook=bool(webhook and webhook.enabled),
             url=url,
         )
     return result
 
 
-def desired_notifications(ws: Workspace, resolve: Resolver) -> dict[str, JSON]:
-    return {
+_OFF = DeclaredNotification(email=False, webhook=False)
+
+
+def desired_notifications(
+    ws: Workspace,
+    resolve: Resolver,
+    made: dict[tuple[DeclaredNotification, ...], dict[str, JSON]] | None = None,
+) -> dict[str, JSON]:
+    """``made``: the essences made so far by declared settings, one dict for all the
+    workspaces that declare the same (``desired_resources`` keeps it for one run)."""
+    declared = declared_notifications(ws, resolve)
+    key = tuple(declared.values())
+    if made is not None and (known := made.get(key)) is not None:
+        return known
+    essence: dict[str, JSON] = {
         event: {
             "email": n.email,
             "webhook": n.webhook,
             "webhookUrl": sensitive_digest(n.url) if n.url is not None else None,
         }
-        for event, n in declared_notifications(ws, resolve).items()
+        for event, n in declared.items()
     }
+    if made is not None:
+        made[key] = essence
+    return essence

@@ -58,6 +58,8 @@ def follow_renames(
     desired: Sequence[Resource], live: Sequence[Resource], inventory: Inventory
 ) -> tuple[Renames, tuple[Resource, ...]]:
     """The renames ``desired`` asks for, and ``live`` as it will be named once applied."""
+    if not any(want.previous_names for want in desired):
+        return Renames(), tuple(live)  # no previous name declared: nothing is renamed
     before = {r.id: r.key.name for r in _kind(live, Kind.DATAPLANE) if r.id is not None}
     regions = _pick(Kind.REGION, desired, live, inventory, _previous)
     live = _rekey_regions(live, regions)
