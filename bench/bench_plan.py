@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import math
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -94,11 +95,19 @@ async def plan_and_apply(config: Path, ctx: RunContext, *, apply: bool) -> dict[
             "changes": len(prepared.plan.actionable),
         }
         if apply and prepared.plan.has_changes:
+            cpu = process_cpu()
             outcome = await apply_prepared(conn, desired, prepared, ctx, max_deletes=0)
             result["apply_s"] = time.perf_counter() - planned
+            result["apply_cpu_s"] = process_cpu() - cpu
             result["apply_failed"] = len(outcome.failed)
             result["apply_calls"] = conn.client.calls.api - calls
     return result
+
+
+def process_cpu() -> float:
+    """CPU seconds (user + system, every thread) this process has used so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 async def terraform_refresh(base: str, client_id: str, secret: str, ids: list[str]) -> float:

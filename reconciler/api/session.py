@@ -113,10 +113,26 @@ class Session:
             self.tokens = TokenManager(self._fetch_token, clock=clock, on_token=redactor.add)
 
     async def request(self, call: Call) -> httpx.Response:
-        """Send `call` with retries; the 2xx answer, or the typed `ApiError`."""
+        """Send `call` with retries; the 2xx answer, or the typed `ApiError`.
+
+        The first attempt goes out bare: most calls succeed at once, and tenacity's set-up
+        (stop, wait, the retrying object) is paid only by a call that failed, whose first
+        outcome tenacity then replays as its attempt 1, so every decision is the same."""
         progress = _Progress()
         started = self._clock()
+        try:
+            return await self._attempt(call, progress)
+        except Exception as error:  # decided below, exactly as tenacity would have
+            first: Exception | None = error
         clock, read, run_started = self._clock, call.is_read, self._run_started
+
+        async def attempt() -> httpx.Response:
+            nonlocal first
+            if first is not None:
+                replayed, first = first, None
+                raise replayed
+            return await self._attempt(call, progress)
+
         retrying = AsyncRetrying(
             stop=self._policy.stop(
                 clock=clock, started=started, read=read, run_started=run_started
@@ -130,7 +146,7 @@ class Session:
             reraise=True,
         )
         try:
-            response: httpx.Response = await retrying(self._attempt, call, progress)
+            response: httpx.Response = await retrying(attempt)
             return response
         except _Final as final:
             raise final.error from final.error.__cause__

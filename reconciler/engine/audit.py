@@ -11,6 +11,7 @@ backend every record is a commit whose message is the record itself.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
@@ -60,6 +61,7 @@ class AuditLog:
         self._records: list[dict[str, Any]] = []
         self._revision: str | None = None
         self._lock = threading.Lock()
+        self._fd: int | None = None
 
     def record(
         self,
@@ -98,9 +100,12 @@ class AuditLog:
     def _append_line(self, path: Path, entry: dict[str, Any]) -> None:
         line = json.dumps(entry, sort_keys=True) + "\n"
         with self._lock:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, line.encode("utf-8"))
-            finally:
-                os.close(fd)
+            if self._fd is None:  # opened once, kept for the run (one write per record)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            os.write(self._fd, line.encode("utf-8"))
+
+    def __del__(self) -> None:
+        if getattr(self, "_fd", None) is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)  # type: ignore[arg-type]

@@ -21,7 +21,6 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, TypeVar
 
 from reconciler.api import errors as api_errors
@@ -41,11 +40,14 @@ from reconciler.engine.group_changes import GroupChanges, group_parents
 from reconciler.engine.ids import IdMap
 from reconciler.engine.payloads import notifications_payload
 from reconciler.engine.store import Journal
+from reconciler.engine.writeahead import WriteAhead, plain_create
 from reconciler.errors import FlexctlError
 from reconciler.sinks import CredentialSinkProtocol, DataplaneCredentials
 
 #: How often an ambiguous create is looked up and retried before giving up.
 CREATE_ATTEMPTS = 4
+#: Workers per request the client keeps in flight (``Executor._run_phase``).
+WORKERS_PER_SLOT = 2
 
 SinkFor = Callable[[DataPlane], CredentialSinkProtocol]
 Resolver = Callable[[Any, str], str]
@@ -116,6 +118,7 @@ class Executor(GroupChanges):
         self.ids = IdMap.from_snapshot(snapshot)
         self._connections = {str(c["connectionId"]): c for c in snapshot.connections}
         self.failed: set[ResourceKey] = set()
+        self._ahead = WriteAhead(journal, (), window=1)  # the running phase's (``_run_phase``)
         self._sink_lock = threading.Lock()
         # Declared documents by key, built once (a scan per change was O(N^2) at scale); the
         # first document of a name wins, as the scans did.
@@ -145,10 +148,39 @@ class Executor(GroupChanges):
                     Outcome(c, False, error="not started: stop requested") for c in phase
                 )
                 continue
-            results = await asyncio.gather(*(self._one(c) for c in phase))
-            outcomes.extend(results)
+            outcomes.extend(await self._run_phase(phase))
             self.checkpoint()
         return outcomes
+
+    async def _run_phase(self, phase: list[Change]) -> list[Outcome]:
+        """Every change of ``phase``, by a few workers that each take the next one when done.
+
+        Changes are prepared (payload) as workers reach them, so the first requests go out at
+        once instead of after the whole phase is built; begins are written a window ahead, one
+        fsync per window (``engine.writeahead``). The workers outnumber the client's in-flight
+        bound, so while some requests are out the next creates wait, journalled, for a slot."""
+        results: list[Outcome | None] = [None] * len(phase)
+        pending = iter(enumerate(phase))
+
+        async def worker() -> None:
+            for index, change in pending:
+                results[index] = await self._one(change)
+
+        workers = min(len(phase), WORKERS_PER_SLOT * max(1, self.client.max_concurrency))
+        self._ahead = WriteAhead(
+            self.journal,
+            [c.key for c in phase if plain_create(c) and self._blocked_by_failure(c) is None],
+            window=workers,
+        )
+        tasks = [asyncio.ensure_future(worker()) for _ in range(workers)]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            # Not a change's failure (those are outcomes) but the run's: start nothing more.
+            for task in tasks:
+                task.cancel()
+            raise
+        return [r for r in results if r is not None]
 
     async def _one(self, change: Change) -> Outcome:
         self.progress(change, "start")
@@ -158,6 +190,8 @@ class Executor(GroupChanges):
                 raise ApplyFailed(f"{change.key}: not applied because {blocker} failed")
             object_id = await self._dispatch(change)
         except FlexctlError as exc:
+            if self._ahead.unsent(change.key):
+                self.journal.failed(change.key)
             self.failed.add(change.key)
             self.audit.record(change, outcome="failed", error=str(exc))
             self.progress(change, "failed")
@@ -222,9 +256,8 @@ class Executor(GroupChanges):
     ) -> str:
         """Create once: journal first; after an unknown outcome, look up before retrying."""
         for attempt in range(1, CREATE_ATTEMPTS + 1):
-            await asyncio.to_thread(
-                lambda: self.journal.begin(change.key, known=known, retires=retires)
-            )
+            if attempt > 1 or not await self._ahead.written(change.key):
+                await self.journal.abegin(change.key, known=known, retires=retires)
             self.hook("journalled", change.key)
             try:
                 object_id = await create()
@@ -240,13 +273,13 @@ class Executor(GroupChanges):
             except FlexctlError:
                 self.journal.failed(change.key)
                 raise
-            await asyncio.to_thread(partial(self._record, change, object_id, retires=retires))
+            await self._record(change, object_id, retires=retires)
             return object_id
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _record(self, change: Change, object_id: str, *, retires: str | None = None) -> None:
+    async def _record(self, change: Change, object_id: str, *, retires: str | None = None) -> None:
         essence = change.desired
-        self.journal.done(change.key, object_id, essence, retires=retires)
+        await self.journal.adone(change.key, object_id, essence, retires=retires)
         self.hook("done", change.key)
         self.inventory.record(
             change.key, object_id, essence=essence, protect=self._protect(change.key)

@@ -1,14 +1,17 @@
 """Where a Journal's records go: a JSON-lines file (local backend) or a backend document.
 
-``FileLog`` is the local form: ``<state>/journal.jsonl``, kept open for the run; ``begin``
-returns only once its line is on disk, but begins from concurrent threads share one fsync
-(group commit): whoever finds no fsync running syncs everything written so far, the others
-wait for the fsync that covers theirs. ``done`` and ``failed`` are written without a sync.
+``FileLog`` is the local form: ``<state>/journal.jsonl``, kept open for the run; a synced
+append returns only once its lines are on disk, but appends from concurrent threads share one
+fsync (group commit): whoever finds no fsync running syncs everything written so far, the
+others wait for the fsync that covers theirs. ``append_many`` writes several records at once
+(one write, at most one fsync): what ``store.Journal``'s asynchronous methods hand it, the
+records of a window of in-flight creates.
 
 ``DocumentLog`` is the shared form: the ``journal`` document of an s3 or git backend, each
 append one compare-and-swap write of the whole list (a run's journal holds one record per
 create and outcome, so it stays small), so a killed run's journal is visible to every runner.
-Both read back as ``(records, revision)``; the revision is what an apply compares.
+``append_many`` there is one write of the list with all of them. Both read back as
+``(records, revision)``; the revision is what an apply compares.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,32 +32,42 @@ JOURNAL = "journal"
 
 
 class JournalLog(Protocol):
+    #: Writes are cheap enough for the event loop (a local file, no sync).
+    local: bool
+
     def append(self, record: dict[str, object], *, sync: bool) -> None: ...
+    def append_many(self, records: Sequence[dict[str, object]], *, sync: bool) -> None: ...
     def read(self) -> tuple[list[dict[str, Any]], str | None]: ...
     def clear(self) -> None: ...
     def where(self, number: int) -> str: ...
 
 
 class FileLog:
-    def __init__(self, path: Path) -> None:
+    local = True
+
+    def __init__(self, path: Path, *, fsync: Callable[[int], None] = os.fsync) -> None:
         self.path = path
+        self._fsync = fsync
         self._cond = threading.Condition(threading.Lock())
         self._fd: int | None = None
-        self._written = 0  # lines written (sequence numbers 1..n)
-        self._durable = 0  # lines known to be on disk
+        self._written = 0  # appends written (sequence numbers 1..n)
+        self._durable = 0  # appends known to be on disk
         self._syncing = False
 
     def where(self, number: int) -> str:
         return f"{self.path}:{number}"
 
     def append(self, record: dict[str, object], *, sync: bool) -> None:
-        line = (json.dumps(record, sort_keys=True) + "\n").encode("utf-8")
+        self.append_many((record,), sync=sync)
+
+    def append_many(self, records: Sequence[dict[str, object]], *, sync: bool) -> None:
+        data = "".join(json.dumps(r, sort_keys=True) + "\n" for r in records).encode("utf-8")
         with self._cond:
             if self._fd is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             fd = self._fd
-            os.write(fd, line)
+            _write_all(fd, data)
             self._written += 1
             seq = self._written
             while sync and self._durable < seq:
@@ -63,7 +77,7 @@ class FileLog:
                 self._syncing, target = True, self._written
                 self._cond.release()
                 try:
-                    os.fsync(fd)
+                    self._fsync(fd)
                 finally:
                     self._cond.acquire()
                     self._syncing = False
@@ -103,7 +117,16 @@ class FileLog:
             self.path.unlink(missing_ok=True)
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    """One append of ``data`` (a short write, rare on a local file, goes on where it stopped)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 class DocumentLog:
+    local = False
+
     def __init__(self, backend: StateBackend) -> None:
         self.backend = backend
         self._lock = threading.Lock()
@@ -122,16 +145,21 @@ class DocumentLog:
         return found
 
     def append(self, record: dict[str, object], *, sync: bool) -> None:
+        self.append_many((record,), sync=sync)
+
+    def append_many(self, records: Sequence[dict[str, object]], *, sync: bool) -> None:
         # ``sync`` does not matter here: every backend write is durable when it returns.
+        first = records[0]
+        more = f" (+{len(records) - 1} more)" if len(records) > 1 else ""
         with self._lock:
-            records = self._records if self._records is not None else self._load()
-            updated = [*records, record]
+            known = self._records if self._records is not None else self._load()
+            updated = [*known, *records]
             self._revision = self.backend.write(
                 JOURNAL,
                 {"records": updated},
                 expect_revision=self._revision,
-                message=f"flexctl: journal {record.get('event')} {record.get('kind')} "
-                f"{record.get('name')}",
+                message=f"flexctl: journal {first.get('event')} {first.get('kind')} "
+                f"{first.get('name')}{more}",
             )
             self._records = updated
 

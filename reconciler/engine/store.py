@@ -14,7 +14,8 @@ the previous complete document. Neither document ever holds a secret.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import asyncio
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,10 +81,18 @@ class JournalRecord:
 
 class Journal:
     """The create journal; thread-safe. Where its records go is a ``journallog``: a JSON-lines
-    file with group-committed fsyncs (local backend), or the backend's ``journal`` document."""
+    file with group-committed fsyncs (local backend), or the backend's ``journal`` document.
+
+    ``abegin``, ``abegin_many`` and ``adone`` are the event loop's way in: records queued while
+    a write is running go out together in the next one (one worker-thread hop, one
+    ``append_many``, at most one fsync for a window of in-flight creates), and each call returns
+    only once its records are written (begins: and synced), exactly as ``begin`` and ``done``
+    would. A done that needs no sync goes straight to a local file (a write, no thread)."""
 
     def __init__(self, target: StateBackend | StateDir | Path) -> None:
         self._revision: str | None = None
+        self._queue: list[tuple[list[dict[str, object]], bool, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
         if isinstance(target, Path):  # the local file itself
             self.log: JournalLog = FileLog(target)
             return
@@ -101,12 +110,19 @@ class Journal:
         self, key: ResourceKey, *, known: Iterable[str] = (), retires: str | None = None
     ) -> None:
         """Before the create is sent, on disk: the intent (and for a rotation the old id)."""
-        record: dict[str, object] = {"event": "begin", "kind": key.kind.value, "name": key.name}
-        if key.kind is Kind.DATAPLANE:
-            record["known"] = sorted(known)
-        if retires is not None:
-            record["retires"] = retires
-        self._append(record, sync=True)
+        self._append(_begin(key, known, retires), sync=True)
+
+    async def abegin(
+        self, key: ResourceKey, *, known: Iterable[str] = (), retires: str | None = None
+    ) -> None:
+        """``begin`` from the event loop, written and synced with the other queued records."""
+        await self._queued([_begin(key, known, retires)], sync=True)
+
+    async def abegin_many(self, keys: Sequence[ResourceKey]) -> None:
+        """The begins of creates whose intent is their key alone (not data planes), at once."""
+        assert all(key.kind is not Kind.DATAPLANE for key in keys)
+        if keys:
+            await self._queued([_begin(key, (), None) for key in keys], sync=True)
 
     def done(
         self,
@@ -116,20 +132,57 @@ class Journal:
         *,
         retires: str | None = None,
     ) -> None:
-        record: dict[str, object] = {
-            "event": "done",
-            "kind": key.kind.value,
-            "name": key.name,
-            "id": object_id,
-            "essence": dict(essence) if essence is not None else None,
-        }
-        if retires is not None:
-            record["retires"] = retires
-        # Synced: a delivered data plane must not be mistaken for a stray after a crash.
-        self._append(record, sync=key.kind is Kind.DATAPLANE)
+        self._append(_done(key, object_id, essence, retires), sync=_done_synced(key))
+
+    async def adone(
+        self,
+        key: ResourceKey,
+        object_id: str,
+        essence: Essence | None,
+        *,
+        retires: str | None = None,
+    ) -> None:
+        """``done`` from the event loop, written with the other queued records."""
+        record, sync = _done(key, object_id, essence, retires), _done_synced(key)
+        if self.log.local and not sync:
+            self.log.append(record, sync=False)
+            return
+        await self._queued([record], sync=sync)
 
     def failed(self, key: ResourceKey) -> None:
         self._append({"event": "failed", "kind": key.kind.value, "name": key.name}, sync=False)
+
+    async def _queued(self, records: list[dict[str, object]], *, sync: bool) -> None:
+        loop = asyncio.get_running_loop()
+        written: asyncio.Future[None] = loop.create_future()
+        self._queue.append((records, sync, written))
+        if self._writer is None:
+            self._writer = loop.create_task(self._write_queued())
+        await written
+
+    async def _write_queued(self) -> None:
+        """Write what is queued, in order, until nothing is: each round takes all of it."""
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                records = [record for queued, _, _ in batch for record in queued]
+                sync = any(synced for _, synced, _ in batch)
+                try:
+                    await asyncio.to_thread(self.log.append_many, records, sync=sync)
+                except asyncio.CancelledError:
+                    for *_, written in batch + self._queue:
+                        written.cancel()
+                    raise
+                except Exception as exc:  # each waiter raises it, as its own append would
+                    for *_, written in batch:
+                        if not written.done():
+                            written.set_exception(exc)
+                    continue
+                for *_, written in batch:
+                    if not written.done():
+                        written.set_result(None)
+        finally:
+            self._writer = None
 
     def records(self) -> Iterator[JournalRecord]:
         found, self._revision = self.log.read()
@@ -178,3 +231,33 @@ class Journal:
     def clear(self) -> None:
         self.log.clear()
         self._revision = None
+
+
+def _begin(key: ResourceKey, known: Iterable[str], retires: str | None) -> dict[str, object]:
+    record: dict[str, object] = {"event": "begin", "kind": key.kind.value, "name": key.name}
+    if key.kind is Kind.DATAPLANE:
+        record["known"] = sorted(known)
+    if retires is not None:
+        record["retires"] = retires
+    return record
+
+
+def _done(
+    key: ResourceKey, object_id: str, essence: Essence | None, retires: str | None
+) -> dict[str, object]:
+    record: dict[str, object] = {
+        "event": "done",
+        "kind": key.kind.value,
+        "name": key.name,
+        "id": object_id,
+        "essence": dict(essence) if essence is not None else None,
+    }
+    if retires is not None:
+        record["retires"] = retires
+    return record
+
+
+def _done_synced(key: ResourceKey) -> bool:
+    """A delivered data plane must not be mistaken for a stray after a crash: its done is
+    synced; any other done may be lost (the next run finds the object by its natural key)."""
+    return key.kind is Kind.DATAPLANE
