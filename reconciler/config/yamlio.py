@@ -398,6 +398,7 @@ def _fast_can_take(text: str) -> bool:
 _PROPERTY = re.compile(r"[&*!%]")
 #: What libyaml takes for a line break (YAML 1.1's: NEL, LS and PS too).
 _BREAKS = "\n\r\x85\u2028\u2029"
+_BREAK = re.compile(f"[{_BREAKS}]")
 
 
 def _property_marks(text: str) -> list[int]:
@@ -408,14 +409,15 @@ def _property_marks(text: str) -> list[int]:
 
 
 def _only_in_scalars(text: str, marks: list[int], roots: list[Any]) -> bool:
-    """Every offset of ``marks`` lies inside a scalar's text or in a comment, so none of them
-    starts an anchor, alias, tag or directive.
+    """Every offset of ``marks`` (ascending) lies inside a scalar's text or in a comment, so
+    none of them starts an anchor, alias, tag or directive.
 
     Inside: strictly after the scalar's first character (libyaml's mark of a scalar with an
     anchor or tag is the property's, and no scalar's own text starts with one of these
-    characters), before its end. A comment: a ``#`` earlier on the line, outside every
-    scalar, after white space or at the line's start. Called after ``_value`` walked
-    ``roots`` (so the trees are bounded and hold no cycle)."""
+    characters), before its end. A comment: after the line's first ``#`` that is outside
+    every scalar and follows white space or starts the line. Linear in the text (a line is
+    looked at once however many marks it holds: a hostile file of one line of ``*`` stays
+    cheap). Called after ``_value`` walked ``roots`` (so the trees are bounded, acyclic)."""
     spans: list[tuple[int, int]] = []
     stack = list(roots)
     while stack:
@@ -436,16 +438,31 @@ def _only_in_scalars(text: str, marks: list[int], roots: list[Any]) -> bool:
         at = bisect.bisect_right(starts, offset) - 1
         return at >= 0 and starts[at] < offset < spans[at][1]
 
+    # The line of the last mark looked at ends at line_end (its break, or the text's end);
+    # every search below starts there or at the mark, so each character is looked at once.
+    line_end = 0
+    comment = 0
     for offset in marks:
         if inside(offset):
             continue
-        line = offset
-        while line > 0 and text[line - 1] not in _BREAKS:
-            line -= 1
-        hashes = (i for i in range(line, offset) if text[i] == "#")
-        if not any((i == line or text[i - 1] in " \t") and not inside(i) for i in hashes):
+        if offset >= line_end:
+            line_start = max(text.rfind(b, line_end, offset) for b in _BREAKS) + 1
+            found = _BREAK.search(text, offset)
+            line_end = found.start() if found is not None else len(text)
+            comment = _comment_start(text, line_start, line_end, inside)
+        if offset < comment:
             return False
     return True
+
+
+def _comment_start(text: str, start: int, end: int, inside: Callable[[int], bool]) -> int:
+    """Offset of the ``#`` that starts a comment in ``text[start:end]`` (one line), or ``end``."""
+    at = text.find("#", start, end)
+    while at >= 0:
+        if (at == start or text[at - 1] in " \t") and not inside(at):
+            return at
+        at = text.find("#", at + 1, end)
+    return end
 
 
 class _Declined(Exception):

@@ -235,3 +235,16 @@ def test_property_characters_inside_scalars_and_comments_are_read_fast(text: str
 def test_an_anchor_alias_tag_or_directive_sends_the_file_to_the_exact_reader(text: str) -> None:
     assert yamlio._read_fast(text) is None
     assert _outcome(read_documents, text) == _outcome(read_exact, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# " + "*" * 300_000 + "\na: 1\n",  # one line of marks: each line is looked at once
+        "".join(f"k{i}: v # *&!\n" for i in range(20_000)) + "z: '\u2028'\n",  # many lines
+    ],
+)
+def test_the_mark_check_stays_linear_on_hostile_input(text: str) -> None:
+    """Quadratic work here would take hours on a 1 MiB file: a hostile-input limit too."""
+    assert all(isinstance(doc.spans, LazySpans) for doc in read_documents(text))
+    assert _outcome(read_documents, text) == _outcome(read_exact, text)
