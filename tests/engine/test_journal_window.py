@@ -141,6 +141,22 @@ def test_begins_written_ahead_take_one_fsync_per_window_and_leave_out_what_was_n
     assert names == [k.name for k in keys[:99]]
 
 
+def test_a_key_written_ahead_whose_change_failed_before_sending_is_reported_unsent(
+    tmp_path: Path,
+) -> None:
+    journal, _sync = counted_journal(tmp_path / "journal.jsonl")
+    a, b, c = (workspace_key(name) for name in "abc")
+    ahead = WriteAhead(journal, [a, b, c], window=2)
+
+    async def go() -> tuple[bool, bool, bool]:
+        assert await ahead.written(a)  # writes the window [a, b] and starts [c]
+        return ahead.unsent(b), ahead.unsent(c), ahead.unsent(b)
+
+    # b's begin is on disk: its caller journals it failed; c's window was started too; asked
+    # twice, the answer is given once.
+    assert asyncio.run(go()) == (True, True, False)
+
+
 class WatchingTransport(httpx.AsyncBaseTransport):
     """The control plane's own transport, looking at the journal as each create goes out."""
 
