@@ -12,13 +12,15 @@ import os
 from pathlib import Path
 
 import httpx
+import pytest
 
 from reconciler.core.resources import Kind, ResourceKey, workspace_key
 from reconciler.engine.journallog import FileLog
 from reconciler.engine.store import Journal
 from reconciler.engine.writeahead import WriteAhead
 
-from .harness import World
+from .harness import EXAMPLE_USERS, World
+from .torture import KILLED, kill_apply
 
 WORKSPACES = 200
 
@@ -184,14 +186,39 @@ class WatchingTransport(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
+def declare_workspaces(world: World, count: int) -> None:
+    docs = [
+        f"apiVersion: flexctl/v1\nkind: Workspace\nname: window-{n:03d}\nregion: EU\n"
+        for n in range(count)
+    ]
+    (world.config / "workspaces" / "window.yaml").write_text("---\n".join(docs))
+
+
+@pytest.mark.parametrize(("moment", "nth"), [("journalled", 45), ("done", 70)])
+def test_an_apply_killed_in_a_window_of_creates_recovers_without_duplicates(
+    world: World, moment: str, nth: int
+) -> None:
+    """Killed with begins written ahead and creates in flight: the next apply adopts what was
+    made, creates the rest, and no workspace exists twice."""
+    world.add_users(*EXAMPLE_USERS)
+    declare_workspaces(world, 120)
+    assert kill_apply(world, moment, nth) == KILLED
+    asyncio.run(world.converge())
+
+    async def live_names() -> list[str]:
+        async with world.api() as client:
+            return [str(w["name"]) for w in await client.list_workspaces()]
+
+    names = asyncio.run(live_names())
+    window = sorted(n for n in names if n.startswith("window-"))
+    assert window == [f"window-{n:03d}" for n in range(120)]  # each once, none missing
+    assert asyncio.run(world.prepare()).plan.changes == ()
+
+
 def test_every_create_is_journalled_before_it_is_sent_and_creates_start_before_all_are_built(
     world: World,
 ) -> None:
-    docs = [
-        f"apiVersion: flexctl/v1\nkind: Workspace\nname: window-{n:03d}\nregion: EU\n"
-        for n in range(WORKSPACES)
-    ]
-    (world.config / "workspaces" / "window.yaml").write_text("---\n".join(docs))
+    declare_workspaces(world, WORKSPACES)
     watching = WatchingTransport(world.plane.transport(), world.state.path("journal.jsonl"))
     world.plane.transport = lambda: watching  # type: ignore[method-assign]
     result = asyncio.run(world.apply())
