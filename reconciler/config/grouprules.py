@@ -49,7 +49,14 @@ class GroupGrant:
 
 
 def group_grants(ctx: Context) -> list[GroupGrant]:
-    """Every declared group role, in position order (Group documents first)."""
+    """Every declared group role, in position order (Group documents first); made once per
+    ``Context`` (two rules read them)."""
+    if ctx.group_grants is None:
+        ctx.group_grants = _group_grants(ctx)
+    return ctx.group_grants
+
+
+def _group_grants(ctx: Context) -> list[GroupGrant]:
     out: list[GroupGrant] = []
     for document in ctx.groups:
         model = document.model
@@ -83,6 +90,9 @@ def group_grants(ctx: Context) -> list[GroupGrant]:
 
 def group_grants_resolve(ctx: Context) -> Iterator[Diagnostic]:
     """Named groups and workspaces are declared; one role per group and scope."""
+    grants = group_grants(ctx)
+    if not grants:
+        return  # nothing to resolve: no need to fold every workspace's name
     groups = [d.name for d in ctx.groups]
     declared_groups = {fold_name(n) for n in groups} | {
         fold_name(n) for n in ctx.failed_names("Group")
@@ -92,7 +102,7 @@ def group_grants_resolve(ctx: Context) -> Iterator[Diagnostic]:
         fold_name(n) for n in ctx.failed_names("Workspace")
     }
     seen: dict[tuple[str, str | None], GroupGrant] = {}
-    for grant in group_grants(ctx):
+    for grant in grants:
         if fold_name(grant.group) not in declared_groups:
             meant = closest(grant.group, groups)
             hint = f"; did you mean '{meant}'?" if meant is not None else ""

@@ -252,19 +252,14 @@ def _load_document(path: str, raw: RawDocument, collected: _Collected, *, marked
             f"a document must be a mapping with apiVersion, kind and name, not {yaml_type(data)}",
         )
         return
-    failed = FailedDocument(
-        where,
-        kind=data.get("kind") if isinstance(data.get("kind"), str) else None,
-        name=data.get("name") if isinstance(data.get("name"), str) else None,
-    )
     if raw.problems:
         for line, column, message in raw.problems:
             collected.error(Position(path, line + 1, column + 1), message)
-        collected.failed.append(failed)
+        collected.failed.append(_failed(where, data))
         return
     model_type = _model_type(path, raw, data, collected)
     if model_type is None:
-        collected.failed.append(failed)
+        collected.failed.append(_failed(where, data))
         return
     # What import could not know or guessed: "fill in" at the value, not a schema error.
     marks = list(placeholders(data)) if marked else []
@@ -285,10 +280,10 @@ def _load_document(path: str, raw: RawDocument, collected: _Collected, *, marked
             else:
                 position = value_position(path, raw, loc)
             collected.error(position, phrased.message)
-        collected.failed.append(failed)
+        collected.failed.append(_failed(where, data))
         return
     if marks:
-        collected.failed.append(failed)
+        collected.failed.append(_failed(where, data))
         return
     source = DocumentSource(
         position=where,
@@ -296,6 +291,16 @@ def _load_document(path: str, raw: RawDocument, collected: _Collected, *, marked
         values=PositionMap(path, raw.spans, values=True),
     )
     collected.documents.append(LoadedDocument(model=model, source=source))
+
+
+def _failed(where: Position, data: dict[str, Any]) -> FailedDocument:
+    """What is known of a document that did not load (made only for one that did not)."""
+    kind, name = data.get("kind"), data.get("name")
+    return FailedDocument(
+        where,
+        kind=kind if isinstance(kind, str) else None,
+        name=name if isinstance(name, str) else None,
+    )
 
 
 def _model_type(

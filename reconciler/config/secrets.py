@@ -119,20 +119,26 @@ def secret_refs(model: BaseModel, *, prefix: str = "") -> Iterator[tuple[str, Se
 
 
 def secret_ref_paths(model: BaseModel) -> Iterator[tuple[KeyPath, SecretRef]]:
-    """Every secret reference inside ``model``, with its key path (for positions)."""
+    """Every secret reference inside ``model``, with its key path (for positions), in
+    field order."""
+    found: list[tuple[KeyPath, SecretRef]] = []
     for name, alias in _secret_fields(type(model)):
-        yield from _refs_in(getattr(model, name), (alias,))
+        _refs_in(getattr(model, name), (alias,), found)
+    return iter(found)
 
 
-def _refs_in(value: object, path: KeyPath) -> Iterator[tuple[KeyPath, SecretRef]]:
+def _refs_in(value: object, path: KeyPath, found: list[tuple[KeyPath, SecretRef]]) -> None:
+    """Appends to ``found``: a chain of generators, one per level, cost a third more."""
+    if value is None:
+        return
     if isinstance(value, SecretRef):
-        yield path, value
+        found.append((path, value))
     elif isinstance(value, BaseModel):
         for name, alias in _secret_fields(type(value)):
-            yield from _refs_in(getattr(value, name), (*path, alias))
+            _refs_in(getattr(value, name), (*path, alias), found)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            yield from _refs_in(item, (*path, index))
+            _refs_in(item, (*path, index), found)
 
 
 @functools.cache

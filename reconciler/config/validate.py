@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from reconciler.config.desired import dataplane_key
 from reconciler.config.diagnostics import Diagnostic, Position
@@ -33,6 +34,9 @@ from reconciler.config.roles import covers
 from reconciler.config.secrets import file_reference_problem
 from reconciler.config.suggest import closest
 
+if TYPE_CHECKING:
+    from reconciler.config.grouprules import GroupGrant
+
 _MANAGED = {name.lower(): name for name in MANAGED_REGIONS}
 _MANAGED_LIST = ", ".join(MANAGED_REGIONS)
 
@@ -50,6 +54,8 @@ class Context:
     origin: str = "."
     #: Some paths could not be read: a missing Organization may be in one of them.
     incomplete: bool = False
+    #: ``grouprules.group_grants``, made on first use.
+    group_grants: list[GroupGrant] | None = None
 
     @property
     def organization(self) -> Organization | None:

@@ -11,7 +11,8 @@ share one contract:
   bounded nesting depth and node count, duplicate keys reported at the duplicate, YAML 1.2 only.
 - the *fast* reader lets PyYAML's C composer (libyaml, with its own nesting bound) build the
   node tree and walks it into values only, about three times faster. It takes a file only when
-  the file holds none of ``& * ! %`` (so no anchor, alias, tag or directive can be in it), and
+  no anchor, alias, tag or directive can be in it: every ``& * ! %`` of the text lies inside a
+  scalar (``"*"``, ``a&b``) or a comment, which the nodes' marks show after composing; and it
   hands the file to the exact reader at the first thing it would have to report (a parse
   error, a duplicate or non-scalar key, too deep, too many nodes), so every diagnostic is the
   exact reader's. Its documents' spans are ``LazySpans``: the exact reader reads the file
@@ -23,6 +24,7 @@ Must not: validate documents (``config.loader``) or touch the file system.
 
 from __future__ import annotations
 
+import bisect
 import io
 import re
 import textwrap
@@ -381,17 +383,69 @@ def read_exact(text: str) -> list[RawDocument]:
 
 
 def _fast_can_take(text: str) -> bool:
-    """No anchor, alias, tag or directive can be in ``text`` (none of ``& * ! %``, each
-    looked for by ``in``: a hundred times faster than one regex over the text), and it cannot
-    hold more than ``MAX_NODES`` nodes: each node starts after one of these indicators (a
-    mapping's key and value after one), so the C composer never builds more than the exact
-    reader would. A text shorter than half the limit needs no count: a node has a character."""
-    if "&" in text or "*" in text or "!" in text or "%" in text:
-        return False
+    """``text`` cannot hold more than ``MAX_NODES`` nodes: each node starts after one of these
+    indicators (a mapping's key and value after one), so the C composer never builds more
+    than the exact reader would. A text shorter than half the limit needs no count: a node
+    has a character. (Whether an anchor, alias, tag or directive may be in it is
+    ``_only_in_scalars``'s question, asked after composing.)"""
     if 2 * len(text) + 2 <= MAX_NODES:
         return True
     starts = sum(text.count(c) for c in "\n,:-[{?")
     return 2 * starts + 2 <= MAX_NODES
+
+
+#: A character that starts an anchor, an alias, a tag or a directive (outside a scalar).
+_PROPERTY = re.compile(r"[&*!%]")
+#: What libyaml takes for a line break (YAML 1.1's: NEL, LS and PS too).
+_BREAKS = "\n\r\x85\u2028\u2029"
+
+
+def _property_marks(text: str) -> list[int]:
+    """Offsets of every ``& * ! %`` of ``text``; most configs have none (``in`` is cheap)."""
+    if "&" in text or "*" in text or "!" in text or "%" in text:
+        return [match.start() for match in _PROPERTY.finditer(text)]
+    return []
+
+
+def _only_in_scalars(text: str, marks: list[int], roots: list[Any]) -> bool:
+    """Every offset of ``marks`` lies inside a scalar's text or in a comment, so none of them
+    starts an anchor, alias, tag or directive.
+
+    Inside: strictly after the scalar's first character (libyaml's mark of a scalar with an
+    anchor or tag is the property's, and no scalar's own text starts with one of these
+    characters), before its end. A comment: a ``#`` earlier on the line, outside every
+    scalar, after white space or at the line's start. Called after ``_value`` walked
+    ``roots`` (so the trees are bounded and hold no cycle)."""
+    spans: list[tuple[int, int]] = []
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is _ScalarNode:
+            spans.append((node.start_mark.index, node.end_mark.index))
+        elif kind is _MappingNode:
+            for key, value in node.value:
+                stack.append(key)
+                stack.append(value)
+        else:
+            stack.extend(node.value)
+    spans.sort()
+    starts = [start for start, _ in spans]
+
+    def inside(offset: int) -> bool:
+        at = bisect.bisect_right(starts, offset) - 1
+        return at >= 0 and starts[at] < offset < spans[at][1]
+
+    for offset in marks:
+        if inside(offset):
+            continue
+        line = offset
+        while line > 0 and text[line - 1] not in _BREAKS:
+            line -= 1
+        hashes = (i for i in range(line, offset) if text[i] == "#")
+        if not any((i == line or text[i - 1] in " \t") and not inside(i) for i in hashes):
+            return False
+    return True
 
 
 class _Declined(Exception):
@@ -444,9 +498,11 @@ class LazySpans(Mapping[KeyPath, Span]):
 
 def _read_fast(text: str) -> list[RawDocument] | None:
     """Documents of ``text`` by PyYAML's C composer, or None where the exact reader must read."""
+    marks = _property_marks(text)
     composer = FastComposer(text)
     file = _FileSpans(text)
     documents: list[RawDocument] = []
+    roots: list[Any] = []
     budget = [MAX_NODES]
     try:
         while composer.check_node():
@@ -454,10 +510,14 @@ def _read_fast(text: str) -> list[RawDocument] | None:
             data = _value(node, 0, budget)
             if budget[0] < 0:
                 raise _Declined
+            if marks:
+                roots.append(node)
             if data is not None:
                 mark = node.start_mark
                 spans = LazySpans(file, len(documents))
                 documents.append(RawDocument(data, mark.line, mark.column, spans))
+        if marks and not _only_in_scalars(text, marks, roots):
+            raise _Declined
     except (_FastError, _Declined):
         return None
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from reconciler.config.validate import RULES
 
 from .conftest import BROKEN
@@ -60,3 +62,24 @@ def test_every_rule_has_cases() -> None:
     for cases in RULE_CASES.values():
         for case in cases:
             assert (BROKEN / case / "expected.txt").is_file(), case
+
+
+def test_group_grants_are_gathered_once_for_both_group_rules(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reconciler.config import grouprules
+    from reconciler.config.loader import load_directory
+
+    from .conftest import EXAMPLE
+
+    calls: list[object] = []
+    real = grouprules._group_grants
+
+    def counting(ctx: object) -> list[grouprules.GroupGrant]:
+        calls.append(ctx)
+        return real(ctx)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(grouprules, "_group_grants", counting)
+    state = load_directory(EXAMPLE)
+    assert state.groups  # the example declares a group and grants it roles
+    assert len(calls) == 1

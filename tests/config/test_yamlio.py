@@ -187,11 +187,51 @@ def test_a_plain_file_is_read_fast_and_its_spans_only_when_asked() -> None:
         "a: 1\na: 2\n",  # duplicate key: the exact reader reports it
         "? [a]\n: 1\n",  # a key that is not a scalar
         "a: 'unterminated\n",  # a parse error
-        "url: https://x.example/?a=1&b=2\n",  # '&': may be an anchor
+        "url: &x https://x.example/\n",  # an anchor: the exact reader refuses it
         "v: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "\n",  # near the depth limit
         "- 0\n" * (MAX_NODES // 2),  # could hold more nodes than the limit
     ],
 )
 def test_the_fast_reader_hands_over_what_the_exact_one_must_report(text: str) -> None:
     assert not yamlio._fast_can_take(text) or yamlio._read_fast(text) is None
+    assert _outcome(read_documents, text) == _outcome(read_exact, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'stream: "*"\nfields: ["*ssn*", \'&x\', "!t"]\n',  # quoted, as the example writes them
+        "url: https://x.example/?a=1&b=2\nshare: 50%\nnote: a*b!\n",  # inside plain scalars
+        "# AIRBYTE_* variables, &anchors, !tags and %directives in comments\na: 1 # *x &y\n",
+        "a: |\n  block *text* & !more\n  # not a comment: content\n# *after the block\nb: 2\n",
+        'a: "two\n  lines * &"\nb: [x, "y #*"] # *z\n',
+        "k: v\n---\n# *second document\nk: w\n",
+        "a: b#c &x d\n",  # one plain scalar: '#' after a character starts no comment
+    ],
+)
+def test_property_characters_inside_scalars_and_comments_are_read_fast(text: str) -> None:
+    assert all(isinstance(doc.spans, LazySpans) for doc in read_documents(text))
+    assert _outcome(read_documents, text) == _outcome(read_exact, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &x 1\nb: *x\n",  # anchor and alias
+        "a: &x 1\n",  # an anchor alone
+        'a: &x "quoted"\n',  # an anchor before a quoted scalar
+        "a: !t x\n",  # a tag
+        "a: ! x\n",  # the non-specific tag
+        "a: !!str 1\n",
+        "a: &m {b: 1}\n",  # an anchor on a collection
+        "- &s [1]\n- *s\n",
+        "%YAML 1.1\n---\na: 1\n",  # a directive
+        "# c\r%YAML 1.1\n---\na: 1\n",  # a lone CR ends the comment's line (libyaml's break)
+        "# c\x85%YAML 1.1\n---\na: 1\n",  # so does NEL
+        'a: "x" # c\nb: &y 2\n',  # a comment on another line covers nothing here
+        "a: &x\n  b: 1\nc: *x\n",
+    ],
+)
+def test_an_anchor_alias_tag_or_directive_sends_the_file_to_the_exact_reader(text: str) -> None:
+    assert yamlio._read_fast(text) is None
     assert _outcome(read_documents, text) == _outcome(read_exact, text)
