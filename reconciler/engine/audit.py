@@ -62,6 +62,7 @@ class AuditLog:
         self._revision: str | None = None
         self._lock = threading.Lock()
         self._fd: int | None = None
+        self._local = backend.root / "audit.jsonl" if isinstance(backend, LocalBackend) else None
 
     def record(
         self,
@@ -83,8 +84,8 @@ class AuditLog:
             "outcome": outcome,
             "error": error,
         }
-        if isinstance(self.backend, LocalBackend):
-            self._append_line(self.backend.root / "audit.jsonl", entry)
+        if self._local is not None:
+            self._append_line(self._local, entry)
             return
         with self._lock:
             records = [*self._records, entry]

@@ -12,13 +12,15 @@ import os
 from pathlib import Path
 
 import httpx
+import pytest
 
 from reconciler.core.resources import Kind, ResourceKey, workspace_key
 from reconciler.engine.journallog import FileLog
 from reconciler.engine.store import Journal
 from reconciler.engine.writeahead import WriteAhead
 
-from .harness import World
+from .harness import EXAMPLE_USERS, World
+from .torture import KILLED, kill_apply
 
 WORKSPACES = 200
 
@@ -141,6 +143,22 @@ def test_begins_written_ahead_take_one_fsync_per_window_and_leave_out_what_was_n
     assert names == [k.name for k in keys[:99]]
 
 
+def test_a_key_written_ahead_whose_change_failed_before_sending_is_reported_unsent(
+    tmp_path: Path,
+) -> None:
+    journal, _sync = counted_journal(tmp_path / "journal.jsonl")
+    a, b, c = (workspace_key(name) for name in "abc")
+    ahead = WriteAhead(journal, [a, b, c], window=2)
+
+    async def go() -> tuple[bool, bool, bool]:
+        assert await ahead.written(a)  # writes the window [a, b] and starts [c]
+        return ahead.unsent(b), ahead.unsent(c), ahead.unsent(b)
+
+    # b's begin is on disk: its caller journals it failed; c's window was started too; asked
+    # twice, the answer is given once.
+    assert asyncio.run(go()) == (True, True, False)
+
+
 class WatchingTransport(httpx.AsyncBaseTransport):
     """The control plane's own transport, looking at the journal as each create goes out."""
 
@@ -168,14 +186,39 @@ class WatchingTransport(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
+def declare_workspaces(world: World, count: int) -> None:
+    docs = [
+        f"apiVersion: flexctl/v1\nkind: Workspace\nname: window-{n:03d}\nregion: EU\n"
+        for n in range(count)
+    ]
+    (world.config / "workspaces" / "window.yaml").write_text("---\n".join(docs))
+
+
+@pytest.mark.parametrize(("moment", "nth"), [("journalled", 45), ("done", 70)])
+def test_an_apply_killed_in_a_window_of_creates_recovers_without_duplicates(
+    world: World, moment: str, nth: int
+) -> None:
+    """Killed with begins written ahead and creates in flight: the next apply adopts what was
+    made, creates the rest, and no workspace exists twice."""
+    world.add_users(*EXAMPLE_USERS)
+    declare_workspaces(world, 120)
+    assert kill_apply(world, moment, nth) == KILLED
+    asyncio.run(world.converge())
+
+    async def live_names() -> list[str]:
+        async with world.api() as client:
+            return [str(w["name"]) for w in await client.list_workspaces()]
+
+    names = asyncio.run(live_names())
+    window = sorted(n for n in names if n.startswith("window-"))
+    assert window == [f"window-{n:03d}" for n in range(120)]  # each once, none missing
+    assert asyncio.run(world.prepare()).plan.changes == ()
+
+
 def test_every_create_is_journalled_before_it_is_sent_and_creates_start_before_all_are_built(
     world: World,
 ) -> None:
-    docs = [
-        f"apiVersion: flexctl/v1\nkind: Workspace\nname: window-{n:03d}\nregion: EU\n"
-        for n in range(WORKSPACES)
-    ]
-    (world.config / "workspaces" / "window.yaml").write_text("---\n".join(docs))
+    declare_workspaces(world, WORKSPACES)
     watching = WatchingTransport(world.plane.transport(), world.state.path("journal.jsonl"))
     world.plane.transport = lambda: watching  # type: ignore[method-assign]
     result = asyncio.run(world.apply())
