@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from reconciler.collector import paused
 from reconciler.config.desired import DesiredState, DocumentSource, dataplane_key
 from reconciler.config.diagnostics import ConfigError, Diagnostic, Position
-from reconciler.config.documents import FailedDocument, LoadedDocument
+from reconciler.config.documents import FailedDocument, LoadedDocument, may_refer
 from reconciler.config.messages import phrase
 from reconciler.config.models import KINDS, DataPlane, Group, Organization, Region, Workspace
 from reconciler.config.placeholders import covers, may_hold, placeholders
@@ -213,9 +213,9 @@ def _load_file(source: SourceFile, collected: _Collected) -> None:
         collected.error(Position(path, problem.line + 1, problem.column + 1), problem.message)
         return
     census.parsed(path, (raw.data for raw in documents))
-    marked = may_hold(text)
+    marked, refers = may_hold(text), may_refer(text)
     for raw in documents:
-        _load_document(path, raw, collected, marked=marked)
+        _load_document(path, raw, collected, marked=marked, refers=refers)
 
 
 def _decode(source: SourceFile, collected: _Collected) -> str | None:
@@ -242,8 +242,11 @@ def _offset_position(path: str, data: bytes, offset: int) -> Position:
     return Position(path, data.count(b"\n", 0, offset) + 1, offset - line_start + 1)
 
 
-def _load_document(path: str, raw: RawDocument, collected: _Collected, *, marked: bool) -> None:
-    """One document; ``marked``: its file may hold placeholders (``placeholders.may_hold``)."""
+def _load_document(
+    path: str, raw: RawDocument, collected: _Collected, *, marked: bool, refers: bool
+) -> None:
+    """One document; ``marked``: its file may hold placeholders (``placeholders.may_hold``);
+    ``refers``: it may hold secret references (``documents.may_refer``)."""
     where = document_position(path, raw)
     data = raw.data
     if not isinstance(data, dict):
@@ -290,7 +293,7 @@ def _load_document(path: str, raw: RawDocument, collected: _Collected, *, marked
         keys=PositionMap(path, raw.spans),
         values=PositionMap(path, raw.spans, values=True),
     )
-    collected.documents.append(LoadedDocument(model=model, source=source))
+    collected.documents.append(LoadedDocument(model=model, source=source, refers=refers))
 
 
 def _failed(where: Position, data: dict[str, Any]) -> FailedDocument:

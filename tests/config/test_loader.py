@@ -246,9 +246,56 @@ def test_each_documents_secret_references_are_walked_once(monkeypatch: pytest.Mo
         return real(model)
 
     monkeypatch.setattr(documents, "secret_ref_paths", counting)
-    state = load_directory(EXAMPLE)
-    count = 1 + len(state.regions) + len(state.dataplanes) + len(state.workspaces)
-    assert len(walked) == len(set(walked)) == count + len(state.groups)
+    load_directory(EXAMPLE)
+    # the files that may hold one: organization, both data planes, analytics.yaml's two
+    assert len(walked) == len(set(walked)) == 5
+
+
+def test_only_files_that_may_hold_a_secret_reference_are_walked_for_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``documents.may_refer``: a file without ``env``, ``file`` or a backslash holds no
+    reference (every document of the example and of a config with a reference spelt through
+    an escape is checked with the real walk), and its documents are not walked."""
+    from reconciler.config import documents
+
+    real = documents.secret_ref_paths
+    seen: list[tuple[str, int]] = []
+
+    def watching(model: Any) -> Any:
+        found = list(real(model))
+        seen.append((model.name, len(found)))
+        return iter(found)
+
+    monkeypatch.setattr(documents, "secret_ref_paths", watching)
+    files = [
+        SourceFile(p.relative_to(EXAMPLE).as_posix(), p.read_bytes())
+        for p in sorted(EXAMPLE.rglob("*.yaml"))
+    ]
+    escaped = (
+        "apiVersion: flexctl/v1\nkind: Workspace\nname: escaped\nregion: aws-us-east-1\n"
+        'notifications:\n  failure:\n    webhook: {enabled: true, url: {"\\x65nv": HOOK}}\n'
+    )
+    plain = "apiVersion: flexctl/v1\nkind: Workspace\nname: plain\nregion: aws-us-east-1\n"
+    extra = [
+        SourceFile("workspaces/escaped.yaml", escaped.encode()),
+        SourceFile("workspaces/plain.yaml", plain.encode()),
+    ]
+    state = load_sources([*files, *extra])
+    by_text = {f.display_path: documents.may_refer(f.data.decode()) for f in [*files, *extra]}
+    assert not by_text["workspaces/plain.yaml"] and by_text["workspaces/escaped.yaml"]
+    assert ("plain", 0) not in seen  # not walked
+    assert ("escaped", 1) in seen  # the escape spells 'env': walked, and found
+    hook = state.workspaces[[w.name for w in state.workspaces].index("escaped")]
+    assert hook.notifications.failure is not None
+    assert hook.notifications.failure.webhook is not None
+    assert hook.notifications.failure.webhook.url is not None
+    assert hook.notifications.failure.webhook.url.env == "HOOK"
+    # every document not walked would have had none: walk them all with the real walk
+    walked = {name for name, _ in seen}
+    for document in (*state.workspaces, *state.regions, state.organization):
+        if document.name not in walked:
+            assert list(real(document)) == [], document.name
 
 
 def test_the_digest_dumps_one_document_at_a_time() -> None:
