@@ -10,11 +10,13 @@ config: discovery skips them when they sit inside the config directory.
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.config.desired import DesiredState
 from reconciler.config.loader import load_directory, load_sources
+from reconciler.config.parsecache import cache_from_env
 from reconciler.statedir import StateDir
 
 
@@ -67,7 +69,7 @@ def load_config(args: argparse.Namespace) -> Loaded:
     repo = getattr(args, "repo", None)
     if not repo:
         path = Path(args.config)
-        desired = load_directory(path, exclude=own_folders(args))
+        desired = load_directory(path, exclude=own_folders(args), cache=cache_from_env(os.environ))
         return Loaded(desired=desired, source={"path": str(path.resolve())})
     from reconciler.gitops.repo import open_source
 
@@ -79,5 +81,9 @@ def load_config(args: argparse.Namespace) -> Loaded:
             git_source.fetch()
         commit = git_source.resolve(args.ref)
         files = git_source.files_at(commit.sha, getattr(args, "repo_path", "") or "")
-    desired = load_sources(files, origin=f"{commit.short_sha}:{args.repo_path or '.'}")
+    desired = load_sources(
+        files,
+        origin=f"{commit.short_sha}:{args.repo_path or '.'}",
+        cache=cache_from_env(os.environ),
+    )
     return Loaded(desired=desired, source=commit.as_json())

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from reconciler.config.diagnostics import ConfigError, Diagnostic, Position
 from reconciler.config.documents import FailedDocument, LoadedDocument, may_refer
 from reconciler.config.messages import phrase
 from reconciler.config.models import KINDS, DataPlane, Group, Organization, Region, Workspace
+from reconciler.config.parsecache import ParseCache
 from reconciler.config.placeholders import covers, may_hold, placeholders
 from reconciler.config.placeholders import message as fill_in
 from reconciler.config.positions import (
@@ -60,9 +61,12 @@ class _Collected:
         self.diagnostics.append(Diagnostic(position, message))
 
 
-def load_directory(path: Path, *, exclude: Iterable[Path] = ()) -> DesiredState:
+def load_directory(
+    path: Path, *, exclude: Iterable[Path] = (), cache: ParseCache | None = None
+) -> DesiredState:
     """Load every ``*.yaml``/``*.yml`` under ``path`` (see ``sources.scan_directory``; the
-    folders in ``exclude`` are skipped, e.g. the run's state directory and render output)."""
+    folders in ``exclude`` are skipped, e.g. the run's state directory and render output);
+    ``cache`` reads unchanged files' values back instead of parsing them (``parsecache``)."""
     where = Position(str(path))
     if not path.exists():
         raise ConfigError([Diagnostic(where, "config directory does not exist")])
@@ -77,7 +81,9 @@ def load_directory(path: Path, *, exclude: Iterable[Path] = ()) -> DesiredState:
         if unread:
             raise ConfigError(unread)
         raise ConfigError([Diagnostic(where, "no *.yaml or *.yml files in the config directory")])
-    return load_sources(scan.files, origin=str(path), problems=unread, secret_root=path)
+    return load_sources(
+        scan.files, origin=str(path), problems=unread, secret_root=path, cache=cache
+    )
 
 
 @paused()
@@ -87,6 +93,7 @@ def load_sources(
     origin: str = ".",
     problems: Iterable[Diagnostic] = (),
     secret_root: Path | None = None,
+    cache: ParseCache | None = None,
 ) -> DesiredState:
     """Load and validate ``files``; ``origin`` names the whole config in config-wide errors;
     ``problems`` are the listing's own (paths that could not be read), reported with the rest.
@@ -95,8 +102,11 @@ def load_sources(
     collected = _Collected()
     collected.diagnostics.extend(problems)
     incomplete = bool(collected.diagnostics)
+    read = cache.read_documents if cache is not None else _parse
     for source in files:
-        _load_file(source, collected)
+        _load_file(source, collected, read)
+    if cache is not None:
+        cache.finish()
     stray = collected.census.no_config_here(origin)
     if stray is not None:
         raise ConfigError([stray])  # the wrong directory: one error, not one per file
@@ -190,7 +200,15 @@ def _canonical(kind: str, body: dict[str, Any]) -> bytes:
 # --------------------------------------------------------------------------- one file
 
 
-def _load_file(source: SourceFile, collected: _Collected) -> None:
+def _parse(text: str, data: bytes) -> list[RawDocument]:
+    return read_documents(text)
+
+
+def _load_file(
+    source: SourceFile,
+    collected: _Collected,
+    read: Callable[[str, bytes], list[RawDocument]] = _parse,
+) -> None:
     path = source.display_path
     top = Position(path, 1, 1)
     census = collected.census
@@ -207,7 +225,7 @@ def _load_file(source: SourceFile, collected: _Collected) -> None:
         census.unparsed(path, source.data)
         return
     try:
-        documents = read_documents(text)
+        documents = read(text, source.data)
     except YamlProblem as problem:
         census.unparsed(path, source.data)
         collected.error(Position(path, problem.line + 1, problem.column + 1), problem.message)

@@ -28,7 +28,7 @@ import bisect
 import io
 import re
 import textwrap
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -337,11 +337,26 @@ def read_documents(text: str) -> list[RawDocument]:
     """Every non-empty document of ``text``; raises ``YamlProblem`` at the first fatal problem.
 
     The fast reader when it can take ``text`` whole, else the exact one (see the module)."""
-    if FastComposer is not None and _fast_can_take(text):
-        documents = _read_fast(text)
-        if documents is not None:
-            return documents
-    return read_exact(text)
+    documents = read_fast(text)
+    return documents if documents is not None else read_exact(text)
+
+
+def read_fast(text: str) -> list[RawDocument] | None:
+    """``read_documents`` by the fast reader, or None where only the exact reader may read
+    ``text`` (it reports something, or the fast reader cannot take it)."""
+    if FastComposer is None or not _fast_can_take(text):
+        return None
+    return _read_fast(text)
+
+
+def documents_from_values(text: str, values: Iterable[tuple[Any, int, int]]) -> list[RawDocument]:
+    """The documents the fast reader made of ``text``, rebuilt from their (data, line,
+    column): the spans are ``LazySpans`` over ``text``, as the fast reader's are."""
+    file = _FileSpans(text)
+    return [
+        RawDocument(data, line, column, LazySpans(file, index))
+        for index, (data, line, column) in enumerate(values)
+    ]
 
 
 def read_exact(text: str) -> list[RawDocument]:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from reconciler.config.desired import DesiredState
 from reconciler.config.loader import load_sources
+from reconciler.config.parsecache import cache_from_env
 from reconciler.config.sources import SourceFile
 from reconciler.core.plan import Change, Plan
 from reconciler.engine.apply import apply_prepared
@@ -53,7 +54,7 @@ def build_cycle(args: argparse.Namespace, mode: str) -> CycleFunction:
 
     def cycle(commit: CommitInfo, files: list[SourceFile]) -> CycleResult:
         origin = f"{commit.short_sha}:{getattr(args, 'path', '') or '.'}"
-        desired = load_sources(files, origin=origin)
+        desired = load_sources(files, origin=origin, cache=cache_from_env(os.environ))
         # What render would refuse fails the cycle before anything is contacted, as in apply.
         preflight(desired, manifests=mode == "heal")
         configured = desired.organization.state

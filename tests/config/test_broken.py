@@ -21,6 +21,7 @@ import pytest
 
 from reconciler.config.diagnostics import ConfigError
 from reconciler.config.loader import load_directory
+from reconciler.config.parsecache import ParseCache
 from reconciler.config.references import check_references, reference_problems
 from reconciler.render.preflight import local_problems
 
@@ -33,8 +34,13 @@ def test_corpus_is_large_enough() -> None:
     assert len(CASES) >= 40
 
 
+@pytest.mark.parametrize("cached", [False, True], ids=["parsed", "cached"])
 @pytest.mark.parametrize("case", CASES)
-def test_broken_config(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_broken_config(
+    case: str, cached: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``cached``: loaded twice through a parse cache of its own (written, then read back):
+    both loads must report exactly what parsing does."""
     source = BROKEN / case
     expected = (source / "expected.txt").read_text(encoding="utf-8")
     if case in GENERATED:
@@ -45,17 +51,25 @@ def test_broken_config(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     env_file = source / "env.json"
     env: dict[str, str] = json.loads(env_file.read_text()) if env_file.exists() else {}
 
-    with pytest.raises(ConfigError) as caught:
-        desired = load_directory(Path("."))
-        if env_file.exists():
-            check_references(desired, env=env, base_dir=Path("."))
-        problems = reference_problems(desired, env=env, base_dir=Path("."), missing_ok=True)
-        raise ConfigError(problems + local_problems(desired))
+    cache = ParseCache(tmp_path / "parse-cache") if cached else None
+    for _ in range(2 if cached else 1):
+        with pytest.raises(ConfigError) as caught:
+            desired = load_directory(Path("."), cache=cache)
+            if env_file.exists():
+                check_references(desired, env=env, base_dir=Path("."))
+            problems = reference_problems(desired, env=env, base_dir=Path("."), missing_ok=True)
+            raise ConfigError(problems + local_problems(desired))
 
-    rendered = caught.value.render()
-    assert rendered + "\n" == expected
-    for secret in _secrets(source, env):
-        assert secret not in rendered
+        rendered = caught.value.render()
+        assert rendered + "\n" == expected
+        for secret in _secrets(source, env):
+            assert secret not in rendered
+    if cache is not None:
+        assert cache.hits == cache.writes  # the second load read back what the first kept
+        for entry in (tmp_path / "parse-cache").glob("*"):
+            kept = entry.read_bytes()
+            for secret in _secrets(source, env):
+                assert secret.encode() not in kept
 
 
 def _secrets(case: Path, env: dict[str, str]) -> list[str]:
