@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import orjson
+
 from reconciler.config.models import fold_name
 from reconciler.core.access_rules import apply_redundancy_rule
 from reconciler.core.desired_resources import DesiredResources
@@ -410,15 +412,65 @@ def _missing(value: object) -> bool:
 
 
 def live_digest(live: Iterable[Resource]) -> str:
-    """Digest of the live state a plan saw: a saved plan is refused if this moved."""
+    """Digest of the live state a plan saw: a saved plan is refused if this moved.
+
+    sha256 of ``json.dumps(rows)``, each row (kind, lower-cased name, id, canonical essence:
+    the text ``json.dumps`` writes, by orjson where that is the same, ``_canonical``)."""
+    seen: dict[int, object] = {}
     rows = sorted(
-        (r.key.kind.value, r.key.name.lower(), r.id or "", _canonical(r.essence)) for r in live
+        (r.key.kind.value, r.key.name.lower(), r.id or "", _canonical(r.essence, seen))
+        for r in live
     )
     return hashlib.sha256(json.dumps(rows).encode("utf-8")).hexdigest()
 
 
-def _canonical(value: JSON) -> str:
+def _canonical(value: JSON, seen: dict[int, object] | None = None) -> str:
+    """``json.dumps(value, sort_keys=True, separators=(",", ":"))``, the same text.
+
+    orjson with sorted keys writes the same bytes for values made only of dicts with string
+    keys, lists, tuples, strings, ints of 64 bits, bools and None, when the text is ASCII
+    without DEL: ``json`` escapes every other character (orjson writes it as UTF-8, and DEL
+    raw) and writes floats its own way (``1e-05``, ``NaN``; orjson ``0.00001``, ``null``).
+    Anything else, or a value nested deeper than ``_PLAIN_DEPTH``, is ``json``'s. ``seen``:
+    containers already found plain in this digest (a workspace list's notification settings
+    are shared objects, ``api.workspaces``), each held so that its id stays its own."""
+    if _plain(value, seen if seen is not None else {}, 0):
+        try:
+            text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:  # an int past 64 bits
+            pass
+        else:
+            if text.isascii() and b"\x7f" not in text:
+                return text.decode("ascii")
     return _CANONICAL.encode(value)
+
+
+#: Deeper values go to ``json`` (a cycle, too, which it reports as such).
+_PLAIN_DEPTH = 32
+
+
+def _plain(value: object, seen: dict[int, object], depth: int) -> bool:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is not dict and kind is not list and kind is not tuple:
+        return False  # floats, subclasses (enums), anything json would refuse
+    if seen.get(id(value)) is value:
+        return True
+    if depth >= _PLAIN_DEPTH:
+        return False
+    if kind is dict:
+        assert isinstance(value, dict)
+        for key, item in value.items():
+            if type(key) is not str or not _plain(item, seen, depth + 1):
+                return False
+    else:
+        assert isinstance(value, list | tuple)
+        for item in value:
+            if not _plain(item, seen, depth + 1):
+                return False
+    seen[id(value)] = value
+    return True
 
 
 #: ``json.dumps(value, sort_keys=True, separators=(",", ":"))`` without building an encoder per
