@@ -36,10 +36,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from tenacity import RetryCallState, wait_exponential, wait_random
+from typing import TYPE_CHECKING
 
 from reconciler.api import errors
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 __all__ = ["GET_500_MAX_ATTEMPTS", "RetryPolicy", "outcome_unknown"]
 
@@ -92,6 +94,9 @@ class RetryPolicy:
         self, *, clock: Callable[[], float], started: float, read: bool = False, run_started: float
     ) -> Callable[[RetryCallState], float]:
         """tenacity wait: Retry-After if given, else exponential backoff with jitter."""
+        # Imported by the first call that failed: a run that needs no retry never loads it.
+        from tenacity import wait_exponential, wait_random
+
         # 2**n + uniform(0, jitter), the jitter added after the cap: waits at the cap still
         # differ, so throttled clients do not come back in step.
         backoff = wait_exponential(

@@ -17,11 +17,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState
 
 from reconciler.api import errors
 from reconciler.api.auth import TokenManager, parse_token_answer
@@ -29,6 +28,9 @@ from reconciler.api.calls import CallCounter
 from reconciler.api.problems import Redactor, error_for_response
 from reconciler.api.retry import RetryPolicy, outcome_unknown
 from reconciler.api.types import TokenResponse
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 __all__ = ["Call", "Session", "decode_json", "malformed"]
 
@@ -124,6 +126,9 @@ class Session:
             return await self._attempt(call, progress)
         except Exception as error:  # decided below, exactly as tenacity would have
             first: Exception | None = error
+        # Here, not at the top: a run whose calls all succeed never loads tenacity.
+        from tenacity import AsyncRetrying
+
         clock, read, run_started = self._clock, call.is_read, self._run_started
 
         async def attempt() -> httpx.Response:

@@ -112,8 +112,27 @@ def test_rendering_still_imports_the_schemas(tmp_path: Path) -> None:
     assert modules >= SCHEMAS
 
 
+def test_plan_against_a_served_control_plane_imports_no_lock_or_retry(tmp_path: Path) -> None:
+    # A plan only reads the state: the local backend's compare-and-swap lock (filelock) is
+    # imported when a document is written, tenacity when a call failed (issue 18 item 5).
+    # The control plane runs in its own process: an embedded one brings filelock for its files.
+    from tests.state.shared import serve_control_plane
+
+    server, api_env = serve_control_plane(tmp_path / "served")
+    try:
+        env = {**os.environ, **api_env, "US_ANALYTICS_SLACK_WEBHOOK": "https://x.invalid/x"}
+        env.pop("CI", None)
+        argv = ["plan", str(EXAMPLE), "--state-dir", str(tmp_path / "state")]
+        code, modules = imported_by(*argv, env=env)
+    finally:
+        server.stop()
+    assert code == 0
+    assert modules >= {"httpx", "reconciler"}
+    assert modules & {"filelock", "tenacity"} == set()
+
+
 def test_the_probe_sees_a_heavy_path() -> None:
-    code, modules = imported_by("plan", "--help")
+    code, modules = imported_by("apply", "--help")
     assert code == 0
     assert modules >= {"httpx", "filelock"}
 
