@@ -2,11 +2,14 @@
 
 Writes a config of ``--size`` documents (1 Organization, 20 Regions, 80 DataPlanes, the rest
 Workspaces of about 30 YAML nodes each, 100 documents per file; the templates of
-``bench_load``) into a temporary directory, then runs ``flexctl validate`` on it ``--runs``
-times after one warm-up and prints min/median/max of wall and CPU seconds (the child's own
-``getrusage``) and its peak RSS. With ``--vs PATH`` (another checkout's ``flexctl``, e.g. one
-at main's commit made with ``git worktree add /tmp/perf-base main``), runs the two in turn,
-A B A B ..., and prints the ratio A/B of each pair, so a drifting machine cancels out.
+``bench_load``) into a temporary directory (or takes ``--config DIR``), then runs ``flexctl
+validate`` on it ``--runs`` times after one warm-up, in each parse-cache mode in turn
+(``--modes``: ``parsed`` with the cache off, ``cold`` into an empty cache, ``warm`` from the
+one the run before filled), and prints min/median/max of wall and CPU seconds (the child's
+own ``getrusage``), its peak RSS, and each mode's paired ratio to ``parsed``. With ``--vs
+PATH`` (another checkout's ``flexctl``, e.g. one at main's commit made with ``git worktree
+add /tmp/perf-base main``), runs the two in turn, A B A B ..., and prints the ratio A/B of
+each pair, so a drifting machine cancels out.
 
     .venv/bin/python bench/bench_validate.py --size 10000
     .venv/bin/python bench/bench_validate.py --size 100000 --runs 3 \\
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -43,11 +47,30 @@ def write_config(root: Path, size: int) -> None:
         (folder / f"file-{index:05d}.yaml").write_text("---\n".join(docs[start : start + PER_FILE]))
 
 
-def run_once(flexctl: str, config: Path) -> tuple[float, float, float]:
+#: How each run meets the parse cache (``config.parsecache``): off, empty (it writes every
+#: file's entry), or filled by the run before (the warm-up, for the first).
+MODES = ("parsed", "cold", "warm")
+
+
+def mode_env(mode: str, cache: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    if mode == "parsed":
+        return {**env, "FLEXCTL_NO_CACHE": "1"}
+    if mode == "cold":
+        shutil.rmtree(cache, ignore_errors=True)
+    return {**env, "FLEXCTL_CACHE_DIR": str(cache)}
+
+
+def run_once(
+    flexctl: str, config: Path, env: dict[str, str] | None = None
+) -> tuple[float, float, float]:
     """(wall s, CPU s, peak RSS MiB) of one ``flexctl validate`` process."""
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [flexctl, "validate", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [flexctl, "validate", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
     )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
@@ -71,22 +94,36 @@ def report(name: str, runs: list[tuple[float, float, float]]) -> None:
 
 def measure(config: Path, args: argparse.Namespace) -> None:
     a, b = str(args.flexctl), args.vs
-    run_once(a, config)  # warm-up: page cache, bytecode
+    cache = Path(args.cache_dir)
+    run_once(a, config, mode_env("cold", cache))  # warm-up: page cache, bytecode, the cache
     if b:
-        run_once(b, config)
-    runs_a, runs_b = [], []
+        run_once(b, config, mode_env("parsed", cache))
+    runs: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
     for _ in range(args.runs):
-        runs_a.append(run_once(a, config))
-        if b:
-            runs_b.append(run_once(b, config))
-    print(f"flexctl validate, {args.size:,} documents, {args.runs} paired run(s)")
+        for mode in args.modes:
+            runs.setdefault(("A", mode), []).append(run_once(a, config, mode_env(mode, cache)))
+            if b:
+                runs.setdefault(("B", mode), []).append(run_once(b, config, mode_env(mode, cache)))
+    print(f"flexctl validate, {args.size:,} documents, {args.runs} run(s) per mode, in turn")
     print(f" A = {a}" + (f"\n B = {b}" if b else ""))
-    report("A", runs_a)
-    if b:
-        report("B", runs_b)
-        for index, label in enumerate(("wall A/B", "cpu A/B", "RSS A/B")):
-            ratios = [ra[index] / rb[index] for ra, rb in zip(runs_a, runs_b, strict=True)]
-            print(f"   {label:<13} {spread(ratios)}")
+    for mode in args.modes:
+        print(f"-- {mode}")
+        report("A", runs["A", mode])
+        if b:
+            report("B", runs["B", mode])
+            pair(runs["A", mode], runs["B", mode], "A/B")
+    if "parsed" in args.modes:
+        for mode in args.modes:
+            if mode != "parsed":
+                pair(runs["A", mode], runs["A", "parsed"], f"{mode}/parsed")
+
+
+def pair(
+    first: list[tuple[float, float, float]], second: list[tuple[float, float, float]], name: str
+) -> None:
+    for index, label in enumerate(("wall", "cpu", "RSS")):
+        ratios = [ra[index] / rb[index] for ra, rb in zip(first, second, strict=True)]
+        print(f"   {label + ' ' + name:<17} {spread(ratios)}")
 
 
 def main() -> int:
@@ -96,11 +133,21 @@ def main() -> int:
     parser.add_argument("--flexctl", default=HERE, help="flexctl to time (default this venv's)")
     parser.add_argument("--vs", help="a second flexctl to pair against (ratio A/B)")
     parser.add_argument("--keep", type=Path, help="write the config here and exit")
+    parser.add_argument(
+        "--modes", nargs="+", choices=MODES, default=list(MODES), help="parse cache modes"
+    )
+    parser.add_argument(
+        "--config", type=Path, help="time this config directory instead of writing one"
+    )
     args = parser.parse_args()
     if args.keep:
         write_config(args.keep, args.size)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
+        args.cache_dir = Path(tmp) / "parse-cache"
+        if args.config:
+            measure(args.config, args)
+            return 0
         config = Path(tmp) / "config"
         write_config(config, args.size)
         measure(config, args)

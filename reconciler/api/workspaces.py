@@ -39,12 +39,14 @@ class WorkspaceEndpoints(Endpoints):
     # workspaces ---------------------------------------------------------------------
 
     async def list_workspaces(
-        self, *, page_size: int = MAX_PAGE_SIZE, read_ahead: int | None = None
+        self, *, page_size: int = MAX_PAGE_SIZE, read_ahead: int | None = None, expected: int = 0
     ) -> list[WorkspaceRead]:
         """Every workspace the caller can see (``api.pages``: own offsets, ``read_ahead`` pages
-        in flight, default the client's concurrency). Equal ``notifications`` objects are one
-        object (``core.resources.Shared``): most workspaces share a few settings, and a
-        100,000-workspace list held 19 dicts per workspace for them."""
+        in flight, default the client's concurrency; ``expected``: how many there probably
+        are, so no page is asked for past the end of a list that long). Equal
+        ``notifications`` objects are one object (``core.resources.Shared``): most workspaces
+        share a few settings, and a 100,000-workspace list held 19 dicts per workspace for
+        them."""
         shared = Shared()
 
         async def page(offset: int, size: int) -> list[dict[str, Any]]:
@@ -60,6 +62,7 @@ class WorkspaceEndpoints(Endpoints):
             key="workspaceId",
             page_size=page_size,
             read_ahead=self.max_concurrency if read_ahead is None else read_ahead,
+            expected=expected,
         )
         return cast(list[WorkspaceRead], found)
 

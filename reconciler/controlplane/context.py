@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import wraps
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -74,4 +75,10 @@ def endpoint(handler: Handler) -> Handler:
 
 
 def ok(body: object) -> Response:
-    return JSONResponse(body)
+    """A 200 with ``body`` as JSON: orjson's bytes (a 10,000-workspace plan reads 100 pages of
+    100 workspaces; ``json.dumps`` was the server's largest cost), the standard library's
+    where orjson cannot write a value as ``JSONResponse`` would (an integer past 64 bits)."""
+    try:
+        return Response(orjson.dumps(body), media_type="application/json")
+    except orjson.JSONEncodeError:
+        return JSONResponse(body)

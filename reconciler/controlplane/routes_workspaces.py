@@ -15,6 +15,7 @@ import sqlite3
 import uuid
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -32,7 +33,9 @@ def workspace_read(row: sqlite3.Row) -> dict[str, Any]:
         "workspaceId": row["id"],
         "name": row["name"],
         "dataResidency": str(row["region_name"]).lower(),
-        "notifications": json.loads(row["notifications"]),
+        # Written by this server from validated settings (booleans and strings): orjson
+        # reads them exactly, several times faster than json (one per workspace listed).
+        "notifications": orjson.loads(row["notifications"]),
     }
 
 

@@ -86,8 +86,10 @@ async def fetch_live(
     async def org_groups() -> list[Any]:
         return list(await client.list_groups(organization_id)) if groups else []
 
+    known_ids = list(known_ids)
+    # As many as the inventory holds: a list that long is read without a page past its end.
     dps, workspaces, user_list, group_list = await asyncio.gather(
-        dataplanes(), client.list_workspaces(), org_users(), org_groups()
+        dataplanes(), client.list_workspaces(expected=len(known_ids)), org_users(), org_groups()
     )
     members, group_permissions = await _group_contents(client, group_list)
     by_email = _users_by_email(user_list, wanted, organization_id=organization_id)

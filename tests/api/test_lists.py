@@ -160,6 +160,31 @@ def test_read_ahead_fetches_pages_concurrently_in_order(api: FakeApi, total: int
     assert sorted(int(dict(query(r))["offset"]) for r in hits) == [2 * i for i in range(len(hits))]
 
 
+@pytest.mark.parametrize(
+    ("total", "expected", "requests"),
+    [
+        (20, 20, 11),  # as expected: one page past the last item (the empty one at 20)
+        (21, 20, 11),  # one more than expected: the page at 20 holds it and is short
+        (19, 20, 11),  # one fewer: the page at 18 is short, the one at 20 was asked for
+        (6, 20, 6),  # far fewer: read_ahead - 1 past the end, as without the hint
+        (30, 20, 16 + 2),  # longer: the page at 20 comes back full, then read on as without
+        (20, 0, 11 + 2),  # no hint: read_ahead - 1 past the end
+        (20, 1, 11 + 2),  # a hint within the first page says nothing
+    ],
+)
+def test_expected_stops_asking_past_the_end(total: int, expected: int, requests: int) -> None:
+    asked: list[int] = []
+
+    async def fetch(offset: int, limit: int) -> list[dict[str, Any]]:
+        asked.append(offset)
+        await asyncio.sleep(0)
+        return [{"id": str(i)} for i in range(offset, min(offset + limit, total))]
+
+    items = run(read_all(fetch, key="id", page_size=2, read_ahead=3, expected=expected))
+    assert [i["id"] for i in items] == [str(i) for i in range(total)]
+    assert sorted(asked) == [2 * i for i in range(requests)]
+
+
 def test_read_ahead_sends_the_next_page_as_each_one_is_read() -> None:
     """Three in flight: reading the page at offset 2 sends offset 8 while the page at 4 is still
     unanswered (a window of three would wait for all of 2, 4 and 6 first)."""
