@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.api.client import ApiClient
+from reconciler.api.types import WorkspaceRead
 from reconciler.core.live_resources import LiveSnapshot
 from reconciler.errors import FlexctlError
 
@@ -60,6 +61,39 @@ async def fetch_live(
     """``known_ids``: ids the inventory holds; ``workspace_names``: the declared workspaces;
     ``connection_workspaces``: folded names of those whose connections are listed;
     ``groups``: read the organisation's groups, their members and permissions too."""
+    known_ids = list(known_ids)
+    # Sent now, not after the organisations and regions: it needs neither answer (one round
+    # trip less). As many as the inventory holds: a list that long is read without a page
+    # past its end.
+    listing = asyncio.ensure_future(client.list_workspaces(expected=len(known_ids)))
+    try:
+        return await _fetch(
+            client,
+            listing,
+            organization_id=organization_id,
+            users=users,
+            known_ids=known_ids,
+            workspace_names=workspace_names,
+            connection_workspaces=connection_workspaces,
+            groups=groups,
+        )
+    finally:
+        if not listing.done():  # a call before it failed: the list is not waited for
+            listing.cancel()
+        await asyncio.gather(listing, return_exceptions=True)
+
+
+async def _fetch(
+    client: ApiClient,
+    listing: asyncio.Future[list[WorkspaceRead]],
+    *,
+    organization_id: str,
+    users: Iterable[str],
+    known_ids: list[str],
+    workspace_names: Iterable[str],
+    connection_workspaces: Iterable[str],
+    groups: bool,
+) -> Refresh:
     organizations, regions = await asyncio.gather(
         client.list_organizations(), client.list_regions(organization_id)
     )
@@ -86,10 +120,8 @@ async def fetch_live(
     async def org_groups() -> list[Any]:
         return list(await client.list_groups(organization_id)) if groups else []
 
-    known_ids = list(known_ids)
-    # As many as the inventory holds: a list that long is read without a page past its end.
     dps, workspaces, user_list, group_list = await asyncio.gather(
-        dataplanes(), client.list_workspaces(expected=len(known_ids)), org_users(), org_groups()
+        dataplanes(), listing, org_users(), org_groups()
     )
     members, group_permissions = await _group_contents(client, group_list)
     by_email = _users_by_email(user_list, wanted, organization_id=organization_id)
