@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from reconciler.config.desired import DesiredState
 from reconciler.config.models import DataPlane
 from reconciler.core.desired_resources import DesiredResources
-from reconciler.core.diff import match
+from reconciler.core.diff import AmbiguityError, match
 from reconciler.core.inventory import Inventory
 from reconciler.core.renames import follow_renames
 from reconciler.core.resources import Kind, Resource
@@ -53,9 +53,19 @@ def check_credentials(
     """Data planes that exist live but whose sink holds no credentials (need rotation), and
     renamed ones whose credentials are still where the old name put them (to move)."""
     renames, named = follow_renames(wanted.resources, live, inventory)
+    # Only data planes are matched here: a key's candidates are of its own kind, so their
+    # matches are the ones matching everything gives (the plan matches everything anyway;
+    # twice was 5% of a no-op plan at 10,000 workspaces). An ambiguous data plane is reported
+    # as matching everything reports it, with every other kind's ambiguities.
+    planes = [r for r in wanted.resources if r.key.kind is Kind.DATAPLANE]
+    try:
+        found = match(planes, [r for r in named if r.key.kind is Kind.DATAPLANE], inventory)
+    except AmbiguityError:
+        match(wanted.resources, named, inventory)
+        raise
     live_ids = {
         m.desired.key.name: m.live.id
-        for m in match(wanted.resources, named, inventory)
+        for m in found
         if m.desired is not None and m.live is not None and m.desired.key.kind is Kind.DATAPLANE
     }
     out = CredentialCheck()
