@@ -29,6 +29,7 @@ from reconciler.api.payloads import drop_none, list_items, one_object
 from reconciler.api.problems import Redactor
 from reconciler.api.retry import RetryPolicy
 from reconciler.api.session import Call, Session, decode_json
+from reconciler.api.tls import DeferredTrust
 from reconciler.api.types import (
     DataplaneCreated,
     DataplaneRead,
@@ -66,9 +67,20 @@ class ApiClient(WorkspaceEndpoints, ConnectionEndpoints, ConnectorEndpoints, Gro
     ) -> None:
         self.base_url = normalise_base_url(base_url)
         self.max_concurrency = max_concurrency
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url + "/", transport=transport, timeout=timeout
-        )
+        #: httpx's own transport's TLS context, its CA bundle loaded before the first https
+        #: request (``api.tls``), not now: a control plane at http:// never needs it.
+        self.trust = DeferredTrust() if transport is None else None
+        if self.trust is not None:
+            self._http = httpx.AsyncClient(
+                base_url=self.base_url + "/",
+                timeout=timeout,
+                verify=self.trust.context,
+                event_hooks={"request": [self.trust.before]},
+            )
+        else:
+            self._http = httpx.AsyncClient(
+                base_url=self.base_url + "/", transport=transport, timeout=timeout
+            )
         grant = {
             "grant_type": "client_credentials",
             "client_id": client_id,
