@@ -189,8 +189,8 @@ def declared_notifications(ws: Workspace, resolve: Resolver) -> dict[str, Declar
     """Every event, undeclared ones off: the one reading of a workspace's notifications that
     both the essence (compared) and the API payload (sent) are built from."""
     result: dict[str, DeclaredNotification] = {}
-    for event in NOTIFICATION_EVENTS:
-        declared: Notification | None = getattr(ws.notifications, event_attribute(event))
+    for event, attribute in _EVENT_ATTRIBUTES:
+        declared: Notification | None = getattr(ws.notifications, attribute)
         if declared is None:
             result[event] = _OFF  # most events of most workspaces: one value for all
             continue
@@ -212,6 +212,8 @@ def declared_notifications(ws: Workspace, resolve: Resolver) -> dict[str, Declar
 
 
 _OFF = DeclaredNotification(email=False, webhook=False)
+#: Each event and its attribute of ``Notifications``, looked up once, not per workspace.
+_EVENT_ATTRIBUTES = tuple((event, event_attribute(event)) for event in NOTIFICATION_EVENTS)
 
 
 def desired_notifications(

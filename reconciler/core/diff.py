@@ -447,6 +447,8 @@ def _canonical(value: JSON, seen: dict[int, object] | None = None) -> str:
 
 #: Deeper values go to ``json`` (a cycle, too, which it reports as such).
 _PLAIN_DEPTH = 32
+#: The exact types ``_plain`` takes as they are (not their subclasses: enums are json's).
+_PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def _plain(value: object, seen: dict[int, object], depth: int) -> bool:
@@ -459,15 +461,18 @@ def _plain(value: object, seen: dict[int, object], depth: int) -> bool:
         return True
     if depth >= _PLAIN_DEPTH:
         return False
+    # A string, int, bool or None item is settled here (``_PLAIN_SCALARS``), not by a call.
     if kind is dict:
         assert isinstance(value, dict)
         for key, item in value.items():
-            if type(key) is not str or not _plain(item, seen, depth + 1):
+            if type(key) is not str:
+                return False
+            if type(item) not in _PLAIN_SCALARS and not _plain(item, seen, depth + 1):
                 return False
     else:
         assert isinstance(value, list | tuple)
         for item in value:
-            if not _plain(item, seen, depth + 1):
+            if type(item) not in _PLAIN_SCALARS and not _plain(item, seen, depth + 1):
                 return False
     seen[id(value)] = value
     return True
