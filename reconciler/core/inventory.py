@@ -96,11 +96,17 @@ _KINDS: dict[str, Kind] = {kind.value: kind for kind in Kind}
 
 
 def _key(kind: Kind, name: str) -> ResourceKey:
-    """``ResourceKey(kind, name)``, made as its frozen ``__init__`` makes it (the two fields set
-    in order; it has no ``__post_init__``) without one ``object.__setattr__`` per field."""
+    """``ResourceKey(kind, name)``, its two fields set in order as its frozen ``__init__``
+    sets them (``object.__setattr__``), so the instance keeps the class's shared-key
+    ``__dict__``: filling ``__dict__`` with ``update`` gave every key and entry a dict of its
+    own, 60 MB more at 100,000 workspaces."""
     key = object.__new__(ResourceKey)
-    key.__dict__.update(kind=kind, name=name)
+    _set(key, "kind", kind)
+    _set(key, "name", name)
     return key
+
+
+_set = object.__setattr__
 
 
 def _entry(
@@ -114,14 +120,12 @@ def _entry(
 ) -> Entry:
     """``Entry(...)`` with every field given, made as its frozen ``__init__`` makes it."""
     entry = object.__new__(Entry)
-    entry.__dict__.update(
-        key=key,
-        id=id,
-        protect=protect,
-        last_applied=last_applied,
-        not_applied=not_applied,
-        retiring=retiring,
-    )
+    _set(entry, "key", key)
+    _set(entry, "id", id)
+    _set(entry, "protect", protect)
+    _set(entry, "last_applied", last_applied)
+    _set(entry, "not_applied", not_applied)
+    _set(entry, "retiring", retiring)
     return entry
 
 
