@@ -30,6 +30,7 @@ from reconciler.core.resources import (
     group_permission_key,
     permission_key,
     region_key,
+    resource,
     sensitive_digest,
     workspace_key,
 )
@@ -78,9 +79,9 @@ def desired_resources(desired: DesiredState, resolve: Resolver) -> DesiredResour
         )
     for ws in desired.workspaces:
         out.append(
-            Resource(
-                key=workspace_key(ws.name),
-                essence={
+            resource(
+                workspace_key(ws.name),
+                {
                     "name": ws.name,
                     # Read back as dataResidency, the region name lower-cased.
                     "region": ws.region.lower(),

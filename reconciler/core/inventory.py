@@ -172,7 +172,13 @@ class Inventory:
         return self._by_id.get(object_id)
 
     def by_key(self, key: ResourceKey) -> list[Entry]:
-        ids = self._by_key.get(key.folded, set())
+        ids = self._by_key.get(key.folded)
+        if not ids:
+            return []
+        if len(ids) == 1:  # nearly every key: no sort, no comprehension (twice per workspace)
+            for only in ids:
+                entry = self._by_id.get(only)
+                return [entry] if entry is not None else []
         return [self._by_id[i] for i in sorted(ids) if i in self._by_id]
 
     def ids(self, kind: Kind) -> set[str]:

@@ -20,6 +20,7 @@ from reconciler.core.resources import (
     group_permission_key,
     permission_key,
     region_key,
+    resource,
     sensitive_digest,
     workspace_key,
 )
@@ -83,7 +84,7 @@ def live_resources(snapshot: LiveSnapshot) -> tuple[Resource, ...]:
     for ws in snapshot.workspaces:
         workspace_names[ws["workspaceId"]] = ws["name"]
         essence = workspace_essence(ws, notifications)
-        out.append(Resource(key=workspace_key(ws["name"]), essence=essence, id=ws["workspaceId"]))
+        out.append(resource(workspace_key(ws["name"]), essence, id=ws["workspaceId"]))
     emails = {u["id"]: str(u["email"]).lower() for u in snapshot.users}
     for perm in snapshot.permissions:
         email = emails.get(perm["userId"])
