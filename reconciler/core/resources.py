@@ -112,14 +112,11 @@ def resource(
     protect: bool = False,
     previous_names: tuple[str, ...] = (),
 ) -> Resource:
-    """``Resource(key, essence, ...)``, made as its frozen ``__init__`` makes it (every field
-    set, in order; it has no ``__post_init__``) without one ``object.__setattr__`` per field:
-    a sixth of the time, and a plan makes two per workspace (desired and live)."""
-    made = object.__new__(Resource)
-    made.__dict__.update(
-        key=key, essence=essence, id=id, protect=protect, previous_names=previous_names
-    )
-    return made
+    """``Resource(key, essence, ...)``: its constructor, which keeps the class's shared-key
+    instance ``__dict__``. Filling ``__dict__`` with ``update`` instead gave every resource a
+    dict of its own: 30 MB per 100,000 resources against 17, and no faster (0.16 s against
+    0.11 s per 100,000, tracemalloc and perf_counter), where a plan makes two per workspace."""
+    return Resource(key, essence, id, protect, previous_names)
 
 
 def sensitive_digest(value: str) -> str:
