@@ -4,6 +4,7 @@ plan), and ``Inventory.by_key``'s single-id path answers as the sorted one did."
 from __future__ import annotations
 
 import dataclasses
+import sys
 
 from reconciler.core.inventory import Entry, Inventory
 from reconciler.core.resources import Kind, Resource, ResourceKey, resource, workspace_key
@@ -25,6 +26,8 @@ def test_resource_is_the_dataclass_made_by_its_init() -> None:
         assert list(vars(made)) == [f.name for f in dataclasses.fields(Resource)]
         assert dataclasses.replace(made, id="x") == dataclasses.replace(expected, id="x")
         assert repr(made) == repr(expected)
+        # The class's shared-key instance dict, as __init__ leaves it (not a dict of its own).
+        assert sys.getsizeof(vars(made)) == sys.getsizeof(vars(expected))
 
 
 def test_by_key_finds_none_one_or_several_in_id_order() -> None:
