@@ -5,7 +5,8 @@ at once) + ceil(workspaces/100) + 1 users + 1 permissions call per managed user 
 (the API lists another user's permissions only per user); with groups in the config or the
 inventory, ceil(groups/100) + per group 1 permissions call and ceil(members/100) member pages
 (the API lists them per group only); ceil(connections/100) when a declared workspace has PII
-rules or a hashing policy (one list for all of them). Independent lists run concurrently.
+rules or a hashing policy (one list for all of them). Independent lists run concurrently;
+the workspace list may be started by the caller before the rest is known (``listing``).
 
 Workspaces are attributed before anything may adopt, change or prune them: ``GET
 /workspaces`` answers every workspace the application's user can reach, in every
@@ -57,15 +58,19 @@ async def fetch_live(
     workspace_names: Iterable[str] = (),
     connection_workspaces: Iterable[str] = (),
     groups: bool = False,
+    listing: asyncio.Future[list[WorkspaceRead]] | None = None,
 ) -> Refresh:
     """``known_ids``: ids the inventory holds; ``workspace_names``: the declared workspaces;
     ``connection_workspaces``: folded names of those whose connections are listed;
-    ``groups``: read the organisation's groups, their members and permissions too."""
+    ``groups``: read the organisation's groups, their members and permissions too;
+    ``listing``: the workspace list, already being read (``engine.session.prepare`` sends it
+    before it reads the state); cancelled here if something before it fails."""
     known_ids = list(known_ids)
-    # Sent now, not after the organisations and regions: it needs neither answer (one round
-    # trip less). As many as the inventory holds: a list that long is read without a page
-    # past its end.
-    listing = asyncio.ensure_future(client.list_workspaces(expected=len(known_ids)))
+    if listing is None:
+        # Sent now, not after the organisations and regions: it needs neither answer (one
+        # round trip less). As many as the inventory holds: a list that long is read without
+        # a page past its end.
+        listing = asyncio.ensure_future(client.list_workspaces(expected=len(known_ids)))
     try:
         return await _fetch(
             client,

@@ -13,7 +13,9 @@ the steps, not their logic (core) or their I/O details (api, sinks, store).
 
 from __future__ import annotations
 
+import asyncio
 import difflib
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
@@ -244,18 +246,34 @@ async def prepare(
     rest of ``core.policy``) in it, so the plan shows what apply will refuse."""
     rotate = _declared(desired, rotate, "--rotate")
     finish = _declared(desired, finish_rotation, "--finish-rotation")
-    inventory, intents, state_revision = read_state_intents(ctx)
-    unfinished = sorted(intents, key=ResourceKey.sort_key)
-    wanted = desired_resources(desired, ctx.resolver())
-    users = set(wanted.users) | {
-        str((e.last_applied or {}).get("user"))
-        for e in inventory
-        if e.key.kind is Kind.PERMISSION and e.last_applied
-    }
-    if conn.own_user_email:
-        # Seen (never managed) so the lock-out guard counts its organization_admin role.
-        users.add(conn.own_user_email.lower())
     with ctx.refreshing():
+        # The workspace list needs neither the state nor the desired resources: sent first,
+        # its pages are read while a thread reads the state and makes the desired resources
+        # (CPU work that otherwise left the network idle), as many as the config declares.
+        listing = asyncio.ensure_future(
+            conn.client.list_workspaces(expected=len(desired.workspaces))
+        )
+        switch = sys.getswitchinterval()
+        # The pages' answers are read as they come, not after 5 ms turns of the thread.
+        sys.setswitchinterval(0.0005)
+        try:
+            inventory, intents, state_revision, wanted = await asyncio.to_thread(
+                _state_and_desired, desired, ctx
+            )
+        except BaseException:
+            listing.cancel()
+            await asyncio.gather(listing, return_exceptions=True)
+            raise
+        finally:
+            sys.setswitchinterval(switch)
+        users = set(wanted.users) | {
+            str((e.last_applied or {}).get("user"))
+            for e in inventory
+            if e.key.kind is Kind.PERMISSION and e.last_applied
+        }
+        if conn.own_user_email:
+            # Seen (never managed) so the lock-out guard counts its organization_admin role.
+            users.add(conn.own_user_email.lower())
         refresh = await fetch_live(
             conn.client,
             organization_id=conn.organization_id,
@@ -264,7 +282,9 @@ async def prepare(
             workspace_names=[ws.name for ws in desired.workspaces],
             connection_workspaces=connection_workspaces(desired, inventory),
             groups=bool(desired.groups) or any(e.key.kind in GROUP_KINDS for e in inventory),
+            listing=listing,
         )
+    unfinished = sorted(intents, key=ResourceKey.sort_key)
     every = live_resources(refresh.snapshot)
     make = sinks_for(desired, ctx)
     recovery = recover(desired, intents, every, inventory, lambda dp: _held(make(dp)))
@@ -350,6 +370,15 @@ async def prepare(
         unfinished=tuple(str(k) for k in unfinished),
         state_revision=state_revision,
     )
+
+
+def _state_and_desired(
+    desired: DesiredState, ctx: RunContext
+) -> tuple[Inventory, dict[ResourceKey, JournalRecord], str, DesiredResources]:
+    """``read_state_intents`` and the desired resources (``prepare`` runs them in a thread
+    while the workspace pages are read)."""
+    inventory, intents, revision = read_state_intents(ctx)
+    return inventory, intents, revision, desired_resources(desired, ctx.resolver())
 
 
 def read_state(ctx: RunContext) -> tuple[Inventory, list[ResourceKey], str]:
