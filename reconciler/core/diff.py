@@ -423,7 +423,16 @@ def live_digest(live: Iterable[Resource]) -> str:
         (r.key.kind.value, r.key.name.lower(), r.id or "", _canonical(r.essence, seen))
         for r in live
     )
-    return hashlib.sha256(json.dumps(rows).encode("utf-8")).hexdigest()
+    # ``json.dumps(rows)`` a row at a time (its items joined by ", " between "[" and "]": the
+    # same bytes): the whole text and its encoding were two copies of every essence at once,
+    # the peak memory of a 100,000-workspace plan.
+    hasher = hashlib.sha256(b"[")
+    for index, row in enumerate(rows):
+        if index:
+            hasher.update(b", ")
+        hasher.update(json.dumps(row).encode("utf-8"))
+    hasher.update(b"]")
+    return hasher.hexdigest()
 
 
 def _canonical(value: JSON, seen: dict[int, object] | None = None) -> str:

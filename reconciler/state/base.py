@@ -23,7 +23,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import StateError
-from reconciler.fastjson import loads_utf8
 from reconciler.state.url import StateUrl
 
 if TYPE_CHECKING:
@@ -89,9 +88,10 @@ class StateBackend(ABC):
         if data is None:
             return None, None
         try:
-            # orjson where it is json's answer (reconciler.fastjson): a 100,000-workspace
-            # inventory is 58 MB of JSON, read on every plan.
-            document = loads_utf8(data)
+            # json, not reconciler.fastjson: on the 58 MB inventory of 100,000 workspaces its
+            # copies of the bytes (translated, wrapped) peaked 154 MB higher, and it was no
+            # faster (1.06 s against 0.99 s with the collector off).
+            document = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
             raise StateError(
                 f"{self.where(name)}: not valid JSON ({e}); restore it from a "
