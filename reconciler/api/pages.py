@@ -7,8 +7,9 @@ to choose): each page consumed, in order, sends the next, so a WAN's latency is 
 window that waited for its slowest page left both sides idle in turn). The pages asked for past
 the end (``read_ahead - 1`` exactly, once the first page is full) are awaited, not cancelled,
 so every run sends the same requests. With ``expected`` (how many items the caller believes
-there are: for workspaces, how many the inventory holds), no page past the first one expected
-to come back short is asked for until that page came back full: a list of the expected length
+there are: for workspaces, how many the config declares), the first page goes out with the
+next ones (one round trip less), and no page past the first one expected to come back short
+is asked for until that page came back full: a list of the expected length
 is read with one page past its last item, not ``read_ahead - 1`` (15 of a 2,000-workspace
 plan's 35 requests were past the end); a longer list pays one round trip there, then reads on
 as without the hint. The items are the same either way. Knows offsets and item ids, not
@@ -48,12 +49,15 @@ async def read_all(
         # a page with nothing new means it ignored the offset: stop either way.
         return len(page) != page_size or not fresh
 
-    if take(await fetch(0, page_size)):
-        return found
-    in_flight: deque[asyncio.Future[list[dict[str, Any]]]] = deque()
-    offset = page_size
     # The offset of the first page expected short: nothing past it is asked for before it.
     horizon = (expected // page_size) * page_size if expected > page_size else None
+    in_flight: deque[asyncio.Future[list[dict[str, Any]]]] = deque()
+    offset = 0
+    if horizon is None:
+        # No hint: the first page alone says whether there is a second one.
+        if take(await fetch(0, page_size)):
+            return found
+        offset = page_size
     try:
         while True:
             while len(in_flight) < max(1, read_ahead) and (horizon is None or offset <= horizon):

@@ -185,6 +185,33 @@ def test_expected_stops_asking_past_the_end(total: int, expected: int, requests:
     assert sorted(asked) == [2 * i for i in range(requests)]
 
 
+def test_expected_sends_the_first_page_with_the_next_ones() -> None:
+    """With a hint of several pages, offsets 0, 2 and 4 are all asked for before any answer;
+    without one, the first page is answered before the second is asked for."""
+
+    def reader(total: int) -> tuple[Any, list[int]]:
+        """A fetch of ``total`` items, and how many pages had been asked for at each answer."""
+        asked: list[int] = []
+        answered: list[int] = []
+
+        async def fetch(offset: int, limit: int) -> list[dict[str, Any]]:
+            asked.append(offset)
+            await asyncio.sleep(0.01)
+            answered.append(len(asked))
+            return [{"id": str(i)} for i in range(offset, min(offset + limit, total))]
+
+        return fetch, answered
+
+    fetch, answered = reader(20)
+    items = run(read_all(fetch, key="id", page_size=2, read_ahead=3, expected=20))
+    assert [i["id"] for i in items] == [str(i) for i in range(20)]
+    assert answered[0] == 3  # three asked for when the first answer came
+    fetch, answered = reader(20)
+    items = run(read_all(fetch, key="id", page_size=2, read_ahead=3))
+    assert [i["id"] for i in items] == [str(i) for i in range(20)]
+    assert answered[0] == 1
+
+
 def test_read_ahead_sends_the_next_page_as_each_one_is_read() -> None:
     """Three in flight: reading the page at offset 2 sends offset 8 while the page at 4 is still
     unanswered (a window of three would wait for all of 2, 4 and 6 first)."""
