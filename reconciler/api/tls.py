@@ -20,6 +20,11 @@ import httpx
 
 __all__ = ["DeferredTrust"]
 
+#: The variables httpx takes proxies from (``trust_env``), in both cases.
+_PROXY_VARIABLES = tuple(
+    name for base in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY") for name in (base, base.lower())
+)
+
 
 class DeferredTrust:
     def __init__(self) -> None:
@@ -32,6 +37,10 @@ class DeferredTrust:
             context.keylog_filename = keylog
         self.context = context
         self.loaded = False
+        if any(os.environ.get(name) for name in _PROXY_VARIABLES):
+            # An https proxy's own handshake uses this context, whatever the request's
+            # scheme (an http:// control plane behind it too): loaded now, as httpx did.
+            self.load()
 
     def load(self) -> None:
         """The CA bundle httpx would have loaded (with ``trust_env``, its default)."""

@@ -73,7 +73,7 @@ class Entry:
             }
         kind = data["kind"]
         return _entry(
-            key=_key(
+            key=ResourceKey(
                 _KINDS[kind] if type(kind) is str and kind in _KINDS else Kind(str(kind)),
                 str(data["name"]),
             ),
@@ -93,17 +93,6 @@ class Entry:
 #: Kind by value: ``Kind(value)`` goes through the enum's lookup machinery, a fifth of the time
 #: an inventory entry took to read; a value that is not a kind still goes there (its error).
 _KINDS: dict[str, Kind] = {kind.value: kind for kind in Kind}
-
-
-def _key(kind: Kind, name: str) -> ResourceKey:
-    """``ResourceKey(kind, name)``, its two fields set in order as its frozen ``__init__``
-    sets them (``object.__setattr__``), so the instance keeps the class's shared-key
-    ``__dict__``: filling ``__dict__`` with ``update`` gave every key and entry a dict of its
-    own, 60 MB more at 100,000 workspaces."""
-    key = object.__new__(ResourceKey)
-    _set(key, "kind", kind)
-    _set(key, "name", name)
-    return key
 
 
 _set = object.__setattr__

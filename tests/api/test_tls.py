@@ -21,6 +21,14 @@ from tests.servers.jsonhttp import JsonHandler, run
 from .fakeapi import run as run_async
 
 
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy variable of the machine's loads the bundle at once (see the proxy test)."""
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
 def settings(context: ssl.SSLContext) -> dict[str, Any]:
     return {
         "protocol": context.protocol,
@@ -54,6 +62,19 @@ def test_the_loaded_context_is_the_one_httpx_makes(
     trust.load()
     assert settings(trust.context) == settings(httpx.create_ssl_context())
     assert certifi.where()  # the default bundle is the one compared when no variable is set
+
+
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "http_proxy", "ALL_PROXY"])
+def test_with_a_proxy_the_bundle_is_loaded_at_once(
+    variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An https proxy's handshake uses the client's context even for an http:// request."""
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    assert not DeferredTrust().loaded
+    monkeypatch.setenv(variable, "https://proxy.example.invalid:3128")
+    trust = DeferredTrust()
+    assert trust.loaded and trust.context.cert_store_stats()["x509_ca"] > 0
 
 
 class Organizations(JsonHandler):
