@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from reconciler.api import errors
+from reconciler.api import errors, netio
 from reconciler.api.calls import CallCounter
 from reconciler.api.connections import ConnectionEndpoints
 from reconciler.api.connectors import ConnectorEndpoints
@@ -77,6 +77,9 @@ class ApiClient(WorkspaceEndpoints, ConnectionEndpoints, ConnectorEndpoints, Gro
                 verify=self.trust.context,
                 event_hooks={"request": [self.trust.before]},
             )
+            # The pool's idle-connection check without anyio's per-call attribute rebuild
+            # (`api.netio`); a httpx whose internals differ keeps its own backend.
+            netio.use_for(self._http)
         else:
             self._http = httpx.AsyncClient(
                 base_url=self.base_url + "/", transport=transport, timeout=timeout
