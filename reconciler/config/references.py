@@ -106,16 +106,25 @@ def reference_problems(
     loader already checked a file reference's form and kind); one that resolves is checked.
     """
     problems: list[Diagnostic] = []
+    env = dict(env)  # os.environ encodes every key it is asked for (100,000 webhooks)
     for reference in run_references(desired):
-        try:
-            value = resolve_secret(reference.ref, where=reference.where, env=env, base_dir=base_dir)
-        except SecretResolutionError as exc:
-            if not missing_ok:
-                problems.append(Diagnostic(_position(desired, reference), str(exc)))
-            continue
+        ref = reference.ref
+        # A variable is read here without ``where``'s text, which only an error needs (and
+        # ``missing_ok`` skips every error of a variable: unset or empty); a file, or an
+        # error to report, goes through resolve_secret, which names the reference.
+        value = env.get(ref.env) if ref.env is not None else None
+        if not value:
+            if missing_ok and ref.env is not None:
+                continue
+            try:
+                value = resolve_secret(ref, where=reference.where, env=env, base_dir=base_dir)
+            except SecretResolutionError as exc:
+                if not missing_ok:
+                    problems.append(Diagnostic(_position(desired, reference), str(exc)))
+                continue
         problem = reference.check(value) if reference.check is not None else None
         if problem is not None:
-            message = value_problem(reference.where, reference.ref, problem)
+            message = value_problem(reference.where, ref, problem)
             problems.append(Diagnostic(_position(desired, reference), message))
     return problems
 

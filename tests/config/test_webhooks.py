@@ -56,3 +56,32 @@ def test_webhook_urls_that_are_refused_without_quoting_them(url: str, problem: s
     assert found is not None and problem in found
     for part in ("T0KEN", "evil", "passwd", "alert", "hooks.example", "xoxb"):
         assert part not in found
+
+
+def test_reference_problems_of_a_webhook_variable_set_unset_empty_and_bad() -> None:
+    """validate (``missing_ok``) skips a variable it cannot read and checks one it can; a run
+    reports each state by name and position, and never the value."""
+    from pathlib import Path
+
+    from reconciler.config.loader import load_directory
+    from reconciler.config.references import reference_problems
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "flex-config"
+    state = load_directory(example)
+    name = "US_ANALYTICS_SLACK_WEBHOOK"
+    good = {name: "https://hooks.slack.com/services/T0/B0/x"}
+    bad = {name: "http://hooks.example.com/CANARY-TOKEN"}
+    for env in ({}, {name: ""}, good):
+        assert reference_problems(state, env=env, base_dir=example, missing_ok=True) == []
+    assert reference_problems(state, env=good, base_dir=example) == []
+    (unset,) = reference_problems(state, env={}, base_dir=example)
+    assert f"environment variable {name} is not set" in unset.message
+    assert "us-analytics: notifications" in unset.message
+    (empty,) = reference_problems(state, env={name: ""}, base_dir=example)
+    assert f"environment variable {name} is empty" in empty.message
+    for missing_ok in (True, False):
+        (refused,) = reference_problems(state, env=bad, base_dir=example, missing_ok=missing_ok)
+        assert "not a loopback address" in refused.message
+        assert "CANARY" not in refused.message
+        assert refused.position == unset.position
+        assert refused.position.line > 0 and refused.position.path.endswith(".yaml")
