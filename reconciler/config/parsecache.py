@@ -93,14 +93,9 @@ class ParseCache:
 
     def read_documents(self, text: str, data: bytes) -> list[RawDocument]:
         """The documents of ``text`` (``data`` its bytes), as ``yamlio.read_documents``."""
-        if self._usable:
-            try:
-                prefix = _key_prefix()
-            except OSError:  # the reader's source cannot be read: no key, no cache
-                self._usable = False
-        if not self._usable:
+        entry = self._entry(data)
+        if entry is None:
             return yamlio.read_documents(text)
-        entry = self.root / hashlib.sha256(prefix + data).hexdigest()
         values = self._load(entry)
         if values is not None:
             self.hits += 1
@@ -111,6 +106,31 @@ class ParseCache:
             return yamlio.read_exact(text)
         self._store(entry, [[d.data, d.line, d.column] for d in documents], text)
         return documents
+
+    def holds(self, data: bytes) -> bool:
+        """An entry for ``data`` is there (whether it reads back is ``read_documents``'s
+        question): the parallel reader parses only the files that have none."""
+        entry = self._entry(data)
+        return entry is not None and entry.is_file()
+
+    def keep(self, text: str, data: bytes, values: list[tuple[Any, int, int]]) -> list[RawDocument]:
+        """The documents of the fast reader's ``values`` of ``text``, read elsewhere (the
+        parallel reader's worker), kept as ``read_documents`` keeps a file it parsed."""
+        entry = self._entry(data)
+        if entry is not None:
+            self._store(entry, [[value, line, column] for value, line, column in values], text)
+        return yamlio.documents_from_values(text, values)
+
+    def _entry(self, data: bytes) -> Path | None:
+        """Where the entry of ``data`` is, or None while the cache is off."""
+        if self._usable:
+            try:
+                prefix = _key_prefix()
+            except OSError:  # the reader's source cannot be read: no key, no cache
+                self._usable = False
+        if not self._usable:
+            return None
+        return self.root / hashlib.sha256(prefix + data).hexdigest()
 
     def finish(self) -> None:
         """Trim the folder after a run that wrote entries (oldest written first)."""
