@@ -82,7 +82,7 @@ def _may_send(source: SourceFile, cache: ParseCache | None) -> bool:
 
 
 def _wanted(files: Sequence[SourceFile], todo: list[int]) -> bool:
-    if os.environ.get(ENV_WORKERS, "").strip() == "0" or not hasattr(os, "fork"):
+    if not todo or os.environ.get(ENV_WORKERS, "").strip() == "0" or not hasattr(os, "fork"):
         return False
     if sum(len(files[i].data) for i in todo) < MIN_BYTES or threading.active_count() != 1:
         return False
