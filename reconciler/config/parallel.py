@@ -40,8 +40,10 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+import orjson
+
 from reconciler.config import yamlio
-from reconciler.config.parsecache import ParseCache
+from reconciler.config.parsecache import MAY_NOT_BE_FINITE, ParseCache
 from reconciler.config.sources import MAX_FILE_BYTES, SourceFile
 from reconciler.config.yamlio import RawDocument
 
@@ -57,8 +59,11 @@ Read = Callable[[str, bytes], list[RawDocument]]
 #: One document's fast-read values: (data, 0-based line, 0-based column).
 Values = list[tuple[Any, int, int]]
 
-_HEADER = struct.Struct("!Q")
-_PROTOCOL = pickle.HIGHEST_PROTOCOL
+#: A frame: its body's length, the file's position in the worker's list, how the body is
+#: written (``_SKIPPED``: the parent took the file; ``_DECLINED``: the loader's ``read`` reads
+#: it; ``_JSON``: orjson, where it writes the values back exactly, else ``_PICKLE``).
+_HEADER = struct.Struct("!QqB")
+_SKIPPED, _DECLINED, _JSON, _PICKLE = range(4)
 #: The shared int64 at offset 0 of the claims map: the index (in the worker's list) of the
 #: file the worker is on; one byte per file follows, set when the parent took that file.
 _AT = struct.Struct("q")
@@ -204,9 +209,8 @@ class _Claims:
 
 
 class _Stream:
-    """The worker's process and the parent's end of its pipe: one frame per file of ``todo``,
-    in order: ``(position, parsed, values)``; not ``parsed``: the worker skipped the file (the
-    parent took it); ``values`` None: the loader's own ``read`` must read it."""
+    """The worker's process and the parent's end of its pipe: one frame per file of
+    ``todo``, in order (``_HEADER``)."""
 
     def __init__(self, pid: int, fd: int) -> None:
         self.pid = pid
@@ -247,17 +251,16 @@ class _Stream:
             if frame is None:
                 self._end()
                 break
-            try:
-                at, parsed, values = pickle.loads(frame)  # noqa: S301 - our own child's
-            except Exception:  # a frame that cannot be read: the parent reads the rest
-                self._end()
-                break
+            at, how, body = frame
             self._received = at
             if at == position:
-                return parsed, values
+                try:
+                    return _decoded(how, body)
+                except Exception:  # a frame that cannot be read: the parent reads the rest
+                    self._end()
         return False, None
 
-    def _frame(self) -> bytes | None:
+    def _frame(self) -> tuple[int, int, bytes] | None:
         while (length := self._frame_length()) is None:
             try:
                 chunk = os.read(self.fd, 1 << 20)
@@ -266,14 +269,15 @@ class _Stream:
             if not chunk:
                 return None
             self._buffer += chunk
-        frame = bytes(self._buffer[_HEADER.size : _HEADER.size + length])
+        _, at, how = _HEADER.unpack_from(self._buffer)
+        body = bytes(self._buffer[_HEADER.size : _HEADER.size + length])
         del self._buffer[: _HEADER.size + length]
-        return frame
+        return at, how, body
 
     def _frame_length(self) -> int | None:
         if len(self._buffer) < _HEADER.size:
             return None
-        (length,) = _HEADER.unpack_from(self._buffer)
+        length: int = _HEADER.unpack_from(self._buffer)[0]
         return length if len(self._buffer) >= _HEADER.size + length else None
 
     def _end(self) -> None:
@@ -298,12 +302,34 @@ def _work(
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it at once, quietly
     with os.fdopen(fd, "wb") as out:
         for position, index in enumerate(todo):
-            parsed = claims.worker_at(position)
-            values = values_of(files[index]) if parsed else None
-            try:
-                frame = pickle.dumps((position, parsed, values), protocol=_PROTOCOL)
-            except Exception:  # not picklable: the parent parses it
-                frame = pickle.dumps((position, False, None), protocol=_PROTOCOL)
-            out.write(_HEADER.pack(len(frame)))
-            out.write(frame)
+            how, body = _SKIPPED, b""
+            if claims.worker_at(position):
+                how, body = encoded(values_of(files[index]), files[index].data)
+            out.write(_HEADER.pack(len(body), position, how))
+            out.write(body)
             out.flush()
+
+
+def encoded(values: Values | None, data: bytes) -> tuple[int, bytes]:
+    """How a frame writes ``values`` (the fast reader's of the file ``data``), and its body:
+    orjson (several times cheaper both ways) unless it could not write them back exactly (a
+    float that is not finite, an integer past 64 bits), then pickle; values
+    neither can write are the parent's to parse."""
+    if values is None:
+        return _DECLINED, b""
+    if not MAY_NOT_BE_FINITE.search(data.decode("utf-8-sig")):
+        with contextlib.suppress(orjson.JSONEncodeError):
+            return _JSON, orjson.dumps(values)
+    try:
+        return _PICKLE, pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # not picklable (never for YAML's values): the parent parses it
+        return _SKIPPED, b""
+
+
+def _decoded(how: int, body: bytes) -> tuple[bool, Values | None]:
+    """``(parsed, values)`` of one frame (``encoded``): not parsed, the parent parses it."""
+    if how == _JSON:
+        return True, orjson.loads(body)
+    if how == _PICKLE:
+        return True, pickle.loads(body)  # noqa: S301 - our own worker's frames
+    return how == _DECLINED, None

@@ -57,7 +57,7 @@ MAX_ENTRIES = 20_000
 #: (``yamlio.resolve_plain``), or a magnitude past 1.8e308, which needs an exponent of three
 #: digits or a mantissa of 200; a text without any of these holds finite floats only, which
 #: orjson writes and reads back exactly.
-_MAY_NOT_BE_FINITE = re.compile(r"\.(?:inf|nan)|[eE][-+]?[0-9]{3}|[0-9]{200}", re.IGNORECASE)
+MAY_NOT_BE_FINITE = re.compile(r"\.(?:inf|nan)|[eE][-+]?[0-9]{3}|[0-9]{200}", re.IGNORECASE)
 #: First bytes of every entry (this format); anything else is not an entry.
 MAGIC = b"flexctl-parse-cache 1\n"
 
@@ -159,7 +159,7 @@ class ParseCache:
         except orjson.JSONEncodeError:  # an integer past 64 bits, a lone surrogate
             self.misses += 1
             return
-        if _MAY_NOT_BE_FINITE.search(text) and orjson.loads(body) != values:
+        if MAY_NOT_BE_FINITE.search(text) and orjson.loads(body) != values:
             self.misses += 1  # .inf, .nan or a float too large: written as null
             return
         try:

@@ -264,3 +264,35 @@ def test_cold_cache_is_filled_and_warm_cache_needs_no_worker(
     warm = ParseCache(tmp_path / "cache")
     _same(load_directory(root, cache=warm), expected)
     assert (warm.hits, warm.writes, len(forks)) == (48, 0, 1)
+
+
+EXOTIC = """\
+values:
+  infinite: -.inf
+  huge: 123456789012345678901234567890
+  tiny: 1.0e-300
+  zero: -0.0
+"""
+
+
+def test_frames_write_every_value_back_exactly() -> None:
+    text = "a: .nan\n" + EXOTIC
+    values = parallel.values_of(parallel.SourceFile("x.yaml", text.encode()))
+    assert values is not None
+    how, body = parallel.encoded(values, text.encode())
+    assert repr(parallel._decoded(how, body)) == repr((True, values))
+    plain = [({"a": [1, 2.5, "x", None, True]}, 0, 0)]
+    how, body = parallel.encoded(plain, b"a: [1, 2.5, x, null, true]\n")
+    assert how == parallel._JSON  # the cheap encoding where it is exact
+    assert parallel._decoded(how, body) == (True, [[{"a": [1, 2.5, "x", None, True]}, 0, 0]])
+
+
+def test_values_json_cannot_write_as_sequential(tmp_path: Path, forks: list[int]) -> None:
+    root = _config(tmp_path / "cfg")
+    plane = root / "dataplanes" / "aws-us-east-1.yaml"
+    plane.write_text(plane.read_text() + EXOTIC)
+    expected = _sequential(root)
+    state = load_directory(root)
+    _same(state, expected)
+    assert state.dataplanes[1].values["huge"] == 123456789012345678901234567890
+    assert len(forks) == 1
