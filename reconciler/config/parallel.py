@@ -76,20 +76,21 @@ def read_ahead(
     or one that rebuilds what the worker (or the parent meanwhile) parsed (kept in ``cache``,
     the one ``read`` reads back from)."""
     files = tuple(sources)
-    todo = [i for i, s in enumerate(files) if _may_send(s, cache)]
+    todo = [i for i, source in enumerate(files) if len(source.data) <= MAX_FILE_BYTES]
+    if _wanted(files, todo) and cache is not None:  # the cache is asked of big configs only
+        todo = [i for i in todo if not cache.holds(files[i].data)]
     if not _wanted(files, todo):
         return contextlib.nullcontext((source, read) for source in files)
     return _pipelined(files, todo, read, cache)
 
 
-def _may_send(source: SourceFile, cache: ParseCache | None) -> bool:
-    return len(source.data) <= MAX_FILE_BYTES and (cache is None or not cache.holds(source.data))
-
-
 def _wanted(files: Sequence[SourceFile], todo: list[int]) -> bool:
-    if not todo or os.environ.get(ENV_WORKERS, "").strip() == "0" or not hasattr(os, "fork"):
+    """Worth a worker, and safe to fork (see the module)."""
+    if os.environ.get(ENV_WORKERS, "").strip() == "0" or not hasattr(os, "fork"):
         return False
-    if sum(len(files[i].data) for i in todo) < MIN_BYTES or threading.active_count() != 1:
+    if not todo or sum(len(files[i].data) for i in todo) < MIN_BYTES:
+        return False
+    if threading.active_count() != 1:
         return False
     try:
         cores = len(os.sched_getaffinity(0))

@@ -211,22 +211,21 @@ def _in_worker(monkeypatch: pytest.MonkeyPatch, act: Callable[[Any], Any]) -> No
     monkeypatch.setattr(parallel, "values_of", values_of)
 
 
-def test_worker_dying_mid_stream_falls_back(
-    tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+#: What goes wrong in the worker from its 10th file on: it dies mid-stream (the pipe ends
+#: inside the stream), or it made values that neither orjson nor pickle can write.
+FAILURES: dict[str, Callable[[Any], Any]] = {
+    "dies": lambda source: os._exit(3),
+    "unpicklable": lambda source: [(lambda: None, 0, 0)],
+}
+
+
+@pytest.mark.parametrize("failure", sorted(FAILURES))
+def test_worker_failure_falls_back_to_the_parent(
+    failure: str, tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = _config(tmp_path / "cfg")
     expected = _sequential(root)
-    _in_worker(monkeypatch, lambda source: os._exit(3))
-    _same(load_directory(root), expected)
-    assert len(forks) == 1
-
-
-def test_unpicklable_values_fall_back(
-    tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root = _config(tmp_path / "cfg")
-    expected = _sequential(root)
-    _in_worker(monkeypatch, lambda source: [(lambda: None, 0, 0)])
+    _in_worker(monkeypatch, FAILURES[failure])
     _same(load_directory(root), expected)
     assert len(forks) == 1
 
