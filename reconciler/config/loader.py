@@ -28,6 +28,7 @@ from reconciler.config.diagnostics import ConfigError, Diagnostic, Position
 from reconciler.config.documents import FailedDocument, LoadedDocument, may_refer
 from reconciler.config.messages import phrase
 from reconciler.config.models import KINDS, DataPlane, Group, Organization, Region, Workspace
+from reconciler.config.parallel import read_ahead
 from reconciler.config.parsecache import ParseCache
 from reconciler.config.placeholders import covers, may_hold, placeholders
 from reconciler.config.placeholders import message as fill_in
@@ -103,8 +104,9 @@ def load_sources(
     collected.diagnostics.extend(problems)
     incomplete = bool(collected.diagnostics)
     read = cache.read_documents if cache is not None else _parse
-    for source in files:
-        _load_file(source, collected, read)
+    with read_ahead(files, read, cache=cache) as pairs:  # big configs: two cores (parallel)
+        for source, read_one in pairs:
+            _load_file(source, collected, read_one)
     if cache is not None:
         cache.finish()
     stray = collected.census.no_config_here(origin)

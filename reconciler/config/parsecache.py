@@ -57,7 +57,7 @@ MAX_ENTRIES = 20_000
 #: (``yamlio.resolve_plain``), or a magnitude past 1.8e308, which needs an exponent of three
 #: digits or a mantissa of 200; a text without any of these holds finite floats only, which
 #: orjson writes and reads back exactly.
-_MAY_NOT_BE_FINITE = re.compile(r"\.(?:inf|nan)|[eE][-+]?[0-9]{3}|[0-9]{200}", re.IGNORECASE)
+MAY_NOT_BE_FINITE = re.compile(r"\.(?:inf|nan)|[eE][-+]?[0-9]{3}|[0-9]{200}", re.IGNORECASE)
 #: First bytes of every entry (this format); anything else is not an entry.
 MAGIC = b"flexctl-parse-cache 1\n"
 
@@ -93,14 +93,9 @@ class ParseCache:
 
     def read_documents(self, text: str, data: bytes) -> list[RawDocument]:
         """The documents of ``text`` (``data`` its bytes), as ``yamlio.read_documents``."""
-        if self._usable:
-            try:
-                prefix = _key_prefix()
-            except OSError:  # the reader's source cannot be read: no key, no cache
-                self._usable = False
-        if not self._usable:
+        entry = self._entry(data)
+        if entry is None:
             return yamlio.read_documents(text)
-        entry = self.root / hashlib.sha256(prefix + data).hexdigest()
         values = self._load(entry)
         if values is not None:
             self.hits += 1
@@ -111,6 +106,31 @@ class ParseCache:
             return yamlio.read_exact(text)
         self._store(entry, [[d.data, d.line, d.column] for d in documents], text)
         return documents
+
+    def holds(self, data: bytes) -> bool:
+        """An entry for ``data`` is there (whether it reads back is ``read_documents``'s
+        question): the parallel reader parses only the files that have none."""
+        entry = self._entry(data)
+        return entry is not None and entry.is_file()
+
+    def keep(self, text: str, data: bytes, values: list[tuple[Any, int, int]]) -> list[RawDocument]:
+        """The documents of the fast reader's ``values`` of ``text``, read elsewhere (the
+        parallel reader's worker), kept as ``read_documents`` keeps a file it parsed."""
+        entry = self._entry(data)
+        if entry is not None:
+            self._store(entry, [[value, line, column] for value, line, column in values], text)
+        return yamlio.documents_from_values(text, values)
+
+    def _entry(self, data: bytes) -> Path | None:
+        """Where the entry of ``data`` is, or None while the cache is off."""
+        if self._usable:
+            try:
+                prefix = _key_prefix()
+            except OSError:  # the reader's source cannot be read: no key, no cache
+                self._usable = False
+        if not self._usable:
+            return None
+        return self.root / hashlib.sha256(prefix + data).hexdigest()
 
     def finish(self) -> None:
         """Trim the folder after a run that wrote entries (oldest written first)."""
@@ -139,7 +159,7 @@ class ParseCache:
         except orjson.JSONEncodeError:  # an integer past 64 bits, a lone surrogate
             self.misses += 1
             return
-        if _MAY_NOT_BE_FINITE.search(text) and orjson.loads(body) != values:
+        if MAY_NOT_BE_FINITE.search(text) and orjson.loads(body) != values:
             self.misses += 1  # .inf, .nan or a float too large: written as null
             return
         try:
