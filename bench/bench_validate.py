@@ -107,7 +107,8 @@ def measure(config: Path, args: argparse.Namespace) -> None:
             if b:
                 env_b = mode_env(mode, cache_b)
                 runs.setdefault(("B", mode), []).append(run_once(b, config, env_b))
-    print(f"flexctl validate, {args.size:,} documents, {args.runs} run(s) per mode, in turn")
+    what = f"{config}" if args.config else f"{args.size:,} documents"
+    print(f"flexctl validate of {what}, {args.runs} run(s) per mode, in turn")
     print(f" A = {a}" + (f"\n B = {b}" if b else ""))
     for mode in args.modes:
         print(f"-- {mode}")

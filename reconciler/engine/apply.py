@@ -7,6 +7,7 @@ says no, and returns the outcomes of every change it attempted.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -21,7 +22,7 @@ from reconciler.engine.executor import Executor, Hook, Outcome
 from reconciler.engine.lock import apply_lock
 from reconciler.engine.session import Connection, Prepared, RunContext, sinks_for
 from reconciler.engine.store import InventoryStore, Journal
-from reconciler.errors import RefusedError
+from reconciler.errors import RefusedError, StateError
 from reconciler.state import backend_of
 
 
@@ -192,8 +193,15 @@ async def apply_prepared(
             checkpoint=lambda: store.save(inventory),
             hook=hook,
         )
-        outcomes = await executor.run(prepared.plan)
+        try:
+            outcomes = await executor.run(prepared.plan)
+        except BaseException:
+            # What the failed run did is audited all the same; its own error is the one raised.
+            with contextlib.suppress(StateError):
+                audit.flush()
+            raise
         store.save(inventory)
         if all(o.ok for o in outcomes):
             journal.clear()
+        audit.flush()  # after the inventory and the journal: an audit failure loses no state
     return ApplyResult(outcomes=tuple(outcomes), adopted=adopted, lock_note=note)

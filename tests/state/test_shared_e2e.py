@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -67,6 +68,12 @@ def test_a_fresh_runner_plans_what_the_applying_runner_plans(shared: Shared) -> 
     first = merge.apply()
     assert first.code == 0, first.err
     assert "State: " in first.err and "(shared)" in first.err
+    # Its audit document, written behind the apply, holds a record for every change applied.
+    applied = re.search(r"Apply complete: (\d+) applied", first.out)
+    assert applied is not None, first.out
+    shown = pr.run("state", "show", "--output", "json")
+    assert shown.code == 0, shown.err
+    assert [run["records"] for run in json.loads(shown.out)["audit"]] == [int(applied[1])]
 
     # A fresh runner: nothing to do, and no data plane looks like a blocked rotation.
     fresh = pr.plan("--detailed-exitcode")
