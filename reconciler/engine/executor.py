@@ -149,6 +149,7 @@ class Executor(GroupChanges):
                 )
                 continue
             outcomes.extend(await self._run_phase(phase))
+            await self.journal.aflush()
             self.checkpoint()
         return outcomes
 

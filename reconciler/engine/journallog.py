@@ -8,10 +8,11 @@ others wait for the fsync that covers theirs. ``append_many`` writes several rec
 records of a window of in-flight creates.
 
 ``DocumentLog`` is the shared form: the ``journal`` document of an s3 or git backend, each
-append one compare-and-swap write of the whole list (a run's journal holds one record per
-create and outcome, so it stays small), so a killed run's journal is visible to every runner.
-``append_many`` there is one write of the list with all of them. Both read back as
-``(records, revision)``; the revision is what an apply compares.
+append one compare-and-swap write of the whole list (a begin and a done per create: about
+6 MB after 10,000 workspace creates), so a killed run's journal is visible to every runner.
+``append_many`` there is one write of the list with all of them; ``store.Journal`` hands it a
+window of begins with the dones that came in meanwhile, so the writes are about one per
+window. Both read back as ``(records, revision)``; the revision is what an apply compares.
 """
 
 from __future__ import annotations

@@ -87,12 +87,15 @@ class Journal:
     a write is running go out together in the next one (one worker-thread hop, one
     ``append_many``, at most one fsync for a window of in-flight creates), and each call returns
     only once its records are written (begins: and synced), exactly as ``begin`` and ``done``
-    would. A done that needs no sync goes straight to a local file (a write, no thread)."""
+    would. A done that needs no sync goes straight to a local file (a write, no thread), and on a
+    shared backend waits for the next write (``adone``, ``aflush``)."""
 
     def __init__(self, target: StateBackend | StateDir | Path) -> None:
         self._revision: str | None = None
         self._queue: list[tuple[list[dict[str, object]], bool, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
+        #: Dones for a shared backend's next write (``adone``).
+        self._deferred: list[dict[str, object]] = []
         if isinstance(target, Path):  # the local file itself
             self.log: JournalLog = FileLog(target)
             return
@@ -144,10 +147,22 @@ class Journal:
     ) -> None:
         """``done`` from the event loop, written with the other queued records."""
         record, sync = _done(key, object_id, essence, retires), _done_synced(key)
-        if self.log.local and not sync:
-            self.log.append(record, sync=False)
+        if not sync:
+            if self.log.local:
+                self.log.append(record, sync=False)
+                return
+            # A shared backend's write is the whole document: a done that needs no sync goes
+            # with the next write (a window's begins, a synced done, ``aflush``) instead of
+            # asking for one of its own, as a local one goes unsynced. Lost with the run, it is
+            # a begin without a done: the next run finds the object by name.
+            self._deferred.append(record)
             return
         await self._queued([record], sync=sync)
+
+    async def aflush(self) -> None:
+        """Write the dones held for the next write (the end of an apply phase)."""
+        if self._deferred:
+            await self._queued([], sync=False)
 
     def failed(self, key: ResourceKey) -> None:
         self._append({"event": "failed", "kind": key.kind.value, "name": key.name}, sync=False)
@@ -165,10 +180,12 @@ class Journal:
         try:
             while self._queue:
                 batch, self._queue = self._queue, []
-                records = [record for queued, _, _ in batch for record in queued]
+                deferred, self._deferred = self._deferred, []
+                records = deferred + [record for queued, _, _ in batch for record in queued]
                 sync = any(synced for _, synced, _ in batch)
                 try:
-                    await asyncio.to_thread(self.log.append_many, records, sync=sync)
+                    if records:
+                        await asyncio.to_thread(self.log.append_many, records, sync=sync)
                 except asyncio.CancelledError:
                     for *_, written in batch + self._queue:
                         written.cancel()
