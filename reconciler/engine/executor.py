@@ -48,6 +48,9 @@ from reconciler.sinks import CredentialSinkProtocol, DataplaneCredentials
 CREATE_ATTEMPTS = 4
 #: Workers per request the client keeps in flight (``Executor._run_phase``).
 WORKERS_PER_SLOT = 2
+#: Begins per journal write ahead on a shared backend (s3, git), whose every write is the whole
+#: journal; locally a window is the workers' count (one fsync each).
+SHARED_WINDOW = 256
 
 SinkFor = Callable[[DataPlane], CredentialSinkProtocol]
 Resolver = Callable[[Any, str], str]
@@ -171,7 +174,8 @@ class Executor(GroupChanges):
         self._ahead = WriteAhead(
             self.journal,
             [c.key for c in phase if plain_create(c) and self._blocked_by_failure(c) is None],
-            window=workers,
+            # A shared backend rewrites the whole journal per write: fewer, larger windows.
+            window=workers if self.journal.log.local else SHARED_WINDOW,
         )
         tasks = [asyncio.ensure_future(worker()) for _ in range(workers)]
         try:

@@ -7,14 +7,18 @@ begin is still on the backend before its ``abegin`` returns.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from reconciler.core.inventory import Inventory
 from reconciler.core.resources import Kind, ResourceKey
+from reconciler.engine.executor import SHARED_WINDOW
 from reconciler.engine.store import Journal
 from reconciler.state import StateBackend
+from tests.engine.harness import World
 
 from .conftest import MakeBackend
 
@@ -91,3 +95,37 @@ def test_a_held_done_lost_with_the_run_leaves_its_create_unfinished(
     unfinished = Journal(make_backend()).replay(inventory)
     assert unfinished == [_ws("b"), _ws("c")]
     assert [e.id for e in inventory] == ["id-a"]
+
+
+def test_an_apply_writes_its_begins_in_windows_of_shared_window(
+    make_backend: MakeBackend, tmp_path: Path
+) -> None:
+    """300 workspace creates on a shared backend: a few journal writes (windows of
+    ``SHARED_WINDOW`` begins, the dones riding along), where windows of the workers' count
+    would have made ten or more; the apply converges and its journal is cleared."""
+    world = World.create(tmp_path / "world")
+    try:
+        extra = "".join(
+            f"---\napiVersion: flexctl/v1\nkind: Workspace\nname: bulk-{n:03d}\n"
+            "region: aws-us-east-1\n"
+            for n in range(300)
+        )
+        (world.config / "workspaces" / "bulk.yaml").write_text(extra.removeprefix("---\n"))
+        backend = make_backend()
+        writes = _writes(backend)
+        world.state = dataclasses.replace(world.state, backend=backend)
+        # The example's data planes use the file sink: allowed here, as with the flag.
+        ctx = world.ctx
+        world.ctx = lambda: dataclasses.replace(ctx(), allow_local_credentials=True)  # type: ignore[method-assign]
+        asyncio.run(world.converge())
+        added = [w[len(before) :] for before, w in zip([[], *writes], writes, strict=False)]
+        begins = [a for a in added if any(r.startswith("begin bulk-") for r in a)]
+        # 300 begins in windows of SHARED_WINDOW (256): two windows, in one or two writes
+        # (two queued at once go together); windows of the 32 workers made ten or more.
+        assert SHARED_WINDOW == 256
+        assert 1 <= len(begins) <= 3, [len(a) for a in added]
+        assert backend.read("journal")[0] is None  # all applied: cleared
+        plan = asyncio.run(world.prepare()).plan
+        assert plan.changes == ()  # converged (grants for users not signed in stay pending)
+    finally:
+        world.close()
