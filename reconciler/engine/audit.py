@@ -33,6 +33,7 @@ from typing import Any
 
 from reconciler.core.plan import Change
 from reconciler.errors import StateError
+from reconciler.redact import redact_userinfo
 from reconciler.state import StateBackend
 from reconciler.state.local import LocalBackend
 
@@ -173,9 +174,10 @@ class AuditLog:
                 )
             except StateError:
                 raise
-            except Exception as exc:  # a backend's own error: named, never a traceback
+            except Exception as exc:  # not a backend's own error: named, never a traceback
+                why = redact_userinfo(str(exc) or type(exc).__name__)
                 raise StateError(
-                    f"{self.backend.where(self.name)}: audit not written: {exc}"
+                    f"{self.backend.where(self.name)}: audit not written: {why}"
                 ) from exc
             self._written = len(records)
 

@@ -112,13 +112,14 @@ def test_a_failed_write_is_raised_by_the_next_record_and_by_flush(
     backend = make_backend()
 
     def refuse(name: str, document: Any, **kwargs: Any) -> str:
-        raise OSError("connection reset by peer")
+        raise OSError("connection reset by peer (https://ci:CANARY-TOKEN-7f3@git.example/x)")
 
     backend.write = refuse  # type: ignore[method-assign]
     log = _log(backend, write_every=30)
     log.record(_change(0), outcome="applied")
-    with pytest.raises(StateError, match="audit not written: connection reset by peer"):
+    with pytest.raises(StateError, match="audit not written: connection reset by peer") as err:
         log.flush()
+    assert "CANARY-TOKEN-7f3" not in str(err.value)  # a URL's user-info is never shown
     with pytest.raises(StateError, match="audit not written"):
         log.record(_change(1), outcome="applied")
 
