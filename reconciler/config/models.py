@@ -96,7 +96,10 @@ def _check_workspace_name(value: str) -> str:
 def fold_name(name: str) -> str:
     """The key two names are the same under: compatibility-normalised (NFKC: ``ﬁ`` is
     ``fi``, a full-width A (U+FF21) is ``A``) and case-folded (``STRASSE`` is ``straße``), as
-    flexctl matches declared names to live ones."""
+    flexctl matches declared names to live ones. An ASCII name is its own NFKC form and
+    ASCII's case folding is ``lower``: the same key without the normalisation call."""
+    if name.isascii():
+        return name.lower()
     return unicodedata.normalize("NFKC", name).casefold()
 
 

@@ -209,3 +209,147 @@ def test_one_unknown_mount_leaves_every_pool_as_it_was() -> None:
     assert not netio.use_for(client)
     assert client._transport._pool._network_backend is backend  # type: ignore[attr-defined]
     assert not isinstance(backend, netio.Backend)
+
+
+def test_the_api_client_pools_use_the_linear_bookkeeping(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3129")
+    http = api_client("http://127.0.0.1:1")._http
+    found = pools(http)
+    assert len(found) == 2
+    for pool in found:
+        assert pool._assign_requests_to_connections.__func__ is netio.assign_requests
+    # The class every other pool shares keeps httpcore's method.
+    assert "_assign_requests_to_connections" in vars(found[0])
+    assert httpcore.AsyncConnectionPool._assign_requests_to_connections is not netio.assign_requests
+
+
+class Origin:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+@dataclass(eq=False)
+class FakeConnection:
+    """The state the bookkeeping reads, as flags; every call it makes is counted."""
+
+    origin: Origin
+    closed: bool = False
+    expired: bool = False
+    idle: bool = False
+    available: bool = False
+    calls: list[str] = field(default_factory=list)
+
+    def is_closed(self) -> bool:
+        return self.closed
+
+    def has_expired(self) -> bool:
+        self.calls.append("has_expired")  # a syscall in httpcore: the same ones, in order
+        return self.expired
+
+    def is_idle(self) -> bool:
+        return self.idle
+
+    def is_available(self) -> bool:
+        return self.available
+
+    def can_handle_request(self, origin: Origin) -> bool:
+        return origin is self.origin
+
+
+@dataclass(eq=False)
+class FakeRequest:
+    origin: Origin
+    queued: bool
+    given: Any = None
+
+    @property
+    def request(self) -> Any:
+        return type("R", (), {"url": type("U", (), {"origin": self.origin})})()
+
+    def is_queued(self) -> bool:
+        return self.queued
+
+    def assign_to_connection(self, connection: Any) -> None:
+        self.given = connection
+
+
+@dataclass(eq=False)
+class FakePool:
+    _connections: list[FakeConnection]
+    _requests: list[FakeRequest]
+    _max_connections: int
+    _max_keepalive_connections: int
+    made: list[FakeConnection] = field(default_factory=list)
+
+    def create_connection(self, origin: Origin) -> FakeConnection:
+        made = FakeConnection(origin, available=False)
+        self.made.append(made)
+        return made
+
+
+def _outcome(pool: FakePool, closing: list[Any]) -> tuple[Any, ...]:
+    index = {id(c): n for n, c in enumerate([*pool._connections, *closing, *pool.made])}
+    order = {id(c): n for n, c in enumerate(pool.made)}
+
+    def name(c: Any) -> str:
+        return f"new{order[id(c)]}" if id(c) in order else f"{c.origin.name}:{index[id(c)]}"
+
+    return (
+        [name(c) for c in pool._connections],
+        [name(c) for c in closing],
+        [None if r.given is None else name(r.given) for r in pool._requests],
+    )
+
+
+def test_the_linear_bookkeeping_does_what_httpcores_does() -> None:
+    """httpcore's own method and `assign_requests` on the same random pools (closed,
+    expired, idle and busy connections of two origins, queued and running requests, limits
+    reached or not): the same connections kept, closed and made, the same request given
+    each, the same expiry checks in the same order."""
+    import random
+
+    original = httpcore.AsyncConnectionPool._assign_requests_to_connections
+    rng = random.Random(18)
+    origins = [Origin("a"), Origin("b")]
+    for _ in range(3000):
+        states = [
+            dict(
+                origin=rng.choice(origins),
+                closed=rng.random() < 0.15,
+                expired=rng.random() < 0.15,
+                idle=rng.random() < 0.5,
+                available=rng.random() < 0.4,
+            )
+            for _ in range(rng.randrange(0, 12))
+        ]
+        requests = [(rng.choice(origins), rng.random() < 0.6) for _ in range(rng.randrange(0, 8))]
+        limits = (rng.randrange(1, 14), rng.randrange(0, 10))
+
+        def build(
+            states: list[dict[str, Any]] = states,
+            requests: list[tuple[Origin, bool]] = requests,
+            limits: tuple[int, int] = limits,
+        ) -> FakePool:
+            return FakePool(
+                [FakeConnection(**state) for state in states],  # type: ignore[arg-type]
+                [FakeRequest(o, q) for o, q in requests],
+                *limits,
+            )
+
+        theirs, ours = build(), build()
+        before_theirs, before_ours = list(theirs._connections), list(ours._connections)
+        expected = _outcome(theirs, original(theirs))  # type: ignore[arg-type]
+        got = _outcome(ours, netio.assign_requests(ours))
+        assert got == expected, (states, requests, limits)
+        assert [c.calls for c in before_ours] == [c.calls for c in before_theirs]
+
+
+def test_another_httpcores_bookkeeping_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    def changed(self: Any) -> list[Any]:
+        return []
+
+    monkeypatch.setattr(httpcore.AsyncConnectionPool, "_assign_requests_to_connections", changed)
+    http = api_client("http://127.0.0.1:1")._http
+    (pool,) = pools(http)
+    assert isinstance(pool._network_backend, netio.Backend)
+    assert "_assign_requests_to_connections" not in vars(pool)

@@ -153,3 +153,34 @@ def test_an_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str])
     # 1, not argparse's 2: that code means "changes pending" (issue 12 item 6).
     assert main(["valdate", "."]) == 1
     assert "invalid choice: 'valdate'" in capsys.readouterr().err
+
+
+PLUGIN_PROBE = """
+import atexit, json, os, sys
+def report():
+    from pydantic.plugin import _loader
+    print(json.dumps([_loader._plugins is not None, os.environ.get("PYDANTIC_DISABLE_PLUGINS")]))
+atexit.register(report)
+from reconciler.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize(("given", "scanned"), [(None, False), ("", True)])
+def test_validate_does_not_scan_for_pydantic_plugins_unless_asked(
+    given: str | None, scanned: bool
+) -> None:
+    """pydantic reads every distribution's entry points for plugins on its first validator;
+    flexctl turns that off by default, and an empty ``PYDANTIC_DISABLE_PLUGINS`` turns it on."""
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    if given is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = given
+    done = subprocess.run(
+        [sys.executable, "-c", PLUGIN_PROBE, "validate", str(EXAMPLE)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == [scanned, "__all__" if given is None else ""]
