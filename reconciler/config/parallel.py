@@ -43,7 +43,7 @@ from typing import Any
 import orjson
 
 from reconciler.config import yamlio
-from reconciler.config.parsecache import MAY_NOT_BE_FINITE, ParseCache
+from reconciler.config.parsecache import ParseCache
 from reconciler.config.sources import MAX_FILE_BYTES, SourceFile
 from reconciler.config.yamlio import RawDocument
 
@@ -139,13 +139,13 @@ def _pairs(
     stream: _Stream,
     claims: _Claims,
 ) -> Iterator[tuple[SourceFile, Read]]:
-    taken: dict[int, Values | None] = {}  # parsed here while the worker was busy
+    taken: dict[int, tuple[Values | None, bool]] = {}  # parsed here while the worker was busy
     position = 0  # in todo: the next file the worker will send
     for index, source in enumerate(files):
         if position < len(todo) and todo[position] == index:
-            values = _next_values(files, todo, position, stream, claims, taken)
+            values, body, finite = _next_values(files, todo, position, stream, claims, taken)
             position += 1
-            yield source, _reader(values, read, cache)
+            yield source, _reader(values, read, cache, body, finite)
         else:
             yield source, read
 
@@ -156,28 +156,48 @@ def _next_values(
     position: int,
     stream: _Stream,
     claims: _Claims,
-    taken: dict[int, Values | None],
-) -> Values | None:
+    taken: dict[int, tuple[Values | None, bool]],
+) -> tuple[Values | None, bytes | None, bool]:
     """The values of ``todo[position]``: the worker's frame for it (reading every frame up to
-    it), or what the parent parsed, parsing others the worker has not reached while it waits."""
+    it), or what the parent parsed, parsing others the worker has not reached while it waits;
+    with the frame's JSON body when the worker wrote them so (the cache's entry as it is), and
+    whether every float read is finite (known of a JSON frame and of a parent's read)."""
     while position not in taken and not stream.ended and not stream.ready():
         ahead = claims.take(position)
         if ahead is None:
             break
-        taken[ahead] = values_of(files[todo[ahead]])
+        taken[ahead] = _counted(files[todo[ahead]])
     if position in taken:  # its frame (skipped, or parsed twice) is dropped with the next
-        return taken.pop(position)
-    parsed, values = stream.receive(position)
+        return _own(taken.pop(position))
+    parsed, values, body = stream.receive(position)
     if not parsed:  # the worker skipped it (the parent took it), or the stream ended
-        return values_of(files[todo[position]])
-    return values
+        return _own(_counted(files[todo[position]]))
+    return values, body, body is not None
 
 
-def _reader(values: Values | None, read: Read, cache: ParseCache | None) -> Read:
+def _counted(source: SourceFile) -> tuple[Values | None, bool]:
+    """``values_of(source)``, and whether the read made no float that is not finite."""
+    seen = yamlio.not_finite_count()
+    values = values_of(source)
+    return values, yamlio.not_finite_count() == seen
+
+
+def _own(read: tuple[Values | None, bool]) -> tuple[Values | None, bytes | None, bool]:
+    values, finite = read
+    return values, None, finite
+
+
+def _reader(
+    values: Values | None,
+    read: Read,
+    cache: ParseCache | None,
+    body: bytes | None = None,
+    finite: bool = False,
+) -> Read:
     if values is None:
         return read
     if cache is not None:
-        return lambda text, data: cache.keep(text, data, values)
+        return lambda text, data: cache.keep(text, data, values, body, finite=finite)
     return lambda text, data: yamlio.documents_from_values(text, values)
 
 
@@ -244,9 +264,10 @@ class _Stream:
         """A whole frame can be read without waiting."""
         return self._frame_length() is not None or bool(select.select([self.fd], [], [], 0)[0])
 
-    def receive(self, position: int) -> tuple[bool, Values | None]:
-        """Frame ``position``'s ``(parsed, values)`` (frames before it are read and dropped:
-        those are files the parent took); not parsed once the stream ended."""
+    def receive(self, position: int) -> tuple[bool, Values | None, bytes | None]:
+        """Frame ``position``'s ``(parsed, values, JSON body or None)`` (frames before it are
+        read and dropped: those are files the parent took); not parsed once the stream
+        ended."""
         while not self.ended and self._received < position:
             frame = self._frame()
             if frame is None:
@@ -259,7 +280,7 @@ class _Stream:
                     return _decoded(how, body)
                 except Exception:  # a frame that cannot be read: the parent reads the rest
                     self._end()
-        return False, None
+        return False, None, None
 
     def _frame(self) -> tuple[int, int, bytes] | None:
         while (length := self._frame_length()) is None:
@@ -305,20 +326,21 @@ def _work(
         for position, index in enumerate(todo):
             how, body = _SKIPPED, b""
             if claims.worker_at(position):
-                how, body = encoded(values_of(files[index]), files[index].data)
+                values, finite = _counted(files[index])
+                how, body = encoded(values, finite=finite)
             out.write(_HEADER.pack(len(body), position, how))
             out.write(body)
             out.flush()
 
 
-def encoded(values: Values | None, data: bytes) -> tuple[int, bytes]:
-    """How a frame writes ``values`` (the fast reader's of the file ``data``), and its body:
-    orjson (several times cheaper both ways) unless it could not write them back exactly (a
-    float that is not finite, an integer past 64 bits), then pickle; values
-    neither can write are the parent's to parse."""
+def encoded(values: Values | None, *, finite: bool) -> tuple[int, bytes]:
+    """How a frame writes ``values`` (the fast reader's of one file; ``finite``: that read
+    made no float that is not finite), and its body: orjson (several times cheaper both ways)
+    unless it could not write them back exactly (a float that is not finite, an integer past
+    64 bits), then pickle; values neither can write are the parent's to parse."""
     if values is None:
         return _DECLINED, b""
-    if not MAY_NOT_BE_FINITE.search(data.decode("utf-8-sig")):
+    if finite:
         with contextlib.suppress(orjson.JSONEncodeError):
             return _JSON, orjson.dumps(values)
     try:
@@ -327,10 +349,11 @@ def encoded(values: Values | None, data: bytes) -> tuple[int, bytes]:
         return _SKIPPED, b""
 
 
-def _decoded(how: int, body: bytes) -> tuple[bool, Values | None]:
-    """``(parsed, values)`` of one frame (``encoded``): not parsed, the parent parses it."""
+def _decoded(how: int, body: bytes) -> tuple[bool, Values | None, bytes | None]:
+    """``(parsed, values, JSON body)`` of one frame (``encoded``): not parsed, the parent
+    parses it. A JSON body is ``orjson.dumps(values)``: a parse cache stores it as it is."""
     if how == _JSON:
-        return True, orjson.loads(body)
+        return True, orjson.loads(body), body
     if how == _PICKLE:
-        return True, pickle.loads(body)  # noqa: S301 - our own worker's frames
-    return how == _DECLINED, None
+        return True, pickle.loads(body), None  # noqa: S301 - our own worker's frames
+    return how == _DECLINED, None, None

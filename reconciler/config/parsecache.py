@@ -34,7 +34,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import tempfile
 import time
 from collections.abc import Mapping
@@ -53,11 +52,6 @@ ENV_CACHE_DIR = "FLEXCTL_CACHE_DIR"
 ENV_NO_CACHE = "FLEXCTL_NO_CACHE"
 #: Entries kept; a 100,000-workspace config is 1,000 files of a few tens of KiB each.
 MAX_ENTRIES = 20_000
-#: What a YAML float that is not finite needs in its text: ``.inf``/``.nan`` in any case
-#: (``yamlio.resolve_plain``), or a magnitude past 1.8e308, which needs an exponent of three
-#: digits or a mantissa of 200; a text without any of these holds finite floats only, which
-#: orjson writes and reads back exactly.
-MAY_NOT_BE_FINITE = re.compile(r"\.(?:inf|nan)|[eE][-+]?[0-9]{3}|[0-9]{200}", re.IGNORECASE)
 #: First bytes of every entry (this format); anything else is not an entry.
 MAGIC = b"flexctl-parse-cache 1\n"
 
@@ -100,11 +94,13 @@ class ParseCache:
         if values is not None:
             self.hits += 1
             return yamlio.documents_from_values(text, values)
+        seen = yamlio.not_finite_count()
         documents = yamlio.read_fast(text)
         if documents is None:
             self.misses += 1
             return yamlio.read_exact(text)
-        self._store(entry, [[d.data, d.line, d.column] for d in documents], text)
+        finite = yamlio.not_finite_count() == seen
+        self._store(entry, [[d.data, d.line, d.column] for d in documents], finite=finite)
         return documents
 
     def holds(self, data: bytes) -> bool:
@@ -113,12 +109,25 @@ class ParseCache:
         entry = self._entry(data)
         return entry is not None and entry.is_file()
 
-    def keep(self, text: str, data: bytes, values: list[tuple[Any, int, int]]) -> list[RawDocument]:
+    def keep(
+        self,
+        text: str,
+        data: bytes,
+        values: list[tuple[Any, int, int]],
+        body: bytes | None = None,
+        *,
+        finite: bool = False,
+    ) -> list[RawDocument]:
         """The documents of the fast reader's ``values`` of ``text``, read elsewhere (the
-        parallel reader's worker), kept as ``read_documents`` keeps a file it parsed."""
+        parallel reader's worker), kept as ``read_documents`` keeps a file it parsed.
+        ``body``: the entry's body as the worker wrote it (``orjson.dumps(values)``, sent
+        only where orjson writes them back exactly), stored as it is; ``finite``: the read
+        made no float that is not finite (``yamlio.not_finite_count``), else the values are
+        checked against what orjson reads back."""
         entry = self._entry(data)
         if entry is not None:
-            self._store(entry, [[value, line, column] for value, line, column in values], text)
+            rows = [[value, line, column] for value, line, column in values]
+            self._store(entry, rows, body, finite=finite)
         return yamlio.documents_from_values(text, values)
 
     def _entry(self, data: bytes) -> Path | None:
@@ -153,15 +162,18 @@ class ParseCache:
             return None
         return [(v[0], v[1], v[2]) for v in values]
 
-    def _store(self, entry: Path, values: list[list[Any]], text: str) -> None:
-        try:
-            body = orjson.dumps(values)
-        except orjson.JSONEncodeError:  # an integer past 64 bits, a lone surrogate
-            self.misses += 1
-            return
-        if MAY_NOT_BE_FINITE.search(text) and orjson.loads(body) != values:
-            self.misses += 1  # .inf, .nan or a float too large: written as null
-            return
+    def _store(
+        self, entry: Path, values: list[list[Any]], body: bytes | None = None, *, finite: bool
+    ) -> None:
+        if body is None:
+            try:
+                body = orjson.dumps(values)
+            except orjson.JSONEncodeError:  # an integer past 64 bits, a lone surrogate
+                self.misses += 1
+                return
+            if not finite and orjson.loads(body) != values:
+                self.misses += 1  # .inf, .nan or a float too large: written as null
+                return
         try:
             if not self._made:
                 self.root.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -28,6 +28,7 @@ import bisect
 import io
 import re
 import textwrap
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -182,8 +183,28 @@ def resolve_plain(value: str) -> Any:
             return int(value[2:], 16)
         return int(value)
     if _FLOAT_RE.fullmatch(value):
-        return float(value)
-    return _SPECIAL_FLOATS.get(value, value)
+        number = float(value)
+        if number - number != 0.0:  # inf or nan (1e400 overflows)
+            _counts.not_finite = not_finite_count() + 1
+        return number
+    special = _SPECIAL_FLOATS.get(value)
+    if special is not None:
+        _counts.not_finite = not_finite_count() + 1
+        return special
+    return value
+
+
+#: This thread's count of the floats ``resolve_plain`` made that are not finite (``.inf``,
+#: ``.nan``, ``1e400``): orjson writes those as null, so whoever keeps a read's values as JSON
+#: (the parse cache, the parallel reader's frames) compares the count before and after the
+#: read instead of looking for such numbers in the text. Per thread: a read on another thread
+#: can neither hide nor fake one.
+_counts = threading.local()
+
+
+def not_finite_count() -> int:
+    """How many floats that are not finite ``resolve_plain`` has made on this thread."""
+    return getattr(_counts, "not_finite", 0)
 
 
 # --------------------------------------------------------------------------- events -> values

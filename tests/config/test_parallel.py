@@ -278,12 +278,12 @@ def test_frames_write_every_value_back_exactly() -> None:
     text = "a: .nan\n" + EXOTIC
     values = parallel.values_of(parallel.SourceFile("x.yaml", text.encode()))
     assert values is not None
-    how, body = parallel.encoded(values, text.encode())
-    assert repr(parallel._decoded(how, body)) == repr((True, values))
+    how, body = parallel.encoded(values, finite=False)
+    assert repr(parallel._decoded(how, body)[:2]) == repr((True, values))
     plain = [({"a": [1, 2.5, "x", None, True]}, 0, 0)]
-    how, body = parallel.encoded(plain, b"a: [1, 2.5, x, null, true]\n")
+    how, body = parallel.encoded(plain, finite=True)
     assert how == parallel._JSON  # the cheap encoding where it is exact
-    assert parallel._decoded(how, body) == (True, [[{"a": [1, 2.5, "x", None, True]}, 0, 0]])
+    assert parallel._decoded(how, body) == (True, [[{"a": [1, 2.5, "x", None, True]}, 0, 0]], body)
 
 
 def test_values_json_cannot_write_as_sequential(tmp_path: Path, forks: list[int]) -> None:
@@ -295,3 +295,65 @@ def test_values_json_cannot_write_as_sequential(tmp_path: Path, forks: list[int]
     _same(state, expected)
     assert state.dataplanes[1].values["huge"] == 123456789012345678901234567890
     assert len(forks) == 1
+
+
+def test_a_cold_cache_filled_through_the_worker_holds_the_parents_entries(
+    tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's JSON frames are stored as they came (no second dump in the parent): the
+    entries are byte for byte those a parent that read every file itself writes."""
+    root = _config(tmp_path / "cfg")
+    passed: list[bool] = []
+    real = ParseCache._store
+
+    def store(self: ParseCache, entry: Path, values: Any, body: Any = None, **kw: Any) -> None:
+        passed.append(body is not None)
+        real(self, entry, values, body, **kw)
+
+    monkeypatch.setattr(ParseCache, "_store", store)
+    load_directory(root, cache=ParseCache(tmp_path / "through"))
+    assert len(forks) == 1
+    assert any(passed)
+    monkeypatch.setattr(parallel, "MIN_BYTES", 1 << 40)  # every file read in the parent
+    load_directory(root, cache=ParseCache(tmp_path / "alone"))
+    assert len(forks) == 1
+
+    def entries(folder: Path) -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in folder.iterdir() if not p.name.startswith(".")}
+
+    assert len(entries(tmp_path / "through")) == 48
+    assert entries(tmp_path / "through") == entries(tmp_path / "alone")
+
+
+def test_floats_that_are_not_finite_survive_the_worker_and_the_cache(
+    tmp_path: Path, forks: list[int]
+) -> None:
+    """A file whose only exotic values are floats orjson writes as null (no integer past 64
+    bits to make orjson refuse it): its frame is not JSON, and it is not kept as JSON."""
+    root = _config(tmp_path / "cfg")
+    plane = root / "dataplanes" / "aws-us-east-1.yaml"
+    plane.write_text(plane.read_text() + "values:\n  infinite: -.inf\n  big: 1e999\n")
+    for n in range(0, 40, 3):  # several files, so the worker sends some of them
+        path = root / "workspaces" / f"gen-{n:03d}.yaml"
+        path.write_text(path.read_text().replace("workspace_reader", "workspace_reader\n  # .inf"))
+    expected = _sequential(root)
+    _same(load_directory(root), expected)
+    cold = ParseCache(tmp_path / "cache")
+    _same(load_directory(root, cache=cold), expected)
+    warm = ParseCache(tmp_path / "cache")
+    state = load_directory(root, cache=warm)
+    _same(state, expected)
+    assert isinstance(state, DesiredState)
+    values = state.dataplanes[1].values
+    assert values["infinite"] == float("-inf") and values["big"] == float("inf")
+    assert warm.hits == 47 and len(forks) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "finite"), [("a: -.inf\n", False), ("a: 1e999\n", False), ("a: 1.5\n", True)]
+)
+def test_a_read_says_whether_its_floats_are_finite(text: str, finite: bool) -> None:
+    values, seen_finite = parallel._counted(parallel.SourceFile("x.yaml", text.encode()))
+    assert seen_finite is finite
+    how, _ = parallel.encoded(values, finite=seen_finite)
+    assert how == (parallel._JSON if finite else parallel._PICKLE)

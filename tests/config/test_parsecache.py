@@ -8,6 +8,7 @@ resolved secret, and is private. The broken-config corpus runs through it too
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import stat
@@ -15,10 +16,13 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from reconciler.config import parsecache
+from reconciler.config import parsecache, yamlio
 from reconciler.config.diagnostics import ConfigError
 from reconciler.config.loader import load_directory
 from reconciler.config.parsecache import MAGIC, ParseCache, cache_from_env
@@ -309,3 +313,62 @@ def test_where_the_environment_puts_it(tmp_path: Path) -> None:
     assert chosen is not None and chosen.root == tmp_path
     assert cache_from_env({"FLEXCTL_NO_CACHE": "1", "FLEXCTL_CACHE_DIR": str(tmp_path)}) is None
     assert cache_from_env({"FLEXCTL_NO_CACHE": "0"}) is not None
+
+
+@settings(max_examples=400)
+@example("1e400")
+@example("1.e400")
+@example(".5e999")
+@example("-1.5E+308")
+@example("9" * 309)
+@example("1" + "0" * 250 + "e99")
+@example(".inf")
+@example("-.Inf")
+@example(".NaN")
+@example("1e308")
+@given(st.one_of(st.from_regex(yamlio._FLOAT_RE, fullmatch=True), st.text(max_size=12)))
+def test_the_count_moves_for_every_float_that_is_not_finite(text: str) -> None:
+    """``yamlio.not_finite_count`` is what keeps a value orjson would write as null out of
+    the cache and the worker's JSON frames: it moves exactly when the resolver makes a float
+    that is not finite."""
+    before = yamlio.not_finite_count()
+    value = yamlio.resolve_plain(text)
+    moved = yamlio.not_finite_count() - before
+    assert moved == (1 if isinstance(value, float) and not math.isfinite(value) else 0)
+
+
+def test_the_count_is_per_thread() -> None:
+    import threading
+
+    before = yamlio.not_finite_count()
+    done = threading.Thread(target=lambda: read_documents("a: [.inf, .nan]\n"))
+    done.start()
+    done.join()
+    assert yamlio.not_finite_count() == before
+    read_documents("a: [.inf, 1e999, 2.5]\n")
+    assert yamlio.not_finite_count() == before + 2
+
+
+@pytest.mark.parametrize("name", ["workspace-100", "eu-e-123", "4fe0-e+100", "1e99", "12.5e-30"])
+def test_a_file_of_finite_values_is_stored_without_a_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """No second orjson read to compare when the read made only finite floats (names with an
+    ``e`` before digits once sent every file that way)."""
+    text = f"a: {name}\nb: [{name}]\n"
+    reads: list[bytes] = []
+    real = parsecache.orjson.loads
+
+    def loads(body: Any) -> Any:
+        reads.append(bytes(body))
+        return real(body)
+
+    monkeypatch.setattr(parsecache.orjson, "loads", loads)
+    cache = ParseCache(tmp_path)
+    cache.read_documents(text, text.encode())
+    assert (cache.writes, reads) == (1, [])
+    back = ParseCache(tmp_path)
+    assert repr(back.read_documents(text, text.encode())[0].data) == repr(
+        read_documents(text)[0].data
+    )
+    assert back.hits == 1
