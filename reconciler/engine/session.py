@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import os
+import socket
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -49,7 +51,7 @@ from reconciler.engine.guards import refuse_local_credentials
 from reconciler.engine.live import fetch_live
 from reconciler.engine.recovery import recover
 from reconciler.engine.store import InventoryStore, Journal, JournalRecord
-from reconciler.errors import FlexctlError
+from reconciler.errors import FlexctlError, StateError
 from reconciler.sinks import CredentialSinkProtocol, sink_for
 from reconciler.state import backend_of
 from reconciler.statedir import StateDir
@@ -257,7 +259,7 @@ async def prepare(
         # The pages' answers are read as they come, not after 5 ms turns of the thread.
         sys.setswitchinterval(0.0005)
         try:
-            inventory, intents, state_revision, wanted = await asyncio.to_thread(
+            inventory, intents, state_revision, wanted, holder = await asyncio.to_thread(
                 _state_and_desired, desired, ctx
             )
         except BaseException:
@@ -295,9 +297,7 @@ async def prepare(
         wanted, unknown=refresh.unknown_users, org_emails=refresh.org_emails
     )
     wanted, scim_notes = settle_scim_groups(wanted, refresh.snapshot)
-    warnings = [
-        f"an earlier apply did not finish creating {key}; looked up by name" for key in unfinished
-    ]
+    warnings = unfinished_warnings(unfinished, holder)
     warnings += scim_notes
     warnings += recovery.warnings
     credentials = check_credentials(desired, wanted, live, inventory, make)
@@ -374,11 +374,60 @@ async def prepare(
 
 def _state_and_desired(
     desired: DesiredState, ctx: RunContext
-) -> tuple[Inventory, dict[ResourceKey, JournalRecord], str, DesiredResources]:
-    """``read_state_intents`` and the desired resources (``prepare`` runs them in a thread
-    while the workspace pages are read)."""
+) -> tuple[Inventory, dict[ResourceKey, JournalRecord], str, DesiredResources, str | None]:
+    """``read_state_intents``, the desired resources and, when the journal holds unfinished
+    creates, who else holds the apply lease now (``prepare`` runs them in a thread while the
+    workspace pages are read)."""
     inventory, intents, revision = read_state_intents(ctx)
-    return inventory, intents, revision, desired_resources(desired, ctx.resolver())
+    holder = other_holder(ctx) if intents else None
+    return inventory, intents, revision, desired_resources(desired, ctx.resolver()), holder
+
+
+#: Unfinished creates named one warning each up to this many; more are one line.
+UNFINISHED_NAMED = 5
+
+
+def unfinished_warnings(unfinished: list[ResourceKey], holder: str | None) -> list[str]:
+    """The plan's warnings for creates an earlier apply journalled but never confirmed: one
+    each, or one line for many (a plan made while a big apply runs would otherwise print a
+    line per create in flight), and, while another process holds the apply lease, that they
+    are probably that apply's, still running."""
+    if len(unfinished) <= UNFINISHED_NAMED:
+        warnings = [
+            f"an earlier apply did not finish creating {key}; looked up by name"
+            for key in unfinished
+        ]
+    else:
+        named = ", ".join(str(key) for key in unfinished[:3])
+        warnings = [
+            f"an earlier apply did not finish creating {len(unfinished):,} resources ({named} "
+            f"and {len(unfinished) - 3:,} more); each is looked up by name"
+        ]
+    if unfinished and holder:
+        warnings.append(
+            f"an apply holds the state lock now ({holder}): those creates are probably its "
+            "own, still running; plan again when it has finished"
+        )
+    return warnings
+
+
+def other_holder(ctx: RunContext) -> str | None:
+    """Who holds the apply lease, when it is live and not this process's (``apply`` prepares
+    under its own); None when it is free, expired or cannot be read (a warning's detail,
+    never a reason to fail)."""
+    from reconciler.state.lease import LOCK, describe_holder
+
+    backend = backend_of(ctx.state)
+    try:
+        doc, _ = backend.read(LOCK)
+        now = backend.clock()
+        if not doc or float(doc.get("expires", 0)) < now or backend.holder_dead(doc):
+            return None
+    except (StateError, OSError, TypeError, ValueError):
+        return None
+    if doc.get("pid") == os.getpid() and doc.get("host") == socket.gethostname():
+        return None
+    return describe_holder(doc, now=now)
 
 
 def read_state(ctx: RunContext) -> tuple[Inventory, list[ResourceKey], str]:

@@ -244,3 +244,63 @@ def test_a_plan_made_before_another_apply_finished_is_refused_under_the_lock(
     run(race())
     assert len(run(dataplanes(world))[US_DP]) == 1
     assert run(world.prepare()).plan.changes == ()
+
+
+def test_many_unfinished_creates_are_one_warning() -> None:
+    from reconciler.engine.session import UNFINISHED_NAMED, unfinished_warnings
+
+    keys = [workspace_key(f"ws-{n:04d}") for n in range(1200)]
+    few = unfinished_warnings(keys[:UNFINISHED_NAMED], None)
+    assert len(few) == UNFINISHED_NAMED
+    assert few[0] == "an earlier apply did not finish creating workspace ws-0000; looked up by name"
+    (many,) = unfinished_warnings(keys, None)
+    assert many == (
+        "an earlier apply did not finish creating 1,200 resources (workspace ws-0000, "
+        "workspace ws-0001, workspace ws-0002 and 1,197 more); each is looked up by name"
+    )
+    assert unfinished_warnings([], "alice on host") == []
+
+
+def test_a_plan_while_another_process_holds_the_lease_says_so(world: World) -> None:
+    """A plan made while an apply runs (its creates journalled, not yet confirmed) names the
+    apply holding the lease, once; with the lease free, or held by this process (an apply
+    prepares under its own), it does not."""
+    run(world.converge())
+    for n in range(8):
+        journal(world).begin(workspace_key(f"in-flight-{n}"))
+    sleeper = __import__("subprocess").Popen(["sleep", "60"])
+    try:
+        lock = world.state.path("lock.json")
+        now = time.time()
+        lock.write_text(
+            json.dumps(
+                {
+                    "id": "abc123def456",
+                    "user": "ci",
+                    "host": socket.gethostname(),
+                    "pid": sleeper.pid,
+                    "command": "apply",
+                    "ciRun": None,
+                    "started": now,
+                    "expires": now + 120,
+                }
+            )
+        )
+        warnings = run(world.prepare()).plan.warnings
+        about = [w for w in warnings if "did not finish creating" in w or "holds the state" in w]
+        assert len(about) == 2
+        (unfinished,) = [w for w in about if "did not finish" in w]
+        (held,) = [w for w in about if "holds the state" in w]
+        assert unfinished.startswith("an earlier apply did not finish creating 8 resources")
+        assert held.startswith("an apply holds the state lock now (ci on ")
+        assert "lease abc123def456" in held and "plan again when it has finished" in held
+        doc = json.loads(lock.read_text())
+        lock.write_text(json.dumps({**doc, "pid": os.getpid()}))  # this process's own
+        assert not any("holds the state" in w for w in run(world.prepare()).plan.warnings)
+        lock.write_text(json.dumps({**doc, "expires": now - 1}))  # expired
+        assert not any("holds the state" in w for w in run(world.prepare()).plan.warnings)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    lock.unlink()
+    assert not any("holds the state" in w for w in run(world.prepare()).plan.warnings)
