@@ -126,7 +126,8 @@ class ParseCache:
         checked against what orjson reads back."""
         entry = self._entry(data)
         if entry is not None:
-            rows = [[value, line, column] for value, line, column in values]
+            # The worker's body is the entry: no rows to build for a dump that is not made.
+            rows = [] if body is not None else [[v, line, column] for v, line, column in values]
             self._store(entry, rows, body, finite=finite)
         return yamlio.documents_from_values(text, values)
 

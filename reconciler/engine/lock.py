@@ -23,8 +23,12 @@ from filelock import FileLock, Timeout
 
 from reconciler.errors import StateError
 from reconciler.state import backend_of
-from reconciler.state.lease import DEFAULT_TTL, LeaseOwner, hold
+from reconciler.state.lease import DEFAULT_TTL, LOCK, LeaseOwner, describe_holder, hold
 from reconciler.statedir import StateDir
+
+#: Ids of the leases this process holds now (``apply_lock`` on a shared backend): whose lock a
+#: plan run inside an apply sees is its own, whatever another machine's host and pid are.
+_HELD: set[str] = set()
 
 
 @contextmanager
@@ -41,11 +45,15 @@ def apply_lock(
     if backend.shared:
         owner = LeaseOwner.current(os.environ if env is None else env, command=command)
         with hold(backend, owner, ttl=ttl, wait=wait) as lease:
-            yield (
-                f"the previous holder's lease expired ({lease.took_over}); taken over"
-                if lease.took_over
-                else None
-            )
+            _HELD.add(lease.id)
+            try:
+                yield (
+                    f"the previous holder's lease expired ({lease.took_over}); taken over"
+                    if lease.took_over
+                    else None
+                )
+            finally:
+                _HELD.discard(lease.id)
         return
     state.ensure()
     lock = FileLock(str(state.path("apply.lock")), timeout=wait)
@@ -78,6 +86,37 @@ def apply_lock(
     finally:
         owner_path.unlink(missing_ok=True)
         lock.release()
+
+
+def other_holder(state: StateDir) -> str | None:
+    """Who else holds the apply lock of ``state`` now, as a busy lock's error names them; None
+    when it is free, its holder is gone (an expired lease, a dead pid on this host), this
+    process holds it (an apply plans under its own) or it cannot be read: a plan's warning,
+    never a reason to fail. Reads only: the lock is never taken."""
+    backend = backend_of(state)
+    try:
+        if backend.shared:
+            lease, _ = backend.read(LOCK)
+            now = backend.clock()
+            if (
+                not lease
+                or lease.get("id") in _HELD
+                or float(lease.get("expires", 0)) < now
+                or backend.holder_dead(lease)
+            ):
+                return None
+            return describe_holder(lease, now=now)
+        # Local: the owner record exists while its process holds the file lock (one killed
+        # before its ``finally`` leaves it behind: a dead pid).
+        path = state.path("apply.owner.json")
+        owner = _read_owner(path)
+        if owner is None or backend.holder_dead(owner):
+            return None
+        if owner.get("pid") == os.getpid() and owner.get("host") == socket.gethostname():
+            return None
+        return _describe(path)
+    except (StateError, OSError, TypeError, ValueError):
+        return None
 
 
 def _read_owner(path: Path) -> dict[str, object] | None:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-import os
-import socket
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -51,7 +49,7 @@ from reconciler.engine.guards import refuse_local_credentials
 from reconciler.engine.live import fetch_live
 from reconciler.engine.recovery import recover
 from reconciler.engine.store import InventoryStore, Journal, JournalRecord
-from reconciler.errors import FlexctlError, StateError
+from reconciler.errors import FlexctlError
 from reconciler.sinks import CredentialSinkProtocol, sink_for
 from reconciler.state import backend_of
 from reconciler.statedir import StateDir
@@ -379,7 +377,11 @@ def _state_and_desired(
     creates, who else holds the apply lease now (``prepare`` runs them in a thread while the
     workspace pages are read)."""
     inventory, intents, revision = read_state_intents(ctx)
-    holder = other_holder(ctx) if intents else None
+    holder = None
+    if intents:  # rare: the lock module (filelock) is imported only then
+        from reconciler.engine.lock import other_holder
+
+        holder = other_holder(ctx.state)
     return inventory, intents, revision, desired_resources(desired, ctx.resolver()), holder
 
 
@@ -409,25 +411,6 @@ def unfinished_warnings(unfinished: list[ResourceKey], holder: str | None) -> li
             "own, still running; plan again when it has finished"
         )
     return warnings
-
-
-def other_holder(ctx: RunContext) -> str | None:
-    """Who holds the apply lease, when it is live and not this process's (``apply`` prepares
-    under its own); None when it is free, expired or cannot be read (a warning's detail,
-    never a reason to fail)."""
-    from reconciler.state.lease import LOCK, describe_holder
-
-    backend = backend_of(ctx.state)
-    try:
-        doc, _ = backend.read(LOCK)
-        now = backend.clock()
-        if not doc or float(doc.get("expires", 0)) < now or backend.holder_dead(doc):
-            return None
-    except (StateError, OSError, TypeError, ValueError):
-        return None
-    if doc.get("pid") == os.getpid() and doc.get("host") == socket.gethostname():
-        return None
-    return describe_holder(doc, now=now)
 
 
 def read_state(ctx: RunContext) -> tuple[Inventory, list[ResourceKey], str]:

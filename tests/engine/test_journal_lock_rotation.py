@@ -261,46 +261,51 @@ def test_many_unfinished_creates_are_one_warning() -> None:
     assert unfinished_warnings([], "alice on host") == []
 
 
-def test_a_plan_while_another_process_holds_the_lease_says_so(world: World) -> None:
-    """A plan made while an apply runs (its creates journalled, not yet confirmed) names the
-    apply holding the lease, once; with the lease free, or held by this process (an apply
-    prepares under its own), it does not."""
+HOLDER = """
+import sys, time
+from pathlib import Path
+from reconciler.engine.lock import apply_lock
+from reconciler.statedir import StateDir
+with apply_lock(StateDir(Path(sys.argv[1])), command="apply (another process)"):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_plan_while_another_process_holds_the_lock_says_so(world: World) -> None:
+    """A plan made while an apply runs in another process (its creates journalled, not yet
+    confirmed) names that apply once; with the lock free, its holder killed, or held by this
+    process (an apply prepares under its own), it does not."""
+    import subprocess
+    import sys
+
     run(world.converge())
     for n in range(8):
         journal(world).begin(workspace_key(f"in-flight-{n}"))
-    sleeper = __import__("subprocess").Popen(["sleep", "60"])
+
+    def about_the_lock() -> list[str]:
+        return [w for w in run(world.prepare()).plan.warnings if "holds the state" in w]
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(world.state.root)], stdout=subprocess.PIPE, text=True
+    )
     try:
-        lock = world.state.path("lock.json")
-        now = time.time()
-        lock.write_text(
-            json.dumps(
-                {
-                    "id": "abc123def456",
-                    "user": "ci",
-                    "host": socket.gethostname(),
-                    "pid": sleeper.pid,
-                    "command": "apply",
-                    "ciRun": None,
-                    "started": now,
-                    "expires": now + 120,
-                }
-            )
-        )
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         warnings = run(world.prepare()).plan.warnings
         about = [w for w in warnings if "did not finish creating" in w or "holds the state" in w]
         assert len(about) == 2
         (unfinished,) = [w for w in about if "did not finish" in w]
         (held,) = [w for w in about if "holds the state" in w]
         assert unfinished.startswith("an earlier apply did not finish creating 8 resources")
-        assert held.startswith("an apply holds the state lock now (ci on ")
-        assert "lease abc123def456" in held and "plan again when it has finished" in held
-        doc = json.loads(lock.read_text())
-        lock.write_text(json.dumps({**doc, "pid": os.getpid()}))  # this process's own
-        assert not any("holds the state" in w for w in run(world.prepare()).plan.warnings)
-        lock.write_text(json.dumps({**doc, "expires": now - 1}))  # expired
-        assert not any("holds the state" in w for w in run(world.prepare()).plan.warnings)
+        assert held.startswith(f"an apply holds the state lock now (pid {holder.pid} on ")
+        assert "`apply (another process)`" in held and "plan again when it has finished" in held
     finally:
-        sleeper.kill()
-        sleeper.wait()
-    lock.unlink()
-    assert not any("holds the state" in w for w in run(world.prepare()).plan.warnings)
+        holder.kill()  # SIGKILL: its owner record stays behind, naming a dead pid
+        holder.wait()
+        assert holder.stdout is not None
+        holder.stdout.close()
+    assert world.state.path("apply.owner.json").exists()
+    assert about_the_lock() == []
+    with apply_lock(world.state, command="apply (this process)"):
+        assert about_the_lock() == []
+    assert about_the_lock() == []
